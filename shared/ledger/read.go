@@ -1,0 +1,166 @@
+package ledger
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/stopcoord/stopcoord/shared/pipeline"
+)
+
+// ReadExecution reads everything recorded about an execution with one
+// strongly consistent Query (paged only when the partition is over 1 MB).
+func (l *Ledger) ReadExecution(ctx context.Context, arn pipeline.ExecutionARN) (View, error) {
+	var view View
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(l.table),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": PartitionKey},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: execPrefix + arn.String()}},
+		ConsistentRead:            aws.Bool(true),
+	}
+	p := dynamodb.NewQueryPaginator(l.client, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return View{}, wrap("read execution", arn.String(), err)
+		}
+		for _, item := range page.Items {
+			if err := view.add(item); err != nil {
+				return View{}, wrap("decode ledger item of", arn.String(), err)
+			}
+		}
+	}
+	return view, nil
+}
+
+func (v *View) add(item map[string]types.AttributeValue) error {
+	sk, _ := item[SortKey].(*types.AttributeValueMemberS)
+	if sk == nil {
+		return nil
+	}
+	switch s := sk.Value; {
+	case s == skExecution:
+		var e Execution
+		if err := unmarshal(item, &e); err != nil {
+			return err
+		}
+		v.Execution = &e
+	case strings.HasPrefix(s, skStepPrefix):
+		return appendDecoded(item, &v.Steps)
+	case strings.HasPrefix(s, skTokenPrefix):
+		return appendDecoded(item, &v.Tokens)
+	case strings.HasPrefix(s, skCleanPrefix):
+		return appendDecoded(item, &v.Cleanups)
+	case strings.HasPrefix(s, skStopPrefix):
+		return appendDecoded(item, &v.Stops)
+	}
+	return nil
+}
+
+func appendDecoded[T any](item map[string]types.AttributeValue, into *[]T) error {
+	var rec T
+	if err := unmarshal(item, &rec); err != nil {
+		return err
+	}
+	*into = append(*into, rec)
+	return nil
+}
+
+// StoppingPage is one page of executions in Stopping.
+type StoppingPage struct {
+	Executions []Execution
+	// Cursor continues the listing; empty on the last page.
+	Cursor string
+}
+
+// ListStopping lists executions that entered Stopping at or before the
+// cutoff, oldest first, at most limit per page. Pass the previous page's
+// Cursor to continue.
+func (l *Ledger) ListStopping(ctx context.Context, cutoff time.Time, limit int32, cursor string) (StoppingPage, error) {
+	in := &dynamodb.QueryInput{
+		TableName:              aws.String(l.table),
+		IndexName:              aws.String(StoppingIndex),
+		KeyConditionExpression: aws.String("#shard = :shard AND #since <= :cutoff"),
+		ExpressionAttributeNames: map[string]string{
+			"#shard": StoppingShard,
+			"#since": StoppingSince,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":shard":  &types.AttributeValueMemberS{Value: stoppingShardValue},
+			":cutoff": &types.AttributeValueMemberN{Value: strconv.FormatInt(millis(cutoff), 10)},
+		},
+		Limit: aws.Int32(limit),
+	}
+	if cursor != "" {
+		start, err := decodeCursor(cursor)
+		if err != nil {
+			return StoppingPage{}, err
+		}
+		in.ExclusiveStartKey = start
+	}
+	out, err := l.client.Query(ctx, in)
+	if err != nil {
+		return StoppingPage{}, wrap("list executions stopping since", cutoff.Format(time.RFC3339), err)
+	}
+	page := StoppingPage{Executions: make([]Execution, 0, len(out.Items))}
+	for _, item := range out.Items {
+		if err := appendDecoded(item, &page.Executions); err != nil {
+			return StoppingPage{}, wrap("decode stopping execution", "", err)
+		}
+	}
+	if len(out.LastEvaluatedKey) > 0 {
+		page.Cursor = encodeCursor(out.LastEvaluatedKey)
+	}
+	return page, nil
+}
+
+// A cursor is the index's last evaluated key: the table key and the index
+// key, all strings but the millisecond timestamp.
+type cursorKey struct {
+	PK    string `json:"p"`
+	SK    string `json:"s"`
+	Since string `json:"t"`
+}
+
+func encodeCursor(k map[string]types.AttributeValue) string {
+	str := func(name string) string {
+		switch v := k[name].(type) {
+		case *types.AttributeValueMemberS:
+			return v.Value
+		case *types.AttributeValueMemberN:
+			return v.Value
+		}
+		return ""
+	}
+	b, _ := json.Marshal(cursorKey{PK: str(PartitionKey), SK: str(SortKey), Since: str(StoppingSince)})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (map[string]types.AttributeValue, error) {
+	invalid := pipeline.Errorf(pipeline.EInvalid, "cursor is not one this listing returned")
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, invalid
+	}
+	var c cursorKey
+	if err := json.Unmarshal(b, &c); err != nil || c.PK == "" || c.SK == "" {
+		return nil, invalid
+	}
+	if _, err := strconv.ParseInt(c.Since, 10, 64); err != nil {
+		return nil, invalid
+	}
+	return map[string]types.AttributeValue{
+		PartitionKey:  &types.AttributeValueMemberS{Value: c.PK},
+		SortKey:       &types.AttributeValueMemberS{Value: c.SK},
+		StoppingShard: &types.AttributeValueMemberS{Value: stoppingShardValue},
+		StoppingSince: &types.AttributeValueMemberN{Value: c.Since},
+	}, nil
+}

@@ -1,0 +1,213 @@
+package ledger
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/stopcoord/stopcoord/shared/pipeline"
+)
+
+// ExecutionChange is an execution status as an event reported it.
+type ExecutionChange struct {
+	ARN           pipeline.ExecutionARN
+	Status        pipeline.ExecutionStatus
+	At            time.Time // when the status took effect (the event time)
+	StartedAt     time.Time // optional
+	EndedAt       time.Time // optional
+	DisplayName   string    // optional
+	FailureReason string    // optional
+}
+
+// StepChange is a step status as an event reported it. Empty optional
+// fields leave what is recorded untouched, so a sparse event never erases
+// what an earlier one brought.
+type StepChange struct {
+	ARN           pipeline.ExecutionARN
+	StepName      string
+	Kind          pipeline.StepKind
+	Status        pipeline.StepStatus
+	At            time.Time
+	StartedAt     time.Time
+	EndedAt       time.Time
+	FailureReason string
+	CallbackToken string
+	FunctionARN   string
+	JobARN        string
+	LambdaTimeout time.Duration
+	Metadata      map[string]any
+}
+
+// The order rule shared by executions and steps, as a condition: the new
+// status applies when nothing is recorded, when it is further along
+// (higher rank), or when it is the same non-terminal status reported by a
+// newer event (which may carry more detail). Anything else is a duplicate,
+// stale or terminal, and changes nothing.
+func orderCondition(status string, rank int, at time.Time) expression.ConditionBuilder {
+	return expression.AttributeNotExists(expression.Name("statusRank")).
+		Or(expression.Name("statusRank").LessThan(expression.Value(rank))).
+		Or(expression.And(
+			expression.Name("status").Equal(expression.Value(status)),
+			expression.Name("statusAt").LessThan(expression.Value(millis(at))),
+			expression.Name("statusRank").LessThan(expression.Value(pipeline.TerminalRank)),
+		))
+}
+
+// rejected classifies a failed order condition from the recorded item.
+func rejected(recordedStatus string, recordedRank int, recordedAt time.Time, status string, at time.Time) error {
+	switch {
+	case recordedStatus == status && recordedAt.Equal(at):
+		return ErrDuplicate
+	case recordedRank == pipeline.TerminalRank:
+		return ErrTerminal
+	default:
+		return ErrStale
+	}
+}
+
+// RecordExecutionStatus records an execution status order-safely. It returns
+// the record as it now stands; with ErrDuplicate, ErrStale or ErrTerminal
+// (nothing written) it returns the record as it was.
+func (l *Ledger) RecordExecutionStatus(ctx context.Context, c ExecutionChange) (Execution, error) {
+	arn := c.ARN.String()
+	if _, err := pipeline.ParseExecutionStatus(string(c.Status)); err != nil {
+		return Execution{}, wrap("record execution status for", arn, err)
+	}
+	at := c.At.UTC()
+	upd := expression.
+		Set(expression.Name("executionArn"), expression.Value(arn)).
+		Set(expression.Name("pipelineName"), expression.Value(c.ARN.Pipeline)).
+		Set(expression.Name("pipelineArn"), expression.Value(c.ARN.PipelineARN())).
+		Set(expression.Name("status"), expression.Value(string(c.Status))).
+		Set(expression.Name("statusRank"), expression.Value(c.Status.Rank())).
+		Set(expression.Name("statusAt"), expression.Value(millis(at))).
+		Set(expression.Name("updatedAt"), expression.Value(millis(l.now())))
+	if !c.StartedAt.IsZero() {
+		upd = upd.Set(expression.Name("startedAt"), expression.Value(millis(c.StartedAt)))
+	}
+	if !c.EndedAt.IsZero() {
+		upd = upd.Set(expression.Name("endedAt"), expression.Value(millis(c.EndedAt)))
+	}
+	if c.DisplayName != "" {
+		upd = upd.Set(expression.Name("displayName"), expression.Value(c.DisplayName))
+	}
+	if c.FailureReason != "" {
+		upd = upd.Set(expression.Name("failureReason"), expression.Value(c.FailureReason))
+	}
+	switch {
+	case c.Status == pipeline.ExecutionStopping:
+		// Into the sparse Stopping index, keeping the first time it got there.
+		upd = upd.Set(expression.Name(StoppingShard), expression.Value(stoppingShardValue)).
+			Set(expression.Name(StoppingSince), expression.IfNotExists(expression.Name(StoppingSince), expression.Value(millis(at))))
+	default:
+		upd = upd.Remove(expression.Name(StoppingShard)).Remove(expression.Name(StoppingSince))
+	}
+	if c.Status.Terminal() {
+		upd = upd.Set(expression.Name(TTLAttribute), expression.Value(l.expiry(at)))
+	}
+	out, err := l.update(ctx, key(arn, skExecution), upd, ptr(orderCondition(string(c.Status), c.Status.Rank(), at)))
+	if old, failed := conditionFailed(err); failed {
+		var rec Execution
+		if err := unmarshal(old, &rec); err != nil {
+			return Execution{}, wrap("decode execution", arn, err)
+		}
+		return rec, rejected(string(rec.Status), rec.Status.Rank(), rec.StatusAt, string(c.Status), at)
+	}
+	if err != nil {
+		return Execution{}, wrap("record execution status for", arn, err)
+	}
+	var rec Execution
+	if err := unmarshal(out, &rec); err != nil {
+		return Execution{}, wrap("decode execution", arn, err)
+	}
+	return rec, nil
+}
+
+// RecordStepStatus records a step status order-safely, by the same rule as
+// RecordExecutionStatus.
+func (l *Ledger) RecordStepStatus(ctx context.Context, c StepChange) (Step, error) {
+	arn := c.ARN.String()
+	subject := arn + " step " + c.StepName
+	if _, err := pipeline.ParseStepStatus(string(c.Status)); err != nil {
+		return Step{}, wrap("record step status for", subject, err)
+	}
+	if c.StepName == "" {
+		return Step{}, wrap("record step status for", arn, pipeline.Errorf(pipeline.EInvalid, "step name is empty"))
+	}
+	at := c.At.UTC()
+	upd := expression.
+		Set(expression.Name("executionArn"), expression.Value(arn)).
+		Set(expression.Name("stepName"), expression.Value(c.StepName)).
+		Set(expression.Name("status"), expression.Value(string(c.Status))).
+		Set(expression.Name("statusRank"), expression.Value(c.Status.Rank())).
+		Set(expression.Name("statusAt"), expression.Value(millis(at))).
+		Set(expression.Name("updatedAt"), expression.Value(millis(l.now())))
+	optional := []struct {
+		name string
+		set  bool
+		v    any
+	}{
+		{"kind", c.Kind != "", string(c.Kind)},
+		{"startedAt", !c.StartedAt.IsZero(), millis(c.StartedAt)},
+		{"endedAt", !c.EndedAt.IsZero(), millis(c.EndedAt)},
+		{"failureReason", c.FailureReason != "", c.FailureReason},
+		{"callbackToken", c.CallbackToken != "", c.CallbackToken},
+		{"functionArn", c.FunctionARN != "", c.FunctionARN},
+		{"jobArn", c.JobARN != "", c.JobARN},
+		{"lambdaTimeoutNs", c.LambdaTimeout > 0, int64(c.LambdaTimeout)},
+		{"metadata", len(c.Metadata) > 0, c.Metadata},
+		{TTLAttribute, c.Status.Terminal(), l.expiry(at)},
+	}
+	for _, o := range optional {
+		if o.set {
+			upd = upd.Set(expression.Name(o.name), expression.Value(o.v))
+		}
+	}
+	out, err := l.update(ctx, key(arn, skStepPrefix+c.StepName), upd, ptr(orderCondition(string(c.Status), c.Status.Rank(), at)))
+	if old, failed := conditionFailed(err); failed {
+		var rec Step
+		if err := unmarshal(old, &rec); err != nil {
+			return Step{}, wrap("decode step", subject, err)
+		}
+		return rec, rejected(string(rec.Status), rec.Status.Rank(), rec.StatusAt, string(c.Status), at)
+	}
+	if err != nil {
+		return Step{}, wrap("record step status for", subject, err)
+	}
+	var rec Step
+	if err := unmarshal(out, &rec); err != nil {
+		return Step{}, wrap("decode step", subject, err)
+	}
+	return rec, nil
+}
+
+// update runs one conditional UpdateItem that returns the item after the
+// write, or the item before it when the condition fails.
+func (l *Ledger) update(ctx context.Context, k map[string]types.AttributeValue, upd expression.UpdateBuilder, cond *expression.ConditionBuilder) (map[string]types.AttributeValue, error) {
+	b := expression.NewBuilder().WithUpdate(upd)
+	if cond != nil {
+		b = b.WithCondition(*cond)
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return nil, err
+	}
+	out, err := l.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(l.table),
+		Key:                                 k,
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.Attributes, nil
+}

@@ -1,0 +1,167 @@
+package ledger
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/stopcoord/stopcoord/shared/pipeline"
+)
+
+// NewStop is a request to stop an execution.
+type NewStop struct {
+	ARN pipeline.ExecutionARN
+	// Key makes creation idempotent: the same execution and key always
+	// name the same stop request (an Idempotency-Key header, an event id).
+	Key         string
+	Mode        pipeline.StopMode
+	Reason      string
+	RequestedBy string
+	At          time.Time
+}
+
+// StopID derives the id of the stop request for an execution and key.
+func StopID(arn pipeline.ExecutionARN, key string) string {
+	return "stop-" + pipeline.RequestToken("stop-request", arn.String(), key)[:24]
+}
+
+// CreateStop records a stop request unless one with the same execution and
+// key exists. It returns the request and whether this call created it; an
+// existing request is returned as it stands, in the same round trip.
+func (l *Ledger) CreateStop(ctx context.Context, s NewStop) (StopRequest, bool, error) {
+	arn := s.ARN.String()
+	if s.Key == "" {
+		return StopRequest{}, false, wrap("create stop request for", arn, pipeline.Errorf(pipeline.EInvalid, "idempotency key is empty"))
+	}
+	at := s.At.UTC().Truncate(time.Millisecond)
+	rec := StopRequest{
+		ID:           StopID(s.ARN, s.Key),
+		ExecutionARN: arn,
+		Key:          s.Key,
+		Mode:         s.Mode,
+		Reason:       s.Reason,
+		RequestedBy:  s.RequestedBy,
+		Phase:        pipeline.StopRequested,
+		CreatedAt:    at,
+		Timeline:     []TimelineEntry{{At: at, Event: "stop requested", Detail: string(s.Mode) + " by " + s.RequestedBy}},
+	}
+	item, err := marshal(rec)
+	if err != nil {
+		return StopRequest{}, false, wrap("encode stop request", rec.ID, err)
+	}
+	for k, v := range key(arn, skStopPrefix+rec.ID) {
+		item[k] = v
+	}
+	item[LookupKey] = &types.AttributeValueMemberS{Value: skStopPrefix + rec.ID}
+	item["phaseRank"] = &types.AttributeValueMemberN{Value: "1"}
+	_, err = l.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(l.table),
+		Item:                                item,
+		ConditionExpression:                 aws.String("attribute_not_exists(" + SortKey + ")"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if old, failed := conditionFailed(err); failed {
+		var existing StopRequest
+		if err := unmarshal(old, &existing); err != nil {
+			return StopRequest{}, false, wrap("decode stop request", rec.ID, err)
+		}
+		return existing, false, nil
+	}
+	if err != nil {
+		return StopRequest{}, false, wrap("create stop request", rec.ID, err)
+	}
+	return rec, true, nil
+}
+
+// GetStop finds a stop request by id, through the lookup index.
+func (l *Ledger) GetStop(ctx context.Context, id string) (StopRequest, error) {
+	var rec StopRequest
+	if err := l.lookup(ctx, skStopPrefix+id, &rec); err != nil {
+		return StopRequest{}, wrap("get stop request", id, err)
+	}
+	return rec, nil
+}
+
+// AdvanceStop moves a stop request forward to a phase before closed (use
+// CloseStop for that), adding a timeline entry. Moving to the same or an
+// earlier phase returns ErrStale and changes nothing.
+func (l *Ledger) AdvanceStop(ctx context.Context, arn pipeline.ExecutionARN, id string, phase pipeline.StopPhase, at time.Time, detail string) (StopRequest, error) {
+	if phase == pipeline.StopClosed || phase.Rank() == 0 {
+		return StopRequest{}, wrap("advance stop request", id, pipeline.Errorf(pipeline.EInvalid, "cannot advance to phase %q", phase))
+	}
+	at = at.UTC()
+	upd := l.timeline(at, "stop "+string(phase), detail).
+		Set(expression.Name("phase"), expression.Value(string(phase))).
+		Set(expression.Name("phaseRank"), expression.Value(phase.Rank()))
+	if phase == pipeline.StopIssued {
+		upd = upd.Set(expression.Name("issuedAt"), expression.Value(millis(at)))
+	}
+	return l.updateStop(ctx, arn, id, upd, expression.Name("phaseRank").LessThan(expression.Value(phase.Rank())))
+}
+
+// NoteStop adds an entry to a stop request's timeline (a cleanup finished,
+// a token was answered) without changing its phase.
+func (l *Ledger) NoteStop(ctx context.Context, arn pipeline.ExecutionARN, id string, at time.Time, event, detail string) (StopRequest, error) {
+	return l.updateStop(ctx, arn, id, l.timeline(at.UTC(), event, detail), expression.AttributeExists(expression.Name(SortKey)))
+}
+
+// CloseStop closes a stop request once its execution is terminal, recording
+// the outcome and the latency from request to close. Closing twice returns
+// ErrDuplicate.
+func (l *Ledger) CloseStop(ctx context.Context, arn pipeline.ExecutionARN, id string, outcome pipeline.ExecutionStatus, at time.Time) (StopRequest, error) {
+	if !outcome.Terminal() {
+		return StopRequest{}, wrap("close stop request", id, pipeline.Errorf(pipeline.EInvalid, "outcome %q is not terminal", outcome))
+	}
+	at = at.UTC()
+	upd := l.timeline(at, "stop closed", "execution "+string(outcome)).
+		Set(expression.Name("phase"), expression.Value(string(pipeline.StopClosed))).
+		Set(expression.Name("phaseRank"), expression.Value(pipeline.StopClosed.Rank())).
+		Set(expression.Name("closedAt"), expression.Value(millis(at))).
+		Set(expression.Name("outcome"), expression.Value(string(outcome))).
+		Set(expression.Name("latencyMs"), expression.Minus(expression.Value(millis(at)), expression.Name("createdAt"))).
+		Set(expression.Name(TTLAttribute), expression.Value(l.expiry(at)))
+	rec, err := l.updateStop(ctx, arn, id, upd, expression.Name("phaseRank").LessThan(expression.Value(pipeline.StopClosed.Rank())))
+	if err == ErrStale {
+		return rec, ErrDuplicate
+	}
+	return rec, err
+}
+
+func (l *Ledger) timeline(at time.Time, event, detail string) expression.UpdateBuilder {
+	entry, _ := marshal(TimelineEntry{At: at, Event: event, Detail: detail}) // a flat struct of strings and a time cannot fail
+	tl := expression.Name("timeline")
+	return expression.Set(tl, expression.ListAppend(
+		expression.IfNotExists(tl, expression.Value([]any{})),
+		expression.Value([]any{raw{&types.AttributeValueMemberM{Value: entry}}}),
+	))
+}
+
+// updateStop applies a conditional update to an existing stop request.
+// A failed condition on an existing request is ErrStale; on a missing one,
+// ErrNotFound.
+func (l *Ledger) updateStop(ctx context.Context, arn pipeline.ExecutionARN, id string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (StopRequest, error) {
+	cond = expression.AttributeExists(expression.Name(SortKey)).And(cond)
+	out, err := l.update(ctx, key(arn.String(), skStopPrefix+id), upd, &cond)
+	if old, failed := conditionFailed(err); failed {
+		if old == nil {
+			return StopRequest{}, wrap("update stop request", id, ErrNotFound)
+		}
+		var rec StopRequest
+		if err := unmarshal(old, &rec); err != nil {
+			return StopRequest{}, wrap("decode stop request", id, err)
+		}
+		return rec, ErrStale
+	}
+	if err != nil {
+		return StopRequest{}, wrap("update stop request", id, err)
+	}
+	var rec StopRequest
+	if err := unmarshal(out, &rec); err != nil {
+		return StopRequest{}, wrap("decode stop request", id, err)
+	}
+	return rec, nil
+}

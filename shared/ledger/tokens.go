@@ -1,0 +1,206 @@
+package ledger
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/stopcoord/stopcoord/shared/pipeline"
+)
+
+// Registration is what the callback consumer learns from a callback step's
+// start message.
+type Registration struct {
+	ARN         pipeline.ExecutionARN
+	Token       string
+	StepName    string
+	Arguments   map[string]any
+	CleanupPlan []pipeline.Resource
+}
+
+// RegisterToken records a callback token once. A second registration of the
+// same token returns ErrDuplicate with the record as it stands.
+func (l *Ledger) RegisterToken(ctx context.Context, r Registration) (Token, error) {
+	arn := r.ARN.String()
+	if err := pipeline.ValidateCallbackToken(r.Token); err != nil {
+		return Token{}, wrap("register callback token for", arn, err)
+	}
+	rec := Token{
+		ExecutionARN: arn,
+		Token:        r.Token,
+		StepName:     r.StepName,
+		Arguments:    r.Arguments,
+		CleanupPlan:  r.CleanupPlan,
+		State:        TokenOpen,
+		RegisteredAt: l.now().UTC().Truncate(time.Millisecond),
+	}
+	item, err := marshal(rec)
+	if err != nil {
+		return Token{}, wrap("encode callback token", r.Token, err)
+	}
+	for k, v := range key(arn, skTokenPrefix+r.Token) {
+		item[k] = v
+	}
+	item[LookupKey] = &types.AttributeValueMemberS{Value: skTokenPrefix + r.Token}
+	_, err = l.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(l.table),
+		Item:                                item,
+		ConditionExpression:                 aws.String("attribute_not_exists(" + SortKey + ")"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if old, failed := conditionFailed(err); failed {
+		var existing Token
+		if err := unmarshal(old, &existing); err != nil {
+			return Token{}, wrap("decode callback token", r.Token, err)
+		}
+		return existing, ErrDuplicate
+	}
+	if err != nil {
+		return Token{}, wrap("register callback token", r.Token, err)
+	}
+	return rec, nil
+}
+
+// GetToken reads a token of a known execution, strongly consistent.
+func (l *Ledger) GetToken(ctx context.Context, arn pipeline.ExecutionARN, token string) (Token, error) {
+	out, err := l.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(l.table),
+		Key:            key(arn.String(), skTokenPrefix+token),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return Token{}, wrap("get callback token", token, err)
+	}
+	if out.Item == nil {
+		return Token{}, wrap("get callback token", token, ErrNotFound)
+	}
+	var rec Token
+	if err := unmarshal(out.Item, &rec); err != nil {
+		return Token{}, wrap("decode callback token", token, err)
+	}
+	return rec, nil
+}
+
+// FindToken looks a token up by its value alone, through the lookup index.
+// The index is eventually consistent: a token registered a moment ago may
+// not be found yet; prefer GetToken when the execution is known.
+func (l *Ledger) FindToken(ctx context.Context, token string) (Token, error) {
+	var rec Token
+	if err := l.lookup(ctx, skTokenPrefix+token, &rec); err != nil {
+		return Token{}, wrap("find callback token", token, err)
+	}
+	return rec, nil
+}
+
+// ClaimToken gives one worker the right to answer a token for the lease.
+// It succeeds when the token is open, when the claimant already holds it,
+// or when another claim has lapsed. Otherwise it returns *ClaimedError or
+// *AlreadyAnsweredError.
+func (l *Ledger) ClaimToken(ctx context.Context, arn pipeline.ExecutionARN, token, claimant string, lease time.Duration) (Token, error) {
+	now := l.now()
+	upd := expression.
+		Set(expression.Name("state"), expression.Value(string(TokenClaimed))).
+		Set(expression.Name("claimedBy"), expression.Value(claimant)).
+		Set(expression.Name("claimUntil"), expression.Value(millis(now.Add(lease))))
+	cond := expression.AttributeExists(expression.Name(SortKey)).And(
+		expression.Name("state").Equal(expression.Value(string(TokenOpen))).
+			Or(expression.And(
+				expression.Name("state").Equal(expression.Value(string(TokenClaimed))),
+				expression.Or(
+					expression.Name("claimedBy").Equal(expression.Value(claimant)),
+					expression.Name("claimUntil").LessThan(expression.Value(millis(now))),
+				),
+			)))
+	out, err := l.update(ctx, key(arn.String(), skTokenPrefix+token), upd, &cond)
+	if old, failed := conditionFailed(err); failed {
+		return l.tokenConflict(old, token, "claim")
+	}
+	if err != nil {
+		return Token{}, wrap("claim callback token", token, err)
+	}
+	var rec Token
+	if err := unmarshal(out, &rec); err != nil {
+		return Token{}, wrap("decode callback token", token, err)
+	}
+	return rec, nil
+}
+
+// Answer is how a token was answered and by whom.
+type Answer struct {
+	By      string // who answered: a function, a request id, "force-stop"
+	Outcome Outcome
+	Reason  string
+}
+
+// MarkAnswered records that a token was answered. Exactly one call per
+// token succeeds; every later one returns *AlreadyAnsweredError naming the
+// first.
+func (l *Ledger) MarkAnswered(ctx context.Context, arn pipeline.ExecutionARN, token string, a Answer) (Token, error) {
+	now := l.now()
+	upd := expression.
+		Set(expression.Name("state"), expression.Value(string(TokenAnswered))).
+		Set(expression.Name("answeredBy"), expression.Value(a.By)).
+		Set(expression.Name("answeredAt"), expression.Value(millis(now))).
+		Set(expression.Name("outcome"), expression.Value(string(a.Outcome))).
+		Set(expression.Name(TTLAttribute), expression.Value(l.expiry(now))).
+		Remove(expression.Name("claimUntil"))
+	if a.Reason != "" {
+		upd = upd.Set(expression.Name("reason"), expression.Value(a.Reason))
+	}
+	cond := expression.AttributeExists(expression.Name(SortKey)).
+		And(expression.Name("state").NotEqual(expression.Value(string(TokenAnswered))))
+	out, err := l.update(ctx, key(arn.String(), skTokenPrefix+token), upd, &cond)
+	if old, failed := conditionFailed(err); failed {
+		return l.tokenConflict(old, token, "mark answered")
+	}
+	if err != nil {
+		return Token{}, wrap("mark callback token answered", token, err)
+	}
+	var rec Token
+	if err := unmarshal(out, &rec); err != nil {
+		return Token{}, wrap("decode callback token", token, err)
+	}
+	return rec, nil
+}
+
+// tokenConflict explains a failed token condition from the item as it was.
+func (l *Ledger) tokenConflict(old map[string]types.AttributeValue, token, action string) (Token, error) {
+	if old == nil {
+		return Token{}, wrap(action+" callback token", token, ErrNotFound)
+	}
+	var rec Token
+	if err := unmarshal(old, &rec); err != nil {
+		return Token{}, wrap("decode callback token", token, err)
+	}
+	if rec.State == TokenAnswered {
+		return rec, &AlreadyAnsweredError{Token: token, AnsweredBy: rec.AnsweredBy, AnsweredAt: rec.AnsweredAt, Outcome: rec.Outcome}
+	}
+	return rec, &ClaimedError{Token: token, ClaimedBy: rec.ClaimedBy, ClaimUntil: rec.ClaimUntil}
+}
+
+// lookup reads the one item with the lookup key into v.
+func (l *Ledger) lookup(ctx context.Context, lookupKey string, v any) error {
+	out, err := l.client.Query(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(l.table),
+		IndexName:              aws.String(LookupIndex),
+		KeyConditionExpression: aws.String("#k = :k"),
+		ExpressionAttributeNames: map[string]string{
+			"#k": LookupKey,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":k": &types.AttributeValueMemberS{Value: lookupKey},
+		},
+		Limit: aws.Int32(1),
+	})
+	if err != nil {
+		return err
+	}
+	if len(out.Items) == 0 {
+		return ErrNotFound
+	}
+	return unmarshal(out.Items[0], v)
+}
