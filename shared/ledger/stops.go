@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -125,7 +126,7 @@ func (l *Ledger) CloseStop(ctx context.Context, arn pipeline.ExecutionARN, id st
 		Set(expression.Name("latencyMs"), expression.Minus(expression.Value(millis(at)), expression.Name("createdAt"))).
 		Set(expression.Name(TTLAttribute), expression.Value(l.expiry(at)))
 	rec, err := l.updateStop(ctx, arn, id, upd, expression.Name("phaseRank").LessThan(expression.Value(pipeline.StopClosed.Rank())))
-	if err == ErrStale {
+	if errors.Is(err, ErrStale) {
 		return rec, ErrDuplicate
 	}
 	return rec, err
