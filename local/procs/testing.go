@@ -27,6 +27,7 @@ func Missing(t testing.TB, reason string) {
 	t.Helper()
 	if InCI() {
 		t.Fatalf("CI=true and a required tool is missing: %s", reason)
+		return
 	}
 	t.Skip(reason)
 }
