@@ -53,6 +53,13 @@ test: tools ## gofmt, go vet and every test with the race detector, against real
 	go vet ./...
 	go test -race -count=1 ./...
 
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+
+.PHONY: synth
+synth: node_modules/.package-lock.json ## synthesize the CDK stack into cdk.out/ with the pinned CDK CLI (works offline)
+	CDK_DISABLE_CLI_TELEMETRY=true npx cdk synth -q
+
 .PHONY: lint
 lint: ## gofmt and go vet only
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
@@ -66,4 +73,4 @@ bench: tools ## run the benchmarks (results in bench/out/)
 
 .PHONY: clean
 clean: ## remove build outputs (keeps the installed tools in .local/ddb)
-	rm -rf dist cdk.out $(LOCAL)/bin bench/out
+	rm -rf dist cdk.out node_modules $(LOCAL)/bin bench/out
