@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -134,3 +135,30 @@ func ptr[T any](v T) *T { return &v }
 type raw struct{ av types.AttributeValue }
 
 func (r raw) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) { return r.av, nil }
+
+// createOnce writes rec as the item (arn, sk), findable in the lookup index
+// by sk, unless that item exists. It returns the existing item, or nil when
+// this call created it: one round trip either way.
+func (l *Ledger) createOnce(ctx context.Context, arn, sk string, rec any, extra map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+	item, err := marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range key(arn, sk) {
+		item[k] = v
+	}
+	item[LookupKey] = &types.AttributeValueMemberS{Value: sk}
+	for k, v := range extra {
+		item[k] = v
+	}
+	_, err = l.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(l.table),
+		Item:                                item,
+		ConditionExpression:                 aws.String("attribute_not_exists(" + SortKey + ")"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if old, failed := conditionFailed(err); failed {
+		return old, nil
+	}
+	return nil, err
+}

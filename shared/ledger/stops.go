@@ -5,9 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/stopcoord/stopcoord/shared/pipeline"
@@ -50,30 +48,18 @@ func (l *Ledger) CreateStop(ctx context.Context, s NewStop) (StopRequest, bool, 
 		CreatedAt:    at,
 		Timeline:     []TimelineEntry{{At: at, Event: "stop requested", Detail: string(s.Mode) + " by " + s.RequestedBy}},
 	}
-	item, err := marshal(rec)
-	if err != nil {
-		return StopRequest{}, false, wrap("encode stop request", rec.ID, err)
-	}
-	for k, v := range key(arn, skStopPrefix+rec.ID) {
-		item[k] = v
-	}
-	item[LookupKey] = &types.AttributeValueMemberS{Value: skStopPrefix + rec.ID}
-	item["phaseRank"] = &types.AttributeValueMemberN{Value: "1"}
-	_, err = l.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           aws.String(l.table),
-		Item:                                item,
-		ConditionExpression:                 aws.String("attribute_not_exists(" + SortKey + ")"),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if old, failed := conditionFailed(err); failed {
-		var existing StopRequest
-		if err := unmarshal(old, &existing); err != nil {
-			return StopRequest{}, false, wrap("decode stop request", rec.ID, err)
-		}
-		return existing, false, nil
-	}
+	// phaseRank orders the phases in condition expressions.
+	rank := map[string]types.AttributeValue{"phaseRank": &types.AttributeValueMemberN{Value: "1"}}
+	existing, err := l.createOnce(ctx, arn, skStopPrefix+rec.ID, rec, rank)
 	if err != nil {
 		return StopRequest{}, false, wrap("create stop request", rec.ID, err)
+	}
+	if existing != nil {
+		var prev StopRequest
+		if err := unmarshal(existing, &prev); err != nil {
+			return StopRequest{}, false, wrap("decode stop request", rec.ID, err)
+		}
+		return prev, false, nil
 	}
 	return rec, true, nil
 }

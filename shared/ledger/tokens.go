@@ -38,29 +38,16 @@ func (l *Ledger) RegisterToken(ctx context.Context, r Registration) (Token, erro
 		State:        TokenOpen,
 		RegisteredAt: l.now().UTC().Truncate(time.Millisecond),
 	}
-	item, err := marshal(rec)
-	if err != nil {
-		return Token{}, wrap("encode callback token", r.Token, err)
-	}
-	for k, v := range key(arn, skTokenPrefix+r.Token) {
-		item[k] = v
-	}
-	item[LookupKey] = &types.AttributeValueMemberS{Value: skTokenPrefix + r.Token}
-	_, err = l.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           aws.String(l.table),
-		Item:                                item,
-		ConditionExpression:                 aws.String("attribute_not_exists(" + SortKey + ")"),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if old, failed := conditionFailed(err); failed {
-		var existing Token
-		if err := unmarshal(old, &existing); err != nil {
-			return Token{}, wrap("decode callback token", r.Token, err)
-		}
-		return existing, ErrDuplicate
-	}
+	existing, err := l.createOnce(ctx, arn, skTokenPrefix+r.Token, rec, nil)
 	if err != nil {
 		return Token{}, wrap("register callback token", r.Token, err)
+	}
+	if existing != nil {
+		var prev Token
+		if err := unmarshal(existing, &prev); err != nil {
+			return Token{}, wrap("decode callback token", r.Token, err)
+		}
+		return prev, ErrDuplicate
 	}
 	return rec, nil
 }
