@@ -17,6 +17,7 @@ DDB_JAR       := $(DDB_DIR)/package/emulator/DynamoDBLocal.jar
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w'
 
 export STOPCOORD_DYNAMODB_LOCAL_JAR := $(abspath $(DDB_JAR))
+export STOPCOORD_AWS_LAMBDA_RIE     := $(abspath $(LOCAL)/bin/aws-lambda-rie)
 
 .PHONY: help
 help: ## list the targets
