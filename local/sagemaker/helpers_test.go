@@ -27,6 +27,7 @@ import (
 	"github.com/stopcoord/stopcoord/local/moto"
 	"github.com/stopcoord/stopcoord/local/procs"
 	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulatortest"
 )
 
 // testScale makes a modelled second one millisecond.
@@ -460,22 +461,8 @@ func newBareEnv(t testing.TB, opts ...envOption) *env {
 	for _, f := range opts {
 		f(&o)
 	}
-	emu, err := emulator.New(o)
-	if err != nil {
-		t.Fatalf("new emulator: %v", err)
-	}
-	url, err := emu.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := emu.Close(ctx); err != nil {
-			t.Errorf("close emulator: %v", err)
-		}
-	})
-	e.emu, e.url = emu, url
+	srv := emulatortest.StartT(t, o)
+	e.emu, e.url = srv.Emulator, srv.URL
 	e.sm = e.client()
 	return e
 }
