@@ -70,20 +70,20 @@ func BenchmarkRoundTrips(b *testing.B) {
 	}
 	at := time.Now()
 	run("RecordExecutionStatus", nil, func(arn pipeline.ExecutionARN, _ int64) error {
-		_, err := l.RecordExecutionStatus(ctx, ledger.ExecutionChange{ARN: arn, Status: pipeline.ExecutionStopping, At: at})
+		_, err := l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: pipeline.ExecutionStopping, At: at})
 		return err
 	})
 	run("RecordExecutionStatus/stale", func(arn pipeline.ExecutionARN, _ int64) {
-		l.RecordExecutionStatus(ctx, ledger.ExecutionChange{ARN: arn, Status: pipeline.ExecutionStopping, At: at})
+		l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: pipeline.ExecutionStopping, At: at})
 	}, func(arn pipeline.ExecutionARN, _ int64) error {
-		_, err := l.RecordExecutionStatus(ctx, ledger.ExecutionChange{ARN: arn, Status: pipeline.ExecutionExecuting, At: at})
-		if !errors.Is(err, ledger.ErrStale) {
+		_, err := l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: pipeline.ExecutionExecuting, At: at})
+		if !errors.Is(err, pipeline.ErrStale) {
 			return fmt.Errorf("want ErrStale, got %v", err)
 		}
 		return nil
 	})
 	run("RecordStepStatus", nil, func(arn pipeline.ExecutionARN, _ int64) error {
-		_, err := l.RecordStepStatus(ctx, ledger.StepChange{ARN: arn, StepName: "Wait", Kind: pipeline.KindCallback, Status: pipeline.StepExecuting, At: at, CallbackToken: "AbCdE12345"})
+		_, err := l.RecordStepStatus(ctx, pipeline.StepChange{ARN: arn, StepName: "Wait", Kind: pipeline.KindCallback, Status: pipeline.StepExecuting, At: at, CallbackToken: "AbCdE12345"})
 		return err
 	})
 	run("RegisterToken", nil, func(arn pipeline.ExecutionARN, i int64) error {
@@ -99,40 +99,40 @@ func BenchmarkRoundTrips(b *testing.B) {
 	run("MarkAnswered", func(arn pipeline.ExecutionARN, i int64) {
 		l.RegisterToken(ctx, registration(arn, token(i)))
 	}, func(arn pipeline.ExecutionARN, i int64) error {
-		_, err := l.MarkAnswered(ctx, arn, token(i), ledger.Answer{By: "bench", Outcome: ledger.OutcomeFailure})
+		_, err := l.MarkAnswered(ctx, arn, token(i), pipeline.Answer{By: "bench", Outcome: pipeline.OutcomeFailure})
 		return err
 	})
 	run("RecordCleanup", nil, func(arn pipeline.ExecutionARN, i int64) error {
-		_, err := l.RecordCleanup(ctx, ledger.CleanupResult{ARN: arn, Token: token(i), Resource: pipeline.Resource{Kind: "glue-job-run", ID: "jr"}, Status: ledger.CleanupSucceeded, At: at})
+		_, err := l.RecordCleanup(ctx, pipeline.CleanupResult{ARN: arn, Token: token(i), Resource: pipeline.Resource{Kind: "glue-job-run", ID: "jr"}, Status: pipeline.CleanupSucceeded, At: at})
 		return err
 	})
 	run("CreateStop", nil, func(arn pipeline.ExecutionARN, _ int64) error {
-		_, _, err := l.CreateStop(ctx, ledger.NewStop{ARN: arn, Key: "k", Mode: pipeline.StopGraceful, At: at})
+		_, _, err := l.CreateStop(ctx, pipeline.NewStop{ARN: arn, Key: "k", Mode: pipeline.StopGraceful, At: at})
 		return err
 	})
 	run("CreateStop/existing", func(arn pipeline.ExecutionARN, _ int64) {
-		l.CreateStop(ctx, ledger.NewStop{ARN: arn, Key: "k", Mode: pipeline.StopGraceful, At: at})
+		l.CreateStop(ctx, pipeline.NewStop{ARN: arn, Key: "k", Mode: pipeline.StopGraceful, At: at})
 	}, func(arn pipeline.ExecutionARN, _ int64) error {
-		_, created, err := l.CreateStop(ctx, ledger.NewStop{ARN: arn, Key: "k", Mode: pipeline.StopGraceful, At: at})
+		_, created, err := l.CreateStop(ctx, pipeline.NewStop{ARN: arn, Key: "k", Mode: pipeline.StopGraceful, At: at})
 		if created {
 			return fmt.Errorf("created twice")
 		}
 		return err
 	})
 	run("CloseStop", func(arn pipeline.ExecutionARN, _ int64) {
-		l.CreateStop(ctx, ledger.NewStop{ARN: arn, Key: "k", Mode: pipeline.StopGraceful, At: at})
+		l.CreateStop(ctx, pipeline.NewStop{ARN: arn, Key: "k", Mode: pipeline.StopGraceful, At: at})
 	}, func(arn pipeline.ExecutionARN, _ int64) error {
 		_, err := l.CloseStop(ctx, arn, ledger.StopID(arn, "k"), pipeline.ExecutionStopped, at.Add(time.Second))
 		return err
 	})
 	run("ReadExecution/10items", func(arn pipeline.ExecutionARN, i int64) {
-		l.RecordExecutionStatus(ctx, ledger.ExecutionChange{ARN: arn, Status: pipeline.ExecutionExecuting, At: at})
+		l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: pipeline.ExecutionExecuting, At: at})
 		for s := range 6 {
-			l.RecordStepStatus(ctx, ledger.StepChange{ARN: arn, StepName: fmt.Sprintf("s%d", s), Status: pipeline.StepExecuting, At: at})
+			l.RecordStepStatus(ctx, pipeline.StepChange{ARN: arn, StepName: fmt.Sprintf("s%d", s), Status: pipeline.StepExecuting, At: at})
 		}
 		l.RegisterToken(ctx, registration(arn, token(i)))
-		l.RecordCleanup(ctx, ledger.CleanupResult{ARN: arn, Token: token(i), Resource: pipeline.Resource{Kind: "k", ID: "i"}, Status: ledger.CleanupSucceeded, At: at})
-		l.CreateStop(ctx, ledger.NewStop{ARN: arn, Key: "k", Mode: pipeline.StopGraceful, At: at})
+		l.RecordCleanup(ctx, pipeline.CleanupResult{ARN: arn, Token: token(i), Resource: pipeline.Resource{Kind: "k", ID: "i"}, Status: pipeline.CleanupSucceeded, At: at})
+		l.CreateStop(ctx, pipeline.NewStop{ARN: arn, Key: "k", Mode: pipeline.StopGraceful, At: at})
 	}, func(arn pipeline.ExecutionARN, _ int64) error {
 		v, err := l.ReadExecution(ctx, arn)
 		if err == nil && len(v.Steps) != 6 {

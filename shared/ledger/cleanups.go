@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -10,26 +9,15 @@ import (
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
-// CleanupResult is the outcome of one attempt at cleaning one resource.
-type CleanupResult struct {
-	ARN      pipeline.ExecutionARN
-	Token    string
-	Resource pipeline.Resource
-	Status   CleanupStatus
-	Error    string // why it failed, when it did
-	At       time.Time
-	Duration time.Duration
-}
-
 // RecordCleanup adds an attempt to the resource's cleanup record, creating
 // it on the first, and returns the record with its attempt count.
-func (l *Ledger) RecordCleanup(ctx context.Context, r CleanupResult) (Cleanup, error) {
+func (l *Ledger) RecordCleanup(ctx context.Context, r pipeline.CleanupResult) (pipeline.Cleanup, error) {
 	arn := r.ARN.String()
 	subject := r.Token + " " + r.Resource.Key()
 	at := r.At.UTC()
-	attempt, err := marshal(CleanupAttempt{At: at, Status: r.Status, Error: r.Error, Duration: r.Duration})
+	attempt, err := marshal(pipeline.CleanupAttempt{At: at, Status: r.Status, Error: r.Error, Duration: r.Duration})
 	if err != nil {
-		return Cleanup{}, wrap("encode cleanup of", subject, err)
+		return pipeline.Cleanup{}, wrap("encode cleanup of", subject, err)
 	}
 	history := expression.Name("history")
 	upd := expression.
@@ -51,11 +39,11 @@ func (l *Ledger) RecordCleanup(ctx context.Context, r CleanupResult) (Cleanup, e
 	// it and appends it.
 	out, err := l.update(ctx, key(arn, skCleanPrefix+r.Token+"#"+r.Resource.Key()), upd, nil)
 	if err != nil {
-		return Cleanup{}, wrap("record cleanup of", subject, err)
+		return pipeline.Cleanup{}, wrap("record cleanup of", subject, err)
 	}
-	var rec Cleanup
+	var rec pipeline.Cleanup
 	if err := unmarshal(out, &rec); err != nil {
-		return Cleanup{}, wrap("decode cleanup of", subject, err)
+		return pipeline.Cleanup{}, wrap("decode cleanup of", subject, err)
 	}
 	return rec, nil
 }

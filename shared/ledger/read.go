@@ -17,8 +17,8 @@ import (
 
 // ReadExecution reads everything recorded about an execution with one
 // strongly consistent Query (paged only when the partition is over 1 MB).
-func (l *Ledger) ReadExecution(ctx context.Context, arn pipeline.ExecutionARN) (View, error) {
-	var view View
+func (l *Ledger) ReadExecution(ctx context.Context, arn pipeline.ExecutionARN) (pipeline.View, error) {
+	var view pipeline.View
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(l.table),
 		KeyConditionExpression:    aws.String("#pk = :pk"),
@@ -30,25 +30,25 @@ func (l *Ledger) ReadExecution(ctx context.Context, arn pipeline.ExecutionARN) (
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return View{}, wrap("read execution", arn.String(), err)
+			return pipeline.View{}, wrap("read execution", arn.String(), err)
 		}
 		for _, item := range page.Items {
-			if err := view.add(item); err != nil {
-				return View{}, wrap("decode ledger item of", arn.String(), err)
+			if err := addToView(&view, item); err != nil {
+				return pipeline.View{}, wrap("decode ledger item of", arn.String(), err)
 			}
 		}
 	}
 	return view, nil
 }
 
-func (v *View) add(item map[string]types.AttributeValue) error {
+func addToView(v *pipeline.View, item map[string]types.AttributeValue) error {
 	sk, _ := item[SortKey].(*types.AttributeValueMemberS)
 	if sk == nil {
 		return nil
 	}
 	switch s := sk.Value; {
 	case s == skExecution:
-		var e Execution
+		var e pipeline.Execution
 		if err := unmarshal(item, &e); err != nil {
 			return err
 		}
@@ -74,17 +74,10 @@ func appendDecoded[T any](item map[string]types.AttributeValue, into *[]T) error
 	return nil
 }
 
-// StoppingPage is one page of executions in Stopping.
-type StoppingPage struct {
-	Executions []Execution
-	// Cursor continues the listing; empty on the last page.
-	Cursor string
-}
-
 // ListStopping lists executions that entered Stopping at or before the
 // cutoff, oldest first, at most limit per page. Pass the previous page's
 // Cursor to continue.
-func (l *Ledger) ListStopping(ctx context.Context, cutoff time.Time, limit int32, cursor string) (StoppingPage, error) {
+func (l *Ledger) ListStopping(ctx context.Context, cutoff time.Time, limit int32, cursor string) (pipeline.StoppingPage, error) {
 	in := &dynamodb.QueryInput{
 		TableName:              aws.String(l.table),
 		IndexName:              aws.String(StoppingIndex),
@@ -102,18 +95,18 @@ func (l *Ledger) ListStopping(ctx context.Context, cutoff time.Time, limit int32
 	if cursor != "" {
 		start, err := decodeCursor(cursor)
 		if err != nil {
-			return StoppingPage{}, err
+			return pipeline.StoppingPage{}, err
 		}
 		in.ExclusiveStartKey = start
 	}
 	out, err := l.client.Query(ctx, in)
 	if err != nil {
-		return StoppingPage{}, wrap("list executions stopping since", cutoff.Format(time.RFC3339), err)
+		return pipeline.StoppingPage{}, wrap("list executions stopping since", cutoff.Format(time.RFC3339), err)
 	}
-	page := StoppingPage{Executions: make([]Execution, 0, len(out.Items))}
+	page := pipeline.StoppingPage{Executions: make([]pipeline.Execution, 0, len(out.Items))}
 	for _, item := range out.Items {
 		if err := appendDecoded(item, &page.Executions); err != nil {
-			return StoppingPage{}, wrap("decode stopping execution", "", err)
+			return pipeline.StoppingPage{}, wrap("decode stopping execution", "", err)
 		}
 	}
 	if len(out.LastEvaluatedKey) > 0 {

@@ -12,36 +12,6 @@ import (
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
-// ExecutionChange is an execution status as an event reported it.
-type ExecutionChange struct {
-	ARN           pipeline.ExecutionARN
-	Status        pipeline.ExecutionStatus
-	At            time.Time // when the status took effect (the event time)
-	StartedAt     time.Time // optional
-	EndedAt       time.Time // optional
-	DisplayName   string    // optional
-	FailureReason string    // optional
-}
-
-// StepChange is a step status as an event reported it. Empty optional
-// fields leave what is recorded untouched, so a sparse event never erases
-// what an earlier one brought.
-type StepChange struct {
-	ARN           pipeline.ExecutionARN
-	StepName      string
-	Kind          pipeline.StepKind
-	Status        pipeline.StepStatus
-	At            time.Time
-	StartedAt     time.Time
-	EndedAt       time.Time
-	FailureReason string
-	CallbackToken string
-	FunctionARN   string
-	JobARN        string
-	LambdaTimeout time.Duration
-	Metadata      map[string]any
-}
-
 // The order rule shared by executions and steps, as a condition: the new
 // status applies when nothing is recorded, when it is further along
 // (higher rank), or when it is the same non-terminal status reported by a
@@ -61,21 +31,21 @@ func orderCondition(status string, rank int, at time.Time) expression.ConditionB
 func rejected(recordedStatus string, recordedRank int, recordedAt time.Time, status string, at time.Time) error {
 	switch {
 	case recordedStatus == status && recordedAt.Equal(at):
-		return ErrDuplicate
+		return pipeline.ErrDuplicate
 	case recordedRank == pipeline.TerminalRank:
-		return ErrTerminal
+		return pipeline.ErrTerminal
 	default:
-		return ErrStale
+		return pipeline.ErrStale
 	}
 }
 
 // RecordExecutionStatus records an execution status order-safely. It returns
 // the record as it now stands; with ErrDuplicate, ErrStale or ErrTerminal
 // (nothing written) it returns the record as it was.
-func (l *Ledger) RecordExecutionStatus(ctx context.Context, c ExecutionChange) (Execution, error) {
+func (l *Ledger) RecordExecutionStatus(ctx context.Context, c pipeline.ExecutionChange) (pipeline.Execution, error) {
 	arn := c.ARN.String()
 	if _, err := pipeline.ParseExecutionStatus(string(c.Status)); err != nil {
-		return Execution{}, wrap("record execution status for", arn, err)
+		return pipeline.Execution{}, wrap("record execution status for", arn, err)
 	}
 	at := c.At.UTC()
 	upd := expression.
@@ -111,32 +81,32 @@ func (l *Ledger) RecordExecutionStatus(ctx context.Context, c ExecutionChange) (
 	}
 	out, err := l.update(ctx, key(arn, skExecution), upd, ptr(orderCondition(string(c.Status), c.Status.Rank(), at)))
 	if old, failed := conditionFailed(err); failed {
-		var rec Execution
+		var rec pipeline.Execution
 		if err := unmarshal(old, &rec); err != nil {
-			return Execution{}, wrap("decode execution", arn, err)
+			return pipeline.Execution{}, wrap("decode execution", arn, err)
 		}
 		return rec, rejected(string(rec.Status), rec.Status.Rank(), rec.StatusAt, string(c.Status), at)
 	}
 	if err != nil {
-		return Execution{}, wrap("record execution status for", arn, err)
+		return pipeline.Execution{}, wrap("record execution status for", arn, err)
 	}
-	var rec Execution
+	var rec pipeline.Execution
 	if err := unmarshal(out, &rec); err != nil {
-		return Execution{}, wrap("decode execution", arn, err)
+		return pipeline.Execution{}, wrap("decode execution", arn, err)
 	}
 	return rec, nil
 }
 
 // RecordStepStatus records a step status order-safely, by the same rule as
 // RecordExecutionStatus.
-func (l *Ledger) RecordStepStatus(ctx context.Context, c StepChange) (Step, error) {
+func (l *Ledger) RecordStepStatus(ctx context.Context, c pipeline.StepChange) (pipeline.Step, error) {
 	arn := c.ARN.String()
 	subject := arn + " step " + c.StepName
 	if _, err := pipeline.ParseStepStatus(string(c.Status)); err != nil {
-		return Step{}, wrap("record step status for", subject, err)
+		return pipeline.Step{}, wrap("record step status for", subject, err)
 	}
 	if c.StepName == "" {
-		return Step{}, wrap("record step status for", arn, pipeline.Errorf(pipeline.EInvalid, "step name is empty"))
+		return pipeline.Step{}, wrap("record step status for", arn, pipeline.Errorf(pipeline.EInvalid, "step name is empty"))
 	}
 	at := c.At.UTC()
 	upd := expression.
@@ -169,18 +139,18 @@ func (l *Ledger) RecordStepStatus(ctx context.Context, c StepChange) (Step, erro
 	}
 	out, err := l.update(ctx, key(arn, skStepPrefix+c.StepName), upd, ptr(orderCondition(string(c.Status), c.Status.Rank(), at)))
 	if old, failed := conditionFailed(err); failed {
-		var rec Step
+		var rec pipeline.Step
 		if err := unmarshal(old, &rec); err != nil {
-			return Step{}, wrap("decode step", subject, err)
+			return pipeline.Step{}, wrap("decode step", subject, err)
 		}
 		return rec, rejected(string(rec.Status), rec.Status.Rank(), rec.StatusAt, string(c.Status), at)
 	}
 	if err != nil {
-		return Step{}, wrap("record step status for", subject, err)
+		return pipeline.Step{}, wrap("record step status for", subject, err)
 	}
-	var rec Step
+	var rec pipeline.Step
 	if err := unmarshal(out, &rec); err != nil {
-		return Step{}, wrap("decode step", subject, err)
+		return pipeline.Step{}, wrap("decode step", subject, err)
 	}
 	return rec, nil
 }

@@ -15,14 +15,14 @@ func TestExecutionStatusLifecycle(t *testing.T) {
 	l, _ := newLedger(t)
 	arn := execARN(t, "life1")
 
-	rec, err := l.RecordExecutionStatus(ctx, ledger.ExecutionChange{ARN: arn, Status: pipeline.ExecutionExecuting, At: t0, StartedAt: t0, DisplayName: "nightly"})
+	rec, err := l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: pipeline.ExecutionExecuting, At: t0, StartedAt: t0, DisplayName: "nightly"})
 	if err != nil {
 		t.Fatalf("Executing: %v", err)
 	}
 	if rec.Status != pipeline.ExecutionExecuting || rec.PipelineName != "train" || rec.DisplayName != "nightly" || !rec.StartedAt.Equal(t0) {
 		t.Fatalf("after Executing got %+v", rec)
 	}
-	rec, err = l.RecordExecutionStatus(ctx, ledger.ExecutionChange{ARN: arn, Status: pipeline.ExecutionStopping, At: t0.Add(time.Minute)})
+	rec, err = l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: pipeline.ExecutionStopping, At: t0.Add(time.Minute)})
 	if err != nil {
 		t.Fatalf("Stopping: %v", err)
 	}
@@ -30,7 +30,7 @@ func TestExecutionStatusLifecycle(t *testing.T) {
 		t.Fatalf("after Stopping: stoppingSince %v expiresAt %d, want %v and 0", rec.StoppingSince, rec.ExpiresAt, t0.Add(time.Minute))
 	}
 	// A duplicate Stopping with a newer event time keeps the first entry time.
-	rec, err = l.RecordExecutionStatus(ctx, ledger.ExecutionChange{ARN: arn, Status: pipeline.ExecutionStopping, At: t0.Add(2 * time.Minute)})
+	rec, err = l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: pipeline.ExecutionStopping, At: t0.Add(2 * time.Minute)})
 	if err != nil {
 		t.Fatalf("later Stopping: %v", err)
 	}
@@ -38,7 +38,7 @@ func TestExecutionStatusLifecycle(t *testing.T) {
 		t.Fatalf("later Stopping moved stoppingSince to %v", rec.StoppingSince)
 	}
 	end := t0.Add(3 * time.Minute)
-	rec, err = l.RecordExecutionStatus(ctx, ledger.ExecutionChange{ARN: arn, Status: pipeline.ExecutionStopped, At: end, EndedAt: end})
+	rec, err = l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: pipeline.ExecutionStopped, At: end, EndedAt: end})
 	if err != nil {
 		t.Fatalf("Stopped: %v", err)
 	}
@@ -60,23 +60,23 @@ func TestExecutionStatusRejections(t *testing.T) {
 		wantErr error
 		want    pipeline.ExecutionStatus
 	}{
-		{"duplicate event", []pipeline.ExecutionStatus{"Executing"}, "Executing", 0, ledger.ErrDuplicate, "Executing"},
-		{"older event after newer", []pipeline.ExecutionStatus{"Executing", "Stopping"}, "Executing", 0, ledger.ErrStale, "Stopping"},
-		{"older same status", []pipeline.ExecutionStatus{"Executing", "Stopping"}, "Stopping", -time.Hour, ledger.ErrStale, "Stopping"},
-		{"terminal is sticky", []pipeline.ExecutionStatus{"Executing", "Failed"}, "Stopping", time.Hour, ledger.ErrTerminal, "Failed"},
-		{"terminal to terminal", []pipeline.ExecutionStatus{"Executing", "Stopped"}, "Failed", time.Hour, ledger.ErrTerminal, "Stopped"},
-		{"duplicate terminal", []pipeline.ExecutionStatus{"Executing", "Succeeded"}, "Succeeded", time.Second, ledger.ErrDuplicate, "Succeeded"},
+		{"duplicate event", []pipeline.ExecutionStatus{"Executing"}, "Executing", 0, pipeline.ErrDuplicate, "Executing"},
+		{"older event after newer", []pipeline.ExecutionStatus{"Executing", "Stopping"}, "Executing", 0, pipeline.ErrStale, "Stopping"},
+		{"older same status", []pipeline.ExecutionStatus{"Executing", "Stopping"}, "Stopping", -time.Hour, pipeline.ErrStale, "Stopping"},
+		{"terminal is sticky", []pipeline.ExecutionStatus{"Executing", "Failed"}, "Stopping", time.Hour, pipeline.ErrTerminal, "Failed"},
+		{"terminal to terminal", []pipeline.ExecutionStatus{"Executing", "Stopped"}, "Failed", time.Hour, pipeline.ErrTerminal, "Stopped"},
+		{"duplicate terminal", []pipeline.ExecutionStatus{"Executing", "Succeeded"}, "Succeeded", time.Second, pipeline.ErrDuplicate, "Succeeded"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l, _ := newLedger(t)
 			arn := execARN(t, "rej"+string(rune('a'+i)))
 			for j, s := range tt.applied {
-				if _, err := l.RecordExecutionStatus(ctx, ledger.ExecutionChange{ARN: arn, Status: s, At: t0.Add(time.Duration(j) * time.Second)}); err != nil {
+				if _, err := l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: s, At: t0.Add(time.Duration(j) * time.Second)}); err != nil {
 					t.Fatalf("apply %s: %v", s, err)
 				}
 			}
-			rec, err := l.RecordExecutionStatus(ctx, ledger.ExecutionChange{ARN: arn, Status: tt.next, At: t0.Add(tt.nextAt)})
+			rec, err := l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: tt.next, At: t0.Add(tt.nextAt)})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("record %s after %v: err = %v, want %v", tt.next, tt.applied, err, tt.wantErr)
 			}
@@ -101,8 +101,8 @@ func TestStepEventsOutOfOrder(t *testing.T) {
 	ctx := context.Background()
 	l, _ := newLedger(t)
 	arn := execARN(t, "steps1")
-	step := func(s pipeline.StepStatus, at time.Duration) ledger.StepChange {
-		return ledger.StepChange{ARN: arn, StepName: "Wait", Kind: pipeline.KindCallback, Status: s, At: t0.Add(at)}
+	step := func(s pipeline.StepStatus, at time.Duration) pipeline.StepChange {
+		return pipeline.StepChange{ARN: arn, StepName: "Wait", Kind: pipeline.KindCallback, Status: s, At: t0.Add(at)}
 	}
 	// Delivered out of order: Executing (with the token) first, then the
 	// older Starting, then a duplicate Executing, then Succeeded.
@@ -112,10 +112,10 @@ func TestStepEventsOutOfOrder(t *testing.T) {
 	if _, err := l.RecordStepStatus(ctx, executing); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.RecordStepStatus(ctx, step(pipeline.StepStarting, time.Second)); !errors.Is(err, ledger.ErrStale) {
+	if _, err := l.RecordStepStatus(ctx, step(pipeline.StepStarting, time.Second)); !errors.Is(err, pipeline.ErrStale) {
 		t.Fatalf("older Starting after Executing: err = %v, want ErrStale", err)
 	}
-	if _, err := l.RecordStepStatus(ctx, executing); !errors.Is(err, ledger.ErrDuplicate) {
+	if _, err := l.RecordStepStatus(ctx, executing); !errors.Is(err, pipeline.ErrDuplicate) {
 		t.Fatalf("duplicate Executing: err = %v, want ErrDuplicate", err)
 	}
 	done := step(pipeline.StepSucceeded, 5*time.Second)
@@ -131,7 +131,7 @@ func TestStepEventsOutOfOrder(t *testing.T) {
 	if rec.ExpiresAt == 0 {
 		t.Fatal("terminal step has no TTL")
 	}
-	if _, err := l.RecordStepStatus(ctx, step(pipeline.StepStopping, time.Hour)); !errors.Is(err, ledger.ErrTerminal) {
+	if _, err := l.RecordStepStatus(ctx, step(pipeline.StepStopping, time.Hour)); !errors.Is(err, pipeline.ErrTerminal) {
 		t.Fatalf("Stopping after Succeeded: err = %v, want ErrTerminal", err)
 	}
 }
@@ -140,7 +140,7 @@ func TestStepSameStatusNewerEventAddsDetail(t *testing.T) {
 	ctx := context.Background()
 	l, _ := newLedger(t)
 	arn := execARN(t, "steps2")
-	first := ledger.StepChange{ARN: arn, StepName: "Fn", Kind: pipeline.KindLambda, Status: pipeline.StepExecuting, At: t0}
+	first := pipeline.StepChange{ARN: arn, StepName: "Fn", Kind: pipeline.KindLambda, Status: pipeline.StepExecuting, At: t0}
 	if _, err := l.RecordStepStatus(ctx, first); err != nil {
 		t.Fatal(err)
 	}
@@ -162,13 +162,13 @@ func TestBadStatusesAreInvalid(t *testing.T) {
 	ctx := context.Background()
 	l, _ := newLedger(t)
 	arn := execARN(t, "bad1")
-	if _, err := l.RecordExecutionStatus(ctx, ledger.ExecutionChange{ARN: arn, Status: "Paused", At: t0}); pipeline.Code(err) != pipeline.EInvalid {
+	if _, err := l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: "Paused", At: t0}); pipeline.Code(err) != pipeline.EInvalid {
 		t.Errorf("execution status Paused: err = %v, want invalid", err)
 	}
-	if _, err := l.RecordStepStatus(ctx, ledger.StepChange{ARN: arn, StepName: "s", Status: "Running", At: t0}); pipeline.Code(err) != pipeline.EInvalid {
+	if _, err := l.RecordStepStatus(ctx, pipeline.StepChange{ARN: arn, StepName: "s", Status: "Running", At: t0}); pipeline.Code(err) != pipeline.EInvalid {
 		t.Errorf("step status Running: err = %v, want invalid", err)
 	}
-	if _, err := l.RecordStepStatus(ctx, ledger.StepChange{ARN: arn, Status: pipeline.StepExecuting, At: t0}); pipeline.Code(err) != pipeline.EInvalid {
+	if _, err := l.RecordStepStatus(ctx, pipeline.StepChange{ARN: arn, Status: pipeline.StepExecuting, At: t0}); pipeline.Code(err) != pipeline.EInvalid {
 		t.Errorf("step without name: err = %v, want invalid", err)
 	}
 	view, err := l.ReadExecution(ctx, arn)

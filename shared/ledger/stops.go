@@ -11,18 +11,6 @@ import (
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
-// NewStop is a request to stop an execution.
-type NewStop struct {
-	ARN pipeline.ExecutionARN
-	// Key makes creation idempotent: the same execution and key always
-	// name the same stop request (an Idempotency-Key header, an event id).
-	Key         string
-	Mode        pipeline.StopMode
-	Reason      string
-	RequestedBy string
-	At          time.Time
-}
-
 // StopID derives the id of the stop request for an execution and key.
 func StopID(arn pipeline.ExecutionARN, key string) string {
 	return "stop-" + pipeline.RequestToken("stop-request", arn.String(), key)[:24]
@@ -31,13 +19,13 @@ func StopID(arn pipeline.ExecutionARN, key string) string {
 // CreateStop records a stop request unless one with the same execution and
 // key exists. It returns the request and whether this call created it; an
 // existing request is returned as it stands, in the same round trip.
-func (l *Ledger) CreateStop(ctx context.Context, s NewStop) (StopRequest, bool, error) {
+func (l *Ledger) CreateStop(ctx context.Context, s pipeline.NewStop) (pipeline.StopRequest, bool, error) {
 	arn := s.ARN.String()
 	if s.Key == "" {
-		return StopRequest{}, false, wrap("create stop request for", arn, pipeline.Errorf(pipeline.EInvalid, "idempotency key is empty"))
+		return pipeline.StopRequest{}, false, wrap("create stop request for", arn, pipeline.Errorf(pipeline.EInvalid, "idempotency key is empty"))
 	}
 	at := s.At.UTC().Truncate(time.Millisecond)
-	rec := StopRequest{
+	rec := pipeline.StopRequest{
 		ID:           StopID(s.ARN, s.Key),
 		ExecutionARN: arn,
 		Key:          s.Key,
@@ -46,18 +34,18 @@ func (l *Ledger) CreateStop(ctx context.Context, s NewStop) (StopRequest, bool, 
 		RequestedBy:  s.RequestedBy,
 		Phase:        pipeline.StopRequested,
 		CreatedAt:    at,
-		Timeline:     []TimelineEntry{{At: at, Event: "stop requested", Detail: string(s.Mode) + " by " + s.RequestedBy}},
+		Timeline:     []pipeline.TimelineEntry{{At: at, Event: "stop requested", Detail: string(s.Mode) + " by " + s.RequestedBy}},
 	}
 	// phaseRank orders the phases in condition expressions.
 	rank := map[string]types.AttributeValue{"phaseRank": &types.AttributeValueMemberN{Value: "1"}}
 	existing, err := l.createOnce(ctx, arn, skStopPrefix+rec.ID, rec, rank)
 	if err != nil {
-		return StopRequest{}, false, wrap("create stop request", rec.ID, err)
+		return pipeline.StopRequest{}, false, wrap("create stop request", rec.ID, err)
 	}
 	if existing != nil {
-		var prev StopRequest
+		var prev pipeline.StopRequest
 		if err := unmarshal(existing, &prev); err != nil {
-			return StopRequest{}, false, wrap("decode stop request", rec.ID, err)
+			return pipeline.StopRequest{}, false, wrap("decode stop request", rec.ID, err)
 		}
 		return prev, false, nil
 	}
@@ -65,10 +53,10 @@ func (l *Ledger) CreateStop(ctx context.Context, s NewStop) (StopRequest, bool, 
 }
 
 // GetStop finds a stop request by id, through the lookup index.
-func (l *Ledger) GetStop(ctx context.Context, id string) (StopRequest, error) {
-	var rec StopRequest
+func (l *Ledger) GetStop(ctx context.Context, id string) (pipeline.StopRequest, error) {
+	var rec pipeline.StopRequest
 	if err := l.lookup(ctx, skStopPrefix+id, &rec); err != nil {
-		return StopRequest{}, wrap("get stop request", id, err)
+		return pipeline.StopRequest{}, wrap("get stop request", id, err)
 	}
 	return rec, nil
 }
@@ -76,9 +64,9 @@ func (l *Ledger) GetStop(ctx context.Context, id string) (StopRequest, error) {
 // AdvanceStop moves a stop request forward to a phase before closed (use
 // CloseStop for that), adding a timeline entry. Moving to the same or an
 // earlier phase returns ErrStale and changes nothing.
-func (l *Ledger) AdvanceStop(ctx context.Context, arn pipeline.ExecutionARN, id string, phase pipeline.StopPhase, at time.Time, detail string) (StopRequest, error) {
+func (l *Ledger) AdvanceStop(ctx context.Context, arn pipeline.ExecutionARN, id string, phase pipeline.StopPhase, at time.Time, detail string) (pipeline.StopRequest, error) {
 	if phase == pipeline.StopClosed || phase.Rank() == 0 {
-		return StopRequest{}, wrap("advance stop request", id, pipeline.Errorf(pipeline.EInvalid, "cannot advance to phase %q", phase))
+		return pipeline.StopRequest{}, wrap("advance stop request", id, pipeline.Errorf(pipeline.EInvalid, "cannot advance to phase %q", phase))
 	}
 	at = at.UTC()
 	upd := l.timeline(at, "stop "+string(phase), detail).
@@ -92,16 +80,16 @@ func (l *Ledger) AdvanceStop(ctx context.Context, arn pipeline.ExecutionARN, id 
 
 // NoteStop adds an entry to a stop request's timeline (a cleanup finished,
 // a token was answered) without changing its phase.
-func (l *Ledger) NoteStop(ctx context.Context, arn pipeline.ExecutionARN, id string, at time.Time, event, detail string) (StopRequest, error) {
+func (l *Ledger) NoteStop(ctx context.Context, arn pipeline.ExecutionARN, id string, at time.Time, event, detail string) (pipeline.StopRequest, error) {
 	return l.updateStop(ctx, arn, id, l.timeline(at.UTC(), event, detail), expression.AttributeExists(expression.Name(SortKey)))
 }
 
 // CloseStop closes a stop request once its execution is terminal, recording
 // the outcome and the latency from request to close. Closing twice returns
 // ErrDuplicate.
-func (l *Ledger) CloseStop(ctx context.Context, arn pipeline.ExecutionARN, id string, outcome pipeline.ExecutionStatus, at time.Time) (StopRequest, error) {
+func (l *Ledger) CloseStop(ctx context.Context, arn pipeline.ExecutionARN, id string, outcome pipeline.ExecutionStatus, at time.Time) (pipeline.StopRequest, error) {
 	if !outcome.Terminal() {
-		return StopRequest{}, wrap("close stop request", id, pipeline.Errorf(pipeline.EInvalid, "outcome %q is not terminal", outcome))
+		return pipeline.StopRequest{}, wrap("close stop request", id, pipeline.Errorf(pipeline.EInvalid, "outcome %q is not terminal", outcome))
 	}
 	at = at.UTC()
 	upd := l.timeline(at, "stop closed", "execution "+string(outcome)).
@@ -112,14 +100,14 @@ func (l *Ledger) CloseStop(ctx context.Context, arn pipeline.ExecutionARN, id st
 		Set(expression.Name("latencyMs"), expression.Minus(expression.Value(millis(at)), expression.Name("createdAt"))).
 		Set(expression.Name(TTLAttribute), expression.Value(l.expiry(at)))
 	rec, err := l.updateStop(ctx, arn, id, upd, expression.Name("phaseRank").LessThan(expression.Value(pipeline.StopClosed.Rank())))
-	if errors.Is(err, ErrStale) {
-		return rec, ErrDuplicate
+	if errors.Is(err, pipeline.ErrStale) {
+		return rec, pipeline.ErrDuplicate
 	}
 	return rec, err
 }
 
 func (l *Ledger) timeline(at time.Time, event, detail string) expression.UpdateBuilder {
-	entry, _ := marshal(TimelineEntry{At: at, Event: event, Detail: detail}) // a flat struct of strings and a time cannot fail
+	entry, _ := marshal(pipeline.TimelineEntry{At: at, Event: event, Detail: detail}) // a flat struct of strings and a time cannot fail
 	tl := expression.Name("timeline")
 	return expression.Set(tl, expression.ListAppend(
 		expression.IfNotExists(tl, expression.Value([]any{})),
@@ -130,25 +118,25 @@ func (l *Ledger) timeline(at time.Time, event, detail string) expression.UpdateB
 // updateStop applies a conditional update to an existing stop request.
 // A failed condition on an existing request is ErrStale; on a missing one,
 // ErrNotFound.
-func (l *Ledger) updateStop(ctx context.Context, arn pipeline.ExecutionARN, id string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (StopRequest, error) {
+func (l *Ledger) updateStop(ctx context.Context, arn pipeline.ExecutionARN, id string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (pipeline.StopRequest, error) {
 	cond = expression.AttributeExists(expression.Name(SortKey)).And(cond)
 	out, err := l.update(ctx, key(arn.String(), skStopPrefix+id), upd, &cond)
 	if old, failed := conditionFailed(err); failed {
 		if old == nil {
-			return StopRequest{}, wrap("update stop request", id, ErrNotFound)
+			return pipeline.StopRequest{}, wrap("update stop request", id, pipeline.ErrNotFound)
 		}
-		var rec StopRequest
+		var rec pipeline.StopRequest
 		if err := unmarshal(old, &rec); err != nil {
-			return StopRequest{}, wrap("decode stop request", id, err)
+			return pipeline.StopRequest{}, wrap("decode stop request", id, err)
 		}
-		return rec, ErrStale
+		return rec, pipeline.ErrStale
 	}
 	if err != nil {
-		return StopRequest{}, wrap("update stop request", id, err)
+		return pipeline.StopRequest{}, wrap("update stop request", id, err)
 	}
-	var rec StopRequest
+	var rec pipeline.StopRequest
 	if err := unmarshal(out, &rec); err != nil {
-		return StopRequest{}, wrap("decode stop request", id, err)
+		return pipeline.StopRequest{}, wrap("decode stop request", id, err)
 	}
 	return rec, nil
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stopcoord/stopcoord/shared/ledger"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
@@ -15,7 +14,7 @@ func TestStopRequestLifecycle(t *testing.T) {
 	ctx := context.Background()
 	l, _ := newLedger(t)
 	arn := execARN(t, "stop1")
-	req := ledger.NewStop{ARN: arn, Key: "idem-1", Mode: pipeline.StopGraceful, Reason: "cost", RequestedBy: "arn:aws:iam::123456789012:role/ops", At: t0}
+	req := pipeline.NewStop{ARN: arn, Key: "idem-1", Mode: pipeline.StopGraceful, Reason: "cost", RequestedBy: "arn:aws:iam::123456789012:role/ops", At: t0}
 
 	first, created, err := l.CreateStop(ctx, req)
 	if err != nil || !created {
@@ -30,7 +29,7 @@ func TestStopRequestLifecycle(t *testing.T) {
 	if second.ID != first.ID || !second.CreatedAt.Equal(t0) {
 		t.Fatalf("retry returned %+v, want the first request %s created at %v", second, first.ID, t0)
 	}
-	other, created, err := l.CreateStop(ctx, ledger.NewStop{ARN: arn, Key: "idem-2", Mode: pipeline.StopForce, At: t0})
+	other, created, err := l.CreateStop(ctx, pipeline.NewStop{ARN: arn, Key: "idem-2", Mode: pipeline.StopForce, At: t0})
 	if err != nil || !created || other.ID == first.ID {
 		t.Fatalf("another key: %+v created=%v err=%v", other, created, err)
 	}
@@ -42,7 +41,7 @@ func TestStopRequestLifecycle(t *testing.T) {
 	if issued.Phase != pipeline.StopIssued || !issued.IssuedAt.Equal(t0.Add(200*time.Millisecond)) {
 		t.Fatalf("issued = %+v", issued)
 	}
-	if _, err := l.AdvanceStop(ctx, arn, first.ID, pipeline.StopIssued, t0.Add(time.Second), "again"); !errors.Is(err, ledger.ErrStale) {
+	if _, err := l.AdvanceStop(ctx, arn, first.ID, pipeline.StopIssued, t0.Add(time.Second), "again"); !errors.Is(err, pipeline.ErrStale) {
 		t.Fatalf("advance to the same phase: err = %v, want ErrStale", err)
 	}
 	if _, err := l.NoteStop(ctx, arn, first.ID, t0.Add(2*time.Second), "token answered", "Wait: failure"); err != nil {
@@ -62,10 +61,10 @@ func TestStopRequestLifecycle(t *testing.T) {
 	if want := "[stop requested stop issued token answered stop closed]"; fmt.Sprint(events) != want {
 		t.Fatalf("timeline = %v, want %s", events, want)
 	}
-	if _, err := l.CloseStop(ctx, arn, first.ID, pipeline.ExecutionStopped, t0.Add(time.Hour)); !errors.Is(err, ledger.ErrDuplicate) {
+	if _, err := l.CloseStop(ctx, arn, first.ID, pipeline.ExecutionStopped, t0.Add(time.Hour)); !errors.Is(err, pipeline.ErrDuplicate) {
 		t.Fatalf("second close: err = %v, want ErrDuplicate", err)
 	}
-	if _, err := l.AdvanceStop(ctx, arn, first.ID, pipeline.StopIssued, t0, ""); !errors.Is(err, ledger.ErrStale) {
+	if _, err := l.AdvanceStop(ctx, arn, first.ID, pipeline.StopIssued, t0, ""); !errors.Is(err, pipeline.ErrStale) {
 		t.Fatalf("advance after close: err = %v, want ErrStale", err)
 	}
 
@@ -82,7 +81,7 @@ func TestStopRequestBadInput(t *testing.T) {
 	ctx := context.Background()
 	l, _ := newLedger(t)
 	arn := execARN(t, "stop2")
-	if _, _, err := l.CreateStop(ctx, ledger.NewStop{ARN: arn, Mode: pipeline.StopGraceful, At: t0}); pipeline.Code(err) != pipeline.EInvalid {
+	if _, _, err := l.CreateStop(ctx, pipeline.NewStop{ARN: arn, Mode: pipeline.StopGraceful, At: t0}); pipeline.Code(err) != pipeline.EInvalid {
 		t.Errorf("create without key: err = %v, want invalid", err)
 	}
 	if _, err := l.AdvanceStop(ctx, arn, "stop-missing", pipeline.StopIssued, t0, ""); pipeline.Code(err) != pipeline.ENotFound {
@@ -100,25 +99,25 @@ func TestReadExecutionReturnsEveryKind(t *testing.T) {
 	ctx := context.Background()
 	l, _ := newLedger(t)
 	arn := execARN(t, "view1")
-	if _, err := l.RecordExecutionStatus(ctx, ledger.ExecutionChange{ARN: arn, Status: pipeline.ExecutionExecuting, At: t0}); err != nil {
+	if _, err := l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: pipeline.ExecutionExecuting, At: t0}); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"Train", "Wait", "Fn"} {
-		if _, err := l.RecordStepStatus(ctx, ledger.StepChange{ARN: arn, StepName: name, Status: pipeline.StepExecuting, At: t0}); err != nil {
+		if _, err := l.RecordStepStatus(ctx, pipeline.StepChange{ARN: arn, StepName: name, Status: pipeline.StepExecuting, At: t0}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if _, err := l.RegisterToken(ctx, registration(arn, "View000001")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.RecordCleanup(ctx, ledger.CleanupResult{ARN: arn, Token: "View000001", Resource: pipeline.Resource{Kind: "glue-job-run", ID: "jr_1"}, Status: ledger.CleanupSucceeded, At: t0}); err != nil {
+	if _, err := l.RecordCleanup(ctx, pipeline.CleanupResult{ARN: arn, Token: "View000001", Resource: pipeline.Resource{Kind: "glue-job-run", ID: "jr_1"}, Status: pipeline.CleanupSucceeded, At: t0}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := l.CreateStop(ctx, ledger.NewStop{ARN: arn, Key: "k", Mode: pipeline.StopGraceful, At: t0}); err != nil {
+	if _, _, err := l.CreateStop(ctx, pipeline.NewStop{ARN: arn, Key: "k", Mode: pipeline.StopGraceful, At: t0}); err != nil {
 		t.Fatal(err)
 	}
 	// Another execution's items must not leak in.
-	if _, err := l.RecordExecutionStatus(ctx, ledger.ExecutionChange{ARN: execARN(t, "view2"), Status: pipeline.ExecutionExecuting, At: t0}); err != nil {
+	if _, err := l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: execARN(t, "view2"), Status: pipeline.ExecutionExecuting, At: t0}); err != nil {
 		t.Fatal(err)
 	}
 	view, err := l.ReadExecution(ctx, arn)
@@ -141,18 +140,18 @@ func TestListStoppingPaginates(t *testing.T) {
 	// executing and one has already stopped.
 	for i := range 7 {
 		arn := execARN(t, fmt.Sprintf("s%d", i))
-		if _, err := l.RecordExecutionStatus(ctx, ledger.ExecutionChange{ARN: arn, Status: pipeline.ExecutionStopping, At: t0.Add(time.Duration(i) * time.Minute)}); err != nil {
+		if _, err := l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: pipeline.ExecutionStopping, At: t0.Add(time.Duration(i) * time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, id := range []string{"x1", "x2"} {
-		if _, err := l.RecordExecutionStatus(ctx, ledger.ExecutionChange{ARN: execARN(t, id), Status: pipeline.ExecutionExecuting, At: t0}); err != nil {
+		if _, err := l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: execARN(t, id), Status: pipeline.ExecutionExecuting, At: t0}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	done := execARN(t, "done")
 	for i, s := range []pipeline.ExecutionStatus{pipeline.ExecutionStopping, pipeline.ExecutionStopped} {
-		if _, err := l.RecordExecutionStatus(ctx, ledger.ExecutionChange{ARN: done, Status: s, At: t0.Add(time.Duration(i) * time.Second)}); err != nil {
+		if _, err := l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: done, Status: s, At: t0.Add(time.Duration(i) * time.Second)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,62 +12,52 @@ import (
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
-// Registration is what the callback consumer learns from a callback step's
-// start message.
-type Registration struct {
-	ARN         pipeline.ExecutionARN
-	Token       string
-	StepName    string
-	Arguments   map[string]any
-	CleanupPlan []pipeline.Resource
-}
-
 // RegisterToken records a callback token once. A second registration of the
 // same token returns ErrDuplicate with the record as it stands.
-func (l *Ledger) RegisterToken(ctx context.Context, r Registration) (Token, error) {
+func (l *Ledger) RegisterToken(ctx context.Context, r pipeline.TokenRegistration) (pipeline.Token, error) {
 	arn := r.ARN.String()
 	if err := pipeline.ValidateCallbackToken(r.Token); err != nil {
-		return Token{}, wrap("register callback token for", arn, err)
+		return pipeline.Token{}, wrap("register callback token for", arn, err)
 	}
-	rec := Token{
+	rec := pipeline.Token{
 		ExecutionARN: arn,
 		Token:        r.Token,
 		StepName:     r.StepName,
 		Arguments:    r.Arguments,
 		CleanupPlan:  r.CleanupPlan,
-		State:        TokenOpen,
+		State:        pipeline.TokenOpen,
 		RegisteredAt: l.now().UTC().Truncate(time.Millisecond),
 	}
 	existing, err := l.createOnce(ctx, arn, skTokenPrefix+r.Token, rec, nil)
 	if err != nil {
-		return Token{}, wrap("register callback token", r.Token, err)
+		return pipeline.Token{}, wrap("register callback token", r.Token, err)
 	}
 	if existing != nil {
-		var prev Token
+		var prev pipeline.Token
 		if err := unmarshal(existing, &prev); err != nil {
-			return Token{}, wrap("decode callback token", r.Token, err)
+			return pipeline.Token{}, wrap("decode callback token", r.Token, err)
 		}
-		return prev, ErrDuplicate
+		return prev, pipeline.ErrDuplicate
 	}
 	return rec, nil
 }
 
 // GetToken reads a token of a known execution, strongly consistent.
-func (l *Ledger) GetToken(ctx context.Context, arn pipeline.ExecutionARN, token string) (Token, error) {
+func (l *Ledger) GetToken(ctx context.Context, arn pipeline.ExecutionARN, token string) (pipeline.Token, error) {
 	out, err := l.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(l.table),
 		Key:            key(arn.String(), skTokenPrefix+token),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return Token{}, wrap("get callback token", token, err)
+		return pipeline.Token{}, wrap("get callback token", token, err)
 	}
 	if out.Item == nil {
-		return Token{}, wrap("get callback token", token, ErrNotFound)
+		return pipeline.Token{}, wrap("get callback token", token, pipeline.ErrNotFound)
 	}
-	var rec Token
+	var rec pipeline.Token
 	if err := unmarshal(out.Item, &rec); err != nil {
-		return Token{}, wrap("decode callback token", token, err)
+		return pipeline.Token{}, wrap("decode callback token", token, err)
 	}
 	return rec, nil
 }
@@ -75,10 +65,10 @@ func (l *Ledger) GetToken(ctx context.Context, arn pipeline.ExecutionARN, token 
 // FindToken looks a token up by its value alone, through the lookup index.
 // The index is eventually consistent: a token registered a moment ago may
 // not be found yet; prefer GetToken when the execution is known.
-func (l *Ledger) FindToken(ctx context.Context, token string) (Token, error) {
-	var rec Token
+func (l *Ledger) FindToken(ctx context.Context, token string) (pipeline.Token, error) {
+	var rec pipeline.Token
 	if err := l.lookup(ctx, skTokenPrefix+token, &rec); err != nil {
-		return Token{}, wrap("find callback token", token, err)
+		return pipeline.Token{}, wrap("find callback token", token, err)
 	}
 	return rec, nil
 }
@@ -87,16 +77,16 @@ func (l *Ledger) FindToken(ctx context.Context, token string) (Token, error) {
 // It succeeds when the token is open, when the claimant already holds it,
 // or when another claim has lapsed. Otherwise it returns *ClaimedError or
 // *AlreadyAnsweredError.
-func (l *Ledger) ClaimToken(ctx context.Context, arn pipeline.ExecutionARN, token, claimant string, lease time.Duration) (Token, error) {
+func (l *Ledger) ClaimToken(ctx context.Context, arn pipeline.ExecutionARN, token, claimant string, lease time.Duration) (pipeline.Token, error) {
 	now := l.now()
 	upd := expression.
-		Set(expression.Name("state"), expression.Value(string(TokenClaimed))).
+		Set(expression.Name("state"), expression.Value(string(pipeline.TokenClaimed))).
 		Set(expression.Name("claimedBy"), expression.Value(claimant)).
 		Set(expression.Name("claimUntil"), expression.Value(millis(now.Add(lease))))
 	cond := expression.AttributeExists(expression.Name(SortKey)).And(
-		expression.Name("state").Equal(expression.Value(string(TokenOpen))).
+		expression.Name("state").Equal(expression.Value(string(pipeline.TokenOpen))).
 			Or(expression.And(
-				expression.Name("state").Equal(expression.Value(string(TokenClaimed))),
+				expression.Name("state").Equal(expression.Value(string(pipeline.TokenClaimed))),
 				expression.Or(
 					expression.Name("claimedBy").Equal(expression.Value(claimant)),
 					expression.Name("claimUntil").LessThan(expression.Value(millis(now))),
@@ -107,29 +97,22 @@ func (l *Ledger) ClaimToken(ctx context.Context, arn pipeline.ExecutionARN, toke
 		return l.tokenConflict(old, token, "claim")
 	}
 	if err != nil {
-		return Token{}, wrap("claim callback token", token, err)
+		return pipeline.Token{}, wrap("claim callback token", token, err)
 	}
-	var rec Token
+	var rec pipeline.Token
 	if err := unmarshal(out, &rec); err != nil {
-		return Token{}, wrap("decode callback token", token, err)
+		return pipeline.Token{}, wrap("decode callback token", token, err)
 	}
 	return rec, nil
-}
-
-// Answer is how a token was answered and by whom.
-type Answer struct {
-	By      string // who answered: a function, a request id, "force-stop"
-	Outcome Outcome
-	Reason  string
 }
 
 // MarkAnswered records that a token was answered. Exactly one call per
 // token succeeds; every later one returns *AlreadyAnsweredError naming the
 // first.
-func (l *Ledger) MarkAnswered(ctx context.Context, arn pipeline.ExecutionARN, token string, a Answer) (Token, error) {
+func (l *Ledger) MarkAnswered(ctx context.Context, arn pipeline.ExecutionARN, token string, a pipeline.Answer) (pipeline.Token, error) {
 	now := l.now()
 	upd := expression.
-		Set(expression.Name("state"), expression.Value(string(TokenAnswered))).
+		Set(expression.Name("state"), expression.Value(string(pipeline.TokenAnswered))).
 		Set(expression.Name("answeredBy"), expression.Value(a.By)).
 		Set(expression.Name("answeredAt"), expression.Value(millis(now))).
 		Set(expression.Name("outcome"), expression.Value(string(a.Outcome))).
@@ -139,34 +122,34 @@ func (l *Ledger) MarkAnswered(ctx context.Context, arn pipeline.ExecutionARN, to
 		upd = upd.Set(expression.Name("reason"), expression.Value(a.Reason))
 	}
 	cond := expression.AttributeExists(expression.Name(SortKey)).
-		And(expression.Name("state").NotEqual(expression.Value(string(TokenAnswered))))
+		And(expression.Name("state").NotEqual(expression.Value(string(pipeline.TokenAnswered))))
 	out, err := l.update(ctx, key(arn.String(), skTokenPrefix+token), upd, &cond)
 	if old, failed := conditionFailed(err); failed {
 		return l.tokenConflict(old, token, "mark answered")
 	}
 	if err != nil {
-		return Token{}, wrap("mark callback token answered", token, err)
+		return pipeline.Token{}, wrap("mark callback token answered", token, err)
 	}
-	var rec Token
+	var rec pipeline.Token
 	if err := unmarshal(out, &rec); err != nil {
-		return Token{}, wrap("decode callback token", token, err)
+		return pipeline.Token{}, wrap("decode callback token", token, err)
 	}
 	return rec, nil
 }
 
 // tokenConflict explains a failed token condition from the item as it was.
-func (l *Ledger) tokenConflict(old map[string]types.AttributeValue, token, action string) (Token, error) {
+func (l *Ledger) tokenConflict(old map[string]types.AttributeValue, token, action string) (pipeline.Token, error) {
 	if old == nil {
-		return Token{}, wrap(action+" callback token", token, ErrNotFound)
+		return pipeline.Token{}, wrap(action+" callback token", token, pipeline.ErrNotFound)
 	}
-	var rec Token
+	var rec pipeline.Token
 	if err := unmarshal(old, &rec); err != nil {
-		return Token{}, wrap("decode callback token", token, err)
+		return pipeline.Token{}, wrap("decode callback token", token, err)
 	}
-	if rec.State == TokenAnswered {
-		return rec, &AlreadyAnsweredError{Token: token, AnsweredBy: rec.AnsweredBy, AnsweredAt: rec.AnsweredAt, Outcome: rec.Outcome}
+	if rec.State == pipeline.TokenAnswered {
+		return rec, &pipeline.AlreadyAnsweredError{Token: token, AnsweredBy: rec.AnsweredBy, AnsweredAt: rec.AnsweredAt, Outcome: rec.Outcome}
 	}
-	return rec, &ClaimedError{Token: token, ClaimedBy: rec.ClaimedBy, ClaimUntil: rec.ClaimUntil}
+	return rec, &pipeline.ClaimedError{Token: token, ClaimedBy: rec.ClaimedBy, ClaimUntil: rec.ClaimUntil}
 }
 
 // lookup reads the one item with the lookup key into v.
@@ -187,7 +170,7 @@ func (l *Ledger) lookup(ctx context.Context, lookupKey string, v any) error {
 		return err
 	}
 	if len(out.Items) == 0 {
-		return ErrNotFound
+		return pipeline.ErrNotFound
 	}
 	return unmarshal(out.Items[0], v)
 }

@@ -8,12 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stopcoord/stopcoord/shared/ledger"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
-func registration(arn pipeline.ExecutionARN, token string) ledger.Registration {
-	return ledger.Registration{
+func registration(arn pipeline.ExecutionARN, token string) pipeline.TokenRegistration {
+	return pipeline.TokenRegistration{
 		ARN:       arn,
 		Token:     token,
 		StepName:  "StartGlue",
@@ -32,13 +31,13 @@ func TestRegisterTokenOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.State != ledger.TokenOpen || !rec.RegisteredAt.Equal(t0) {
+	if rec.State != pipeline.TokenOpen || !rec.RegisteredAt.Equal(t0) {
 		t.Fatalf("registered %+v", rec)
 	}
 	again := registration(arn, "AbCdE12345")
 	again.StepName = "Other"
 	existing, err := l.RegisterToken(ctx, again)
-	if !errors.Is(err, ledger.ErrDuplicate) {
+	if !errors.Is(err, pipeline.ErrDuplicate) {
 		t.Fatalf("second registration: err = %v, want ErrDuplicate", err)
 	}
 	if existing.StepName != "StartGlue" {
@@ -88,7 +87,7 @@ func TestMarkAnsweredExactlyOnceUnderConcurrency(t *testing.T) {
 			defer wg.Done()
 			<-start
 			by := fmt.Sprintf("worker-%d", i)
-			_, errs[i] = l.MarkAnswered(ctx, arn, "Race000001", ledger.Answer{By: by, Outcome: ledger.OutcomeFailure, Reason: "stopped"})
+			_, errs[i] = l.MarkAnswered(ctx, arn, "Race000001", pipeline.Answer{By: by, Outcome: pipeline.OutcomeFailure, Reason: "stopped"})
 			if errs[i] == nil {
 				mu.Lock()
 				winners = append(winners, by)
@@ -105,11 +104,11 @@ func TestMarkAnsweredExactlyOnceUnderConcurrency(t *testing.T) {
 		if err == nil {
 			continue
 		}
-		var already *ledger.AlreadyAnsweredError
+		var already *pipeline.AlreadyAnsweredError
 		if !errors.As(err, &already) {
 			t.Fatalf("worker %d: err = %v, want AlreadyAnsweredError", i, err)
 		}
-		if already.AnsweredBy != winners[0] || already.Outcome != ledger.OutcomeFailure {
+		if already.AnsweredBy != winners[0] || already.Outcome != pipeline.OutcomeFailure {
 			t.Fatalf("worker %d told answered by %q (%s), want %q", i, already.AnsweredBy, already.Outcome, winners[0])
 		}
 		if pipeline.Code(err) != pipeline.EConflict {
@@ -120,10 +119,10 @@ func TestMarkAnsweredExactlyOnceUnderConcurrency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.State != ledger.TokenAnswered || rec.AnsweredBy != winners[0] || rec.Reason != "stopped" || rec.ExpiresAt == 0 {
+	if rec.State != pipeline.TokenAnswered || rec.AnsweredBy != winners[0] || rec.Reason != "stopped" || rec.ExpiresAt == 0 {
 		t.Fatalf("answered token = %+v", rec)
 	}
-	if _, err := l.MarkAnswered(ctx, arn, "Nope000000", ledger.Answer{By: "x", Outcome: ledger.OutcomeSuccess}); pipeline.Code(err) != pipeline.ENotFound {
+	if _, err := l.MarkAnswered(ctx, arn, "Nope000000", pipeline.Answer{By: "x", Outcome: pipeline.OutcomeSuccess}); pipeline.Code(err) != pipeline.ENotFound {
 		t.Fatalf("MarkAnswered(unknown) err = %v, want not_found", err)
 	}
 }
@@ -139,7 +138,7 @@ func TestClaimToken(t *testing.T) {
 	if _, err := l.ClaimToken(ctx, arn, token, "a", time.Minute); err != nil {
 		t.Fatalf("first claim: %v", err)
 	}
-	var claimed *ledger.ClaimedError
+	var claimed *pipeline.ClaimedError
 	if _, err := l.ClaimToken(ctx, arn, token, "b", time.Minute); !errors.As(err, &claimed) || claimed.ClaimedBy != "a" {
 		t.Fatalf("claim held by a, b claims: err = %v, want ClaimedError by a", err)
 	}
@@ -150,10 +149,10 @@ func TestClaimToken(t *testing.T) {
 	if rec, err := l.ClaimToken(ctx, arn, token, "b", time.Minute); err != nil || rec.ClaimedBy != "b" {
 		t.Fatalf("claim after the lease lapsed: %+v, %v", rec, err)
 	}
-	if _, err := l.MarkAnswered(ctx, arn, token, ledger.Answer{By: "b", Outcome: ledger.OutcomeSuccess}); err != nil {
+	if _, err := l.MarkAnswered(ctx, arn, token, pipeline.Answer{By: "b", Outcome: pipeline.OutcomeSuccess}); err != nil {
 		t.Fatal(err)
 	}
-	var already *ledger.AlreadyAnsweredError
+	var already *pipeline.AlreadyAnsweredError
 	if _, err := l.ClaimToken(ctx, arn, token, "c", time.Minute); !errors.As(err, &already) || already.AnsweredBy != "b" {
 		t.Fatalf("claim of an answered token: err = %v, want AlreadyAnsweredError by b", err)
 	}
@@ -164,16 +163,16 @@ func TestRecordCleanupAttempts(t *testing.T) {
 	l, _ := newLedger(t)
 	arn := execARN(t, "cln1")
 	res := pipeline.Resource{Kind: "sfn-execution", ID: "arn:aws:states:us-east-1:123456789012:execution:m:e1"}
-	r := ledger.CleanupResult{ARN: arn, Token: "Clean00001", Resource: res, Status: ledger.CleanupFailed, Error: "throttled", At: t0, Duration: 30 * time.Millisecond}
+	r := pipeline.CleanupResult{ARN: arn, Token: "Clean00001", Resource: res, Status: pipeline.CleanupFailed, Error: "throttled", At: t0, Duration: 30 * time.Millisecond}
 	if _, err := l.RecordCleanup(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	r.Status, r.Error, r.At = ledger.CleanupSucceeded, "", t0.Add(time.Second)
+	r.Status, r.Error, r.At = pipeline.CleanupSucceeded, "", t0.Add(time.Second)
 	rec, err := l.RecordCleanup(ctx, r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Attempts != 2 || rec.Status != ledger.CleanupSucceeded || rec.LastError != "" || len(rec.History) != 2 {
+	if rec.Attempts != 2 || rec.Status != pipeline.CleanupSucceeded || rec.LastError != "" || len(rec.History) != 2 {
 		t.Fatalf("after two attempts: %+v", rec)
 	}
 	if !rec.FirstAt.Equal(t0) || !rec.LastAt.Equal(t0.Add(time.Second)) || rec.History[0].Error != "throttled" || rec.History[0].Duration != 30*time.Millisecond {

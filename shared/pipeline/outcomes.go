@@ -1,23 +1,21 @@
-package ledger
+package pipeline
 
 import (
 	"fmt"
 	"time"
-
-	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
-// Sentinel outcomes of conditional writes. Each is a pipeline conflict, so
+// Sentinel outcomes of the ledger's conditional writes. Each is a pipeline conflict, so
 // the HTTP edge can map it, and each means nothing was written.
 var (
 	// ErrDuplicate: the same state or record is already there.
-	ErrDuplicate = &pipeline.Error{Code: pipeline.EConflict, Message: "already recorded"}
+	ErrDuplicate = &Error{Code: EConflict, Message: "already recorded"}
 	// ErrStale: a newer state is already recorded.
-	ErrStale = &pipeline.Error{Code: pipeline.EConflict, Message: "a newer state is already recorded"}
+	ErrStale = &Error{Code: EConflict, Message: "a newer state is already recorded"}
 	// ErrTerminal: the record has reached a terminal state and never leaves it.
-	ErrTerminal = &pipeline.Error{Code: pipeline.EConflict, Message: "already in a terminal state"}
+	ErrTerminal = &Error{Code: EConflict, Message: "already in a terminal state"}
 	// ErrNotFound: the record does not exist.
-	ErrNotFound = &pipeline.Error{Code: pipeline.ENotFound, Message: "not found in the ledger"}
+	ErrNotFound = &Error{Code: ENotFound, Message: "not found in the ledger"}
 )
 
 // AlreadyAnsweredError says a callback token was answered before, by whom
@@ -34,9 +32,9 @@ func (e *AlreadyAnsweredError) Error() string {
 		e.Token, e.Outcome, e.AnsweredBy, e.AnsweredAt.Format(time.RFC3339Nano))
 }
 
-// Unwrap lets pipeline.Code report a conflict.
+// Unwrap lets Code report a conflict.
 func (e *AlreadyAnsweredError) Unwrap() error {
-	return pipeline.Errorf(pipeline.EConflict, "callback token %s already answered", e.Token)
+	return Errorf(EConflict, "callback token %s already answered", e.Token)
 }
 
 // ClaimedError says another worker holds the claim on a token.
@@ -50,7 +48,7 @@ func (e *ClaimedError) Error() string {
 	return fmt.Sprintf("callback token %s claimed by %s until %s", e.Token, e.ClaimedBy, e.ClaimUntil.Format(time.RFC3339Nano))
 }
 
-// Unwrap lets pipeline.Code report a conflict.
+// Unwrap lets Code report a conflict.
 func (e *ClaimedError) Unwrap() error {
-	return pipeline.Errorf(pipeline.EConflict, "callback token %s is being answered by another worker", e.Token)
+	return Errorf(EConflict, "callback token %s is being answered by another worker", e.Token)
 }
