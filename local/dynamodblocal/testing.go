@@ -55,7 +55,7 @@ func ClientT(t testing.TB) (*dynamodb.Client, string) {
 // RunTests runs the tests and then stops the shared server if one started:
 //
 //	func TestMain(m *testing.M) { os.Exit(dynamodblocal.RunTests(m)) }
-func RunTests(m *testing.M) int {
+func RunTests(m interface{ Run() int }) int {
 	code := m.Run()
 	if shared.server != nil {
 		shared.server.Stop()

@@ -29,7 +29,6 @@ type ErrorBody struct {
 // Codes only the edge produces, beside the pipeline codes.
 const (
 	CodeTooLarge = "too_large"
-	CodeTerminal = "terminal" // the execution has already ended
 )
 
 var statusForCode = map[string]int{
@@ -38,8 +37,8 @@ var statusForCode = map[string]int{
 	pipeline.EUnauthorized: http.StatusForbidden,
 	pipeline.ENotFound:     http.StatusNotFound,
 	pipeline.EConflict:     http.StatusConflict,
-	CodeTerminal:           http.StatusConflict,
 	pipeline.EThrottled:    http.StatusTooManyRequests,
+	pipeline.EUnavailable:  http.StatusBadGateway,
 	pipeline.EInternal:     http.StatusInternalServerError,
 }
 

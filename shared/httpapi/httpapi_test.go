@@ -72,6 +72,7 @@ func TestErrorResponses(t *testing.T) {
 		{pipeline.Errorf(pipeline.EUnauthorized, "pipeline not allowed"), 403, "unauthorized", "pipeline not allowed"},
 		{pipeline.Errorf(pipeline.EConflict, "already stopped"), 409, "conflict", "already stopped"},
 		{pipeline.Errorf(pipeline.EThrottled, "slow down"), 429, "throttled", "slow down"},
+		{pipeline.Errorf(pipeline.EUnavailable, "SageMaker failed"), 502, "unavailable", "SageMaker failed"},
 		{errors.New("dial tcp 10.0.0.1: secret"), 500, "internal", "internal error"},
 	}
 	for _, tt := range tests {

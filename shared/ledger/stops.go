@@ -11,11 +11,6 @@ import (
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
-// StopID derives the id of the stop request for an execution and key.
-func StopID(arn pipeline.ExecutionARN, key string) string {
-	return "stop-" + pipeline.RequestToken("stop-request", arn.String(), key)[:24]
-}
-
 // CreateStop records a stop request unless one with the same execution and
 // key exists. It returns the request and whether this call created it; an
 // existing request is returned as it stands, in the same round trip.
@@ -26,7 +21,7 @@ func (l *Ledger) CreateStop(ctx context.Context, s pipeline.NewStop) (pipeline.S
 	}
 	at := s.At.UTC().Truncate(time.Millisecond)
 	rec := pipeline.StopRequest{
-		ID:           StopID(s.ARN, s.Key),
+		ID:           pipeline.StopID(s.ARN, s.Key),
 		ExecutionARN: arn,
 		Key:          s.Key,
 		Mode:         s.Mode,

@@ -13,6 +13,7 @@ const (
 	EConflict     = "conflict"
 	EUnauthorized = "unauthorized"
 	EThrottled    = "throttled"
+	EUnavailable  = "unavailable" // a service we depend on failed
 	EInternal     = "internal"
 )
 

@@ -40,3 +40,9 @@ func (p StopPhase) Rank() int { return stopPhaseRanks[p] }
 // MaxReasonLength bounds a stop reason: SendPipelineExecutionStepFailure's
 // FailureReason takes at most 256 characters, and the reason ends up there.
 const MaxReasonLength = 256
+
+// StopID derives the id of the stop request for an execution and an
+// idempotency key: the same pair always names the same request.
+func StopID(arn ExecutionARN, key string) string {
+	return "stop-" + RequestToken("stop-request", arn.String(), key)[:24]
+}

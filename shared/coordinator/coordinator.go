@@ -1,0 +1,39 @@
+package coordinator
+
+import (
+	"time"
+)
+
+// DefaultLambdaTimeout is a Lambda step's timeout when the definition does
+// not give one (SageMaker's default).
+const DefaultLambdaTimeout = 120 * time.Second
+
+// Coordinator runs the use cases.
+type Coordinator struct {
+	ledger       Ledger
+	sm           SageMaker
+	queue        QueueSender
+	stopQueueURL string
+	access       AllowList
+	now          func() time.Time
+}
+
+// Deps are the coordinator's collaborators. Queue and StopQueueURL are only
+// needed for bulk stops.
+type Deps struct {
+	Ledger       Ledger
+	SageMaker    SageMaker
+	Queue        QueueSender
+	StopQueueURL string
+	Access       AllowList
+	Clock        func() time.Time
+}
+
+// New returns a Coordinator.
+func New(d Deps) *Coordinator {
+	now := d.Clock
+	if now == nil {
+		now = time.Now
+	}
+	return &Coordinator{ledger: d.Ledger, sm: d.SageMaker, queue: d.Queue, stopQueueURL: d.StopQueueURL, access: d.Access, now: now}
+}

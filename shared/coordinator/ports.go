@@ -1,0 +1,81 @@
+package coordinator
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/stopcoord/stopcoord/shared/pipeline"
+)
+
+// StopLedger is what the stop use cases need of the ledger.
+type StopLedger interface {
+	CreateStop(ctx context.Context, s pipeline.NewStop) (pipeline.StopRequest, bool, error)
+	AdvanceStop(ctx context.Context, arn pipeline.ExecutionARN, id string, phase pipeline.StopPhase, at time.Time, detail string) (pipeline.StopRequest, error)
+	NoteStop(ctx context.Context, arn pipeline.ExecutionARN, id string, at time.Time, event, detail string) (pipeline.StopRequest, error)
+	GetStop(ctx context.Context, id string) (pipeline.StopRequest, error)
+}
+
+// ExecutionLedger reads and records executions.
+type ExecutionLedger interface {
+	ReadExecution(ctx context.Context, arn pipeline.ExecutionARN) (pipeline.View, error)
+	RecordExecutionStatus(ctx context.Context, c pipeline.ExecutionChange) (pipeline.Execution, error)
+}
+
+// TokenLedger records callback tokens and what became of them.
+type TokenLedger interface {
+	RegisterToken(ctx context.Context, r pipeline.TokenRegistration) (pipeline.Token, error)
+	MarkAnswered(ctx context.Context, arn pipeline.ExecutionARN, token string, a pipeline.Answer) (pipeline.Token, error)
+	RecordCleanup(ctx context.Context, r pipeline.CleanupResult) (pipeline.Cleanup, error)
+}
+
+// Ledger is the whole ledger as the coordinator uses it; *ledger.Ledger
+// satisfies it.
+type Ledger interface {
+	StopLedger
+	ExecutionLedger
+	TokenLedger
+}
+
+// Stopper starts a stop.
+type Stopper interface {
+	StopPipelineExecution(ctx context.Context, in *sagemaker.StopPipelineExecutionInput, opts ...func(*sagemaker.Options)) (*sagemaker.StopPipelineExecutionOutput, error)
+}
+
+// ExecutionDescriber reads an execution's status.
+type ExecutionDescriber interface {
+	DescribePipelineExecution(ctx context.Context, in *sagemaker.DescribePipelineExecutionInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineExecutionOutput, error)
+}
+
+// PipelineDescriber reads a pipeline's definition (for Lambda step timeouts).
+type PipelineDescriber interface {
+	DescribePipeline(ctx context.Context, in *sagemaker.DescribePipelineInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineOutput, error)
+}
+
+// StepFailureSender answers a callback token with a failure.
+type StepFailureSender interface {
+	SendPipelineExecutionStepFailure(ctx context.Context, in *sagemaker.SendPipelineExecutionStepFailureInput, opts ...func(*sagemaker.Options)) (*sagemaker.SendPipelineExecutionStepFailureOutput, error)
+}
+
+// SageMaker is every SageMaker call the coordinator makes;
+// *sagemaker.Client satisfies it.
+type SageMaker interface {
+	Stopper
+	ExecutionDescriber
+	PipelineDescriber
+	StepFailureSender
+	sagemaker.ListPipelineExecutionStepsAPIClient
+	sagemaker.ListPipelineExecutionsAPIClient
+}
+
+var _ SageMaker = (*sagemaker.Client)(nil)
+
+// QueueSender puts stop messages on the internal stop queue;
+// *sqs.Client satisfies it.
+type QueueSender interface {
+	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
+}
+
+var _ QueueSender = (*sqs.Client)(nil)
