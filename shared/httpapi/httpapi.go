@@ -33,7 +33,7 @@ const (
 
 var statusForCode = map[string]int{
 	pipeline.EInvalid:      http.StatusBadRequest,
-	CodeTooLarge:           http.StatusRequestEntityTooLarge,
+	CodeTooLarge:           http.StatusBadRequest, // the API promises 400 for every bad body
 	pipeline.EUnauthorized: http.StatusForbidden,
 	pipeline.ENotFound:     http.StatusNotFound,
 	pipeline.EConflict:     http.StatusConflict,

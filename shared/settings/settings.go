@@ -23,6 +23,9 @@ const (
 	MaxBodyBytes     = "STOPCOORD_MAX_BODY_BYTES"
 	Policies         = "STOPCOORD_POLICIES" // JSON, see the policy package
 	Retention        = "STOPCOORD_RETENTION"
+	// SageMakerCallsPerSecond is the stop queue consumer's budget of
+	// SageMaker calls.
+	SageMakerCallsPerSecond = "STOPCOORD_SAGEMAKER_CALLS_PER_SECOND"
 )
 
 // Env reads variables and collects every problem, so start-up can report

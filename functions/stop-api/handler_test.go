@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	samples "github.com/stopcoord/stopcoord/events"
+	"github.com/stopcoord/stopcoord/shared/coordinator"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
+	"github.com/stopcoord/stopcoord/shared/settings"
+)
+
+// fakeCoordinator records what the handler asked and answers with the
+// test's functions.
+type fakeCoordinator struct {
+	stopIn  *coordinator.StopInput
+	bulkIn  *coordinator.BulkStopInput
+	viewArn string
+	stopID  string
+	err     error
+	stop    coordinator.StopResult
+}
+
+func (f *fakeCoordinator) Stop(_ context.Context, in coordinator.StopInput) (coordinator.StopResult, error) {
+	f.stopIn = &in
+	return f.stop, f.err
+}
+
+func (f *fakeCoordinator) BulkStop(_ context.Context, in coordinator.BulkStopInput) (coordinator.BulkStopResult, error) {
+	f.bulkIn = &in
+	if f.err != nil {
+		return coordinator.BulkStopResult{}, f.err
+	}
+	return coordinator.BulkStopResult{Executions: []coordinator.QueuedStop{{ExecutionARN: "arn:a", StopID: "stop-a"}, {ExecutionARN: "arn:b", StopID: "stop-b"}}}, nil
+}
+
+func (f *fakeCoordinator) ViewExecution(_ context.Context, arn string) (coordinator.ExecutionView, error) {
+	f.viewArn = arn
+	return coordinator.ExecutionView{ExecutionARN: arn, Status: pipeline.ExecutionStopping}, f.err
+}
+
+func (f *fakeCoordinator) ViewStop(_ context.Context, id string) (pipeline.StopRequest, coordinator.ExecutionView, error) {
+	f.stopID = id
+	return pipeline.StopRequest{ID: id, Phase: pipeline.StopIssued}, coordinator.ExecutionView{Status: pipeline.ExecutionStopping}, f.err
+}
+
+const sampleARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/train-model/execution/p4jn9xou8a8s"
+
+// TestEverySample pushes each events/apigw sample through the Lambda
+// runtime's own decode path and checks the status, the error code and what
+// reached the coordinator.
+func TestEverySample(t *testing.T) {
+	issued := coordinator.StopResult{Created: true, Status: pipeline.ExecutionExecuting,
+		Stop: pipeline.StopRequest{ID: "stop-1", ExecutionARN: sampleARN, Mode: pipeline.StopGraceful, Phase: pipeline.StopIssued, CreatedAt: time.Unix(1795608000, 0)}}
+	tests := []struct {
+		sample     string
+		err        error // what the coordinator answers
+		wantStatus int
+		wantCode   string
+		check      func(t *testing.T, f *fakeCoordinator, body map[string]any)
+	}{
+		{"stop.json", nil, 202, "", func(t *testing.T, f *fakeCoordinator, body map[string]any) {
+			in := f.stopIn
+			if in.ExecutionARN != sampleARN || in.Key != "ops-2026-11-25-1" || in.Mode != "graceful" || in.Reason != "Cost limit reached" ||
+				in.RequestedBy != "arn:aws:sts::123456789012:assumed-role/ops/ops-session" {
+				t.Errorf("stop input %+v", in)
+			}
+			if stop := body["stop"].(map[string]any); stop["id"] != "stop-1" || stop["phase"] != "issued" {
+				t.Errorf("stop body %v", stop)
+			}
+		}},
+		{"stop-force.json", nil, 202, "", func(t *testing.T, f *fakeCoordinator, _ map[string]any) {
+			if f.stopIn.Mode != "force" || f.stopIn.Key != "" {
+				t.Errorf("stop input %+v", f.stopIn)
+			}
+		}},
+		{"stop-base64.json", nil, 202, "", func(t *testing.T, f *fakeCoordinator, _ map[string]any) {
+			if f.stopIn.ExecutionARN != sampleARN {
+				t.Errorf("base64 body not decoded: %+v", f.stopIn)
+			}
+		}},
+		{"stop-bad-arn.json", pipeline.Errorf(pipeline.EInvalid, "not a pipeline execution ARN"), 400, "invalid", nil},
+		{"stop-unknown-field.json", nil, 400, "invalid", notCalled},
+		{"stop-malformed.json", nil, 400, "invalid", notCalled},
+		{"stop-missing-arn.json", nil, 400, "invalid", notCalled},
+		{"stop-bad-mode.json", pipeline.Errorf(pipeline.EInvalid, "mode"), 400, "invalid", nil},
+		{"stop-too-large.json", nil, 400, "too_large", notCalled},
+		{"stop-unsigned.json", nil, 403, "unauthorized", notCalled},
+		{"stop-other-account.json", pipeline.Errorf(pipeline.EUnauthorized, "account"), 403, "unauthorized", nil},
+		{"stop-unknown-execution.json", pipeline.Errorf(pipeline.ENotFound, "does not exist"), 404, "not_found", nil},
+		{"stop-terminal.json", pipeline.Errorf(pipeline.EConflict, "already ended: Succeeded"), 409, "conflict", nil},
+		{"bulk-stop.json", nil, 202, "", func(t *testing.T, f *fakeCoordinator, body map[string]any) {
+			if f.bulkIn.PipelineName != "train-model" || f.bulkIn.Reason != "Nightly shutdown of dev pipelines" {
+				t.Errorf("bulk input %+v", f.bulkIn)
+			}
+			if body["count"] != 2.0 || len(body["stops"].([]any)) != 2 {
+				t.Errorf("bulk body %v", body)
+			}
+		}},
+		{"bulk-stop-bad-name.json", pipeline.Errorf(pipeline.EInvalid, "not a pipeline name"), 400, "invalid", nil},
+		{"get-stop.json", nil, 200, "", func(t *testing.T, f *fakeCoordinator, body map[string]any) {
+			if f.stopID != "stop-0123456789abcdef01234567" || body["execution"].(map[string]any)["status"] != "Stopping" {
+				t.Errorf("get stop %s body %v", f.stopID, body)
+			}
+		}},
+		{"get-stop-bad-id.json", nil, 400, "invalid", nil},
+		{"get-execution.json", nil, 200, "", func(t *testing.T, f *fakeCoordinator, body map[string]any) {
+			if f.viewArn != sampleARN {
+				t.Errorf("the ARN reached the coordinator as %q, want it URL-decoded", f.viewArn)
+			}
+			if _, ok := body["blocking"]; !ok {
+				t.Errorf("execution body has no blocking: %v", body)
+			}
+		}},
+		{"get-execution-bad-arn.json", pipeline.Errorf(pipeline.EInvalid, "not a pipeline execution ARN"), 400, "invalid", nil},
+		{"unknown-route.json", nil, 404, "not_found", notCalled},
+	}
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		seen[tt.sample] = true
+		t.Run(tt.sample, func(t *testing.T) {
+			raw, err := samples.FS.ReadFile("apigw/" + tt.sample)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := &fakeCoordinator{err: tt.err, stop: issued}
+			h := &handler{coord: f, maxBodyBytes: DefaultMaxBodyBytes}
+			out, err := lambda.NewHandler(h.handle).Invoke(context.Background(), raw)
+			if err != nil {
+				t.Fatalf("handler returned an error (a 5xx at API Gateway): %v", err)
+			}
+			var resp events.APIGatewayV2HTTPResponse
+			if err := json.Unmarshal(out, &resp); err != nil {
+				t.Fatal(err)
+			}
+			var body map[string]any
+			if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+				t.Fatalf("body is not JSON: %q", resp.Body)
+			}
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status %d, want %d (body %s)", resp.StatusCode, tt.wantStatus, resp.Body)
+			}
+			if tt.wantCode != "" && body["code"] != tt.wantCode {
+				t.Fatalf("code %v, want %s (body %s)", body["code"], tt.wantCode, resp.Body)
+			}
+			if resp.StatusCode >= 500 {
+				t.Fatalf("client mistake answered %d", resp.StatusCode)
+			}
+			if tt.check != nil {
+				tt.check(t, f, body)
+			}
+		})
+	}
+	entries, err := samples.FS.ReadDir("apigw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !seen[e.Name()] {
+			t.Errorf("sample %s has no case here", e.Name())
+		}
+	}
+}
+
+func notCalled(t *testing.T, f *fakeCoordinator, _ map[string]any) {
+	if f.stopIn != nil || f.bulkIn != nil || f.viewArn != "" || f.stopID != "" {
+		t.Error("a rejected request reached the coordinator")
+	}
+}
+
+func TestAlreadyStoppingAnswers200(t *testing.T) {
+	raw, _ := samples.FS.ReadFile("apigw/stop.json")
+	f := &fakeCoordinator{stop: coordinator.StopResult{AlreadyStopping: true, Stop: pipeline.StopRequest{ID: "stop-x"}}}
+	out, err := lambda.NewHandler((&handler{coord: f, maxBodyBytes: DefaultMaxBodyBytes}).handle).Invoke(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	json.Unmarshal(out, &resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, `"alreadyStopping":true`) {
+		t.Fatalf("got %d %s, want 200 with the stop under way", resp.StatusCode, resp.Body)
+	}
+}
+
+func TestInternalErrorsDoNotLeak(t *testing.T) {
+	raw, _ := samples.FS.ReadFile("apigw/stop.json")
+	f := &fakeCoordinator{err: errorString("dial tcp 10.1.2.3:443: connection refused")}
+	out, _ := lambda.NewHandler((&handler{coord: f, maxBodyBytes: DefaultMaxBodyBytes}).handle).Invoke(context.Background(), raw)
+	var resp events.APIGatewayV2HTTPResponse
+	json.Unmarshal(out, &resp)
+	if resp.StatusCode != 500 || strings.Contains(resp.Body, "10.1.2.3") {
+		t.Fatalf("got %d %s, want 500 without internals", resp.StatusCode, resp.Body)
+	}
+}
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+func TestLoadConfig(t *testing.T) {
+	_, err := loadConfig(settingsFrom(map[string]string{"STOPCOORD_ALLOWED_ACCOUNTS": "12"}))
+	if err == nil || !strings.Contains(err.Error(), "STOPCOORD_TABLE_NAME") || !strings.Contains(err.Error(), "not 12 digits") {
+		t.Fatalf("err = %v, want every problem listed", err)
+	}
+	c, err := loadConfig(settingsFrom(map[string]string{
+		"STOPCOORD_TABLE_NAME": "ledger", "STOPCOORD_STOP_QUEUE_URL": "http://q", "STOPCOORD_ALLOWED_ACCOUNTS": "123456789012",
+	}))
+	if err != nil || c.maxBodyBytes != DefaultMaxBodyBytes || c.access.Accounts[0] != "123456789012" {
+		t.Fatalf("config %+v, %v", c, err)
+	}
+}
+
+func settingsFrom(m map[string]string) *settings.Env { return settings.FromMap(m) }

@@ -1,0 +1,70 @@
+// Command stop-api is the HTTP API function: stop an execution or a whole
+// pipeline, and see what a stop waits for.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/stopcoord/stopcoord/shared/coordinator"
+	"github.com/stopcoord/stopcoord/shared/ledger"
+	"github.com/stopcoord/stopcoord/shared/logging"
+	"github.com/stopcoord/stopcoord/shared/settings"
+)
+
+// DefaultMaxBodyBytes bounds a request body: a stop request is a few
+// hundred bytes, so 16 KiB is generous and cheap to reject beyond.
+const DefaultMaxBodyBytes = 16 << 10
+
+type appConfig struct {
+	table        string
+	stopQueueURL string
+	access       coordinator.AllowList
+	maxBodyBytes int
+}
+
+func loadConfig(env *settings.Env) (appConfig, error) {
+	c := appConfig{
+		table:        env.String(settings.TableName),
+		stopQueueURL: env.String(settings.StopQueueURL),
+		access:       coordinator.AllowList{Accounts: env.List(settings.AllowedAccounts), Pipelines: env.List(settings.AllowedPipelines)},
+		maxBodyBytes: env.Int(settings.MaxBodyBytes, DefaultMaxBodyBytes, 1<<10, 1<<20),
+	}
+	env.Check(len(c.access.Accounts) > 0, "%s is required: the accounts whose executions may be stopped", settings.AllowedAccounts)
+	for _, err := range c.access.Validate() {
+		env.Check(false, "%s/%s: %v", settings.AllowedAccounts, settings.AllowedPipelines, err)
+	}
+	return c, env.Err()
+}
+
+func main() {
+	log := logging.New()
+	ctx := context.Background()
+	cfg, err := loadConfig(settings.FromOS())
+	if err != nil {
+		log.Error("bad configuration", logging.KeyError, err.Error())
+		os.Exit(1)
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Error("load AWS configuration", logging.KeyError, err.Error())
+		os.Exit(1)
+	}
+	coord := coordinator.New(coordinator.Deps{
+		Ledger:       ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table),
+		SageMaker:    sagemaker.NewFromConfig(awsCfg),
+		Queue:        sqs.NewFromConfig(awsCfg),
+		StopQueueURL: cfg.stopQueueURL,
+		Access:       cfg.access,
+	})
+	h := &handler{coord: coord, maxBodyBytes: cfg.maxBodyBytes}
+	slog.Info("stop-api ready", "table", cfg.table)
+	lambda.Start(h.handle)
+}

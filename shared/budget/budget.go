@@ -1,0 +1,33 @@
+// Package budget keeps an SDK client within a calls-per-second budget, so a
+// bulk stop of thousands of executions never trips SageMaker's throttling.
+package budget
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/smithy-go/middleware"
+	"golang.org/x/time/rate"
+)
+
+// Limit returns an SDK API option that makes every request attempt,
+// retries included, wait for a token of the limiter. Add it to a client's
+// APIOptions.
+func Limit(l *rate.Limiter) func(*middleware.Stack) error {
+	return func(s *middleware.Stack) error {
+		// Finalize runs once per attempt, after the retryer: a retried call
+		// spends from the budget again, as it does at SageMaker.
+		return s.Finalize.Add(limiter{l}, middleware.After)
+	}
+}
+
+type limiter struct{ l *rate.Limiter }
+
+func (limiter) ID() string { return "stopcoordCallBudget" }
+
+func (m limiter) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+	if err := m.l.Wait(ctx); err != nil {
+		return middleware.FinalizeOutput{}, middleware.Metadata{}, fmt.Errorf("wait for the call budget: %w", err)
+	}
+	return next.HandleFinalize(ctx, in)
+}
