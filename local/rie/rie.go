@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,11 +30,14 @@ const InstallHint = "run `make tools` (builds the pinned Go tool into .local/bin
 const InvokePath = "/2015-03-31/functions/function/invocations"
 
 // Function is one bootstrap running under its own RIE instance. RIE takes
-// one invocation at a time; callers serialise.
+// one invocation at a time; Invoke queues concurrent calls.
 type Function struct {
 	// URL is the RIE base URL; POST events to URL + InvokePath.
 	URL  string
 	proc *procs.Process
+	// mu is held by Invoke for a whole call: a second concurrent invoke
+	// crashes RIE.
+	mu sync.Mutex
 }
 
 // Spec describes the function to run.
