@@ -146,15 +146,23 @@ func (f *Function) Stop() { f.proc.Stop() }
 // Output is what RIE and the function wrote (their logs).
 func (f *Function) Output() string { return f.proc.Output() }
 
-// BuildT compiles a Lambda main package the way the Makefile does (static,
-// lambda.norpc) into a temporary bootstrap for the host, for tests.
+// Build compiles a Lambda main package the way the Makefile does (static,
+// lambda.norpc) into dst, a bootstrap for the host.
+func Build(pkg, dst string) error {
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", dst, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build %s: %v\n%s", pkg, err, b)
+	}
+	return nil
+}
+
+// BuildT builds a bootstrap into the test's temporary directory.
 func BuildT(t testing.TB, pkg string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", pkg, err, b)
+	if err := Build(pkg, out); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -85,7 +85,7 @@ func New(t testing.TB, opts ...Option) *Bed {
 	eo := emulator.Options{
 		SQSEndpoint: b.MotoURL,
 		TimeScale:   TimeScale,
-		JobDuration: 60 * time.Second, // a minute of modelled time: running while the test acts
+		JobDuration: 10 * time.Hour, // 36 s at TimeScale: jobs keep running while a test acts
 		StopDelay:   time.Second,
 		Lambda:      map[string]emulator.LambdaEndpoint{"*": {URL: b.Lambda.URL}},
 	}

@@ -116,13 +116,21 @@ func (c *Coordinator) validate(in StopInput) (pipeline.ExecutionARN, pipeline.Ne
 	return arn, pipeline.NewStop{ARN: arn, Key: key, Mode: mode, Reason: reason, RequestedBy: in.RequestedBy, At: c.now()}, nil
 }
 
-// joinStopping answers a stop of an execution that is already Stopping with
-// the stop request under way, or records one if the stop came from
-// elsewhere (the console, another tool). SageMaker is not asked again.
+// joinStopping answers a stop of an execution that is already Stopping: a
+// repeat of this request returns it as it stands; another request gets the
+// stop under way, or a new record if the stop came from elsewhere (the
+// console, another tool). SageMaker is not asked again.
 func (c *Coordinator) joinStopping(ctx context.Context, arn pipeline.ExecutionARN, req pipeline.NewStop) (StopResult, error) {
 	view, err := c.ledger.ReadExecution(ctx, arn)
 	if err != nil {
 		return StopResult{}, err
+	}
+	// A repeat of our own request (same key) answers as the first did.
+	mine := pipeline.StopID(arn, req.Key)
+	for _, s := range view.Stops {
+		if s.ID == mine {
+			return StopResult{Stop: s, Status: pipeline.ExecutionStopping}, nil
+		}
 	}
 	res := StopResult{AlreadyStopping: true, Status: pipeline.ExecutionStopping}
 	for _, s := range view.Stops {
