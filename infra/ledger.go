@@ -68,6 +68,13 @@ func NewLedger(scope constructs.Construct, id string, props *LedgerProps) *Ledge
 		ProjectionType: awsdynamodb.ProjectionType_ALL,
 	})
 
+	table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		IndexName:      jsii.String(ledger.ActiveIndex),
+		PartitionKey:   stringAttribute(ledger.ActiveShard),
+		SortKey:        &awsdynamodb.Attribute{Name: jsii.String(ledger.ActiveSince), Type: awsdynamodb.AttributeType_NUMBER},
+		ProjectionType: awsdynamodb.ProjectionType_ALL,
+	})
+
 	return &Ledger{Construct: c, Table: table}
 }
 

@@ -74,56 +74,80 @@ func appendDecoded[T any](item map[string]types.AttributeValue, into *[]T) error
 	return nil
 }
 
+// sparseIndex is one of the ledger's sparse execution indexes: a single
+// partition ordered by a millisecond time.
+type sparseIndex struct {
+	name, shardAttr, sinceAttr, shard string
+}
+
+var (
+	stoppingIdx = sparseIndex{StoppingIndex, StoppingShard, StoppingSince, stoppingShardValue}
+	activeIdx   = sparseIndex{ActiveIndex, ActiveShard, ActiveSince, activeShardValue}
+)
+
 // ListStopping lists executions that entered Stopping at or before the
 // cutoff, oldest first, at most limit per page. Pass the previous page's
 // Cursor to continue.
-func (l *Ledger) ListStopping(ctx context.Context, cutoff time.Time, limit int32, cursor string) (pipeline.StoppingPage, error) {
+func (l *Ledger) ListStopping(ctx context.Context, cutoff time.Time, limit int32, cursor string) (pipeline.ExecutionPage, error) {
+	return l.list(ctx, stoppingIdx, cutoff, limit, cursor)
+}
+
+// ListActive lists executions that are not terminal and started at or
+// before the cutoff, oldest first, at most limit per page: what the sweeper
+// reconciles and checks against each pipeline's maximum runtime.
+func (l *Ledger) ListActive(ctx context.Context, cutoff time.Time, limit int32, cursor string) (pipeline.ExecutionPage, error) {
+	return l.list(ctx, activeIdx, cutoff, limit, cursor)
+}
+
+func (l *Ledger) list(ctx context.Context, idx sparseIndex, cutoff time.Time, limit int32, cursor string) (pipeline.ExecutionPage, error) {
 	in := &dynamodb.QueryInput{
 		TableName:              aws.String(l.table),
-		IndexName:              aws.String(StoppingIndex),
+		IndexName:              aws.String(idx.name),
 		KeyConditionExpression: aws.String("#shard = :shard AND #since <= :cutoff"),
 		ExpressionAttributeNames: map[string]string{
-			"#shard": StoppingShard,
-			"#since": StoppingSince,
+			"#shard": idx.shardAttr,
+			"#since": idx.sinceAttr,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":shard":  &types.AttributeValueMemberS{Value: stoppingShardValue},
+			":shard":  &types.AttributeValueMemberS{Value: idx.shard},
 			":cutoff": &types.AttributeValueMemberN{Value: strconv.FormatInt(millis(cutoff), 10)},
 		},
 		Limit: aws.Int32(limit),
 	}
 	if cursor != "" {
-		start, err := decodeCursor(cursor)
+		start, err := idx.decodeCursor(cursor)
 		if err != nil {
-			return pipeline.StoppingPage{}, err
+			return pipeline.ExecutionPage{}, err
 		}
 		in.ExclusiveStartKey = start
 	}
 	out, err := l.client.Query(ctx, in)
 	if err != nil {
-		return pipeline.StoppingPage{}, wrap("list executions stopping since", cutoff.Format(time.RFC3339), err)
+		return pipeline.ExecutionPage{}, wrap("list executions in index", idx.name, err)
 	}
-	page := pipeline.StoppingPage{Executions: make([]pipeline.Execution, 0, len(out.Items))}
+	page := pipeline.ExecutionPage{Executions: make([]pipeline.Execution, 0, len(out.Items))}
 	for _, item := range out.Items {
 		if err := appendDecoded(item, &page.Executions); err != nil {
-			return pipeline.StoppingPage{}, wrap("decode stopping execution", "", err)
+			return pipeline.ExecutionPage{}, wrap("decode execution from index", idx.name, err)
 		}
 	}
 	if len(out.LastEvaluatedKey) > 0 {
-		page.Cursor = encodeCursor(out.LastEvaluatedKey)
+		page.Cursor = idx.encodeCursor(out.LastEvaluatedKey)
 	}
 	return page, nil
 }
 
 // A cursor is the index's last evaluated key: the table key and the index
-// key, all strings but the millisecond timestamp.
+// key, all strings but the millisecond timestamp. It names its index, so a
+// cursor of one listing is refused by the other.
 type cursorKey struct {
+	Index string `json:"i"`
 	PK    string `json:"p"`
 	SK    string `json:"s"`
 	Since string `json:"t"`
 }
 
-func encodeCursor(k map[string]types.AttributeValue) string {
+func (idx sparseIndex) encodeCursor(k map[string]types.AttributeValue) string {
 	str := func(name string) string {
 		switch v := k[name].(type) {
 		case *types.AttributeValueMemberS:
@@ -133,18 +157,18 @@ func encodeCursor(k map[string]types.AttributeValue) string {
 		}
 		return ""
 	}
-	b, _ := json.Marshal(cursorKey{PK: str(PartitionKey), SK: str(SortKey), Since: str(StoppingSince)})
+	b, _ := json.Marshal(cursorKey{Index: idx.name, PK: str(PartitionKey), SK: str(SortKey), Since: str(idx.sinceAttr)})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(s string) (map[string]types.AttributeValue, error) {
+func (idx sparseIndex) decodeCursor(s string) (map[string]types.AttributeValue, error) {
 	invalid := pipeline.Errorf(pipeline.EInvalid, "cursor is not one this listing returned")
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return nil, invalid
 	}
 	var c cursorKey
-	if err := json.Unmarshal(b, &c); err != nil || c.PK == "" || c.SK == "" {
+	if err := json.Unmarshal(b, &c); err != nil || c.Index != idx.name || c.PK == "" || c.SK == "" {
 		return nil, invalid
 	}
 	if _, err := strconv.ParseInt(c.Since, 10, 64); err != nil {
@@ -153,7 +177,7 @@ func decodeCursor(s string) (map[string]types.AttributeValue, error) {
 	return map[string]types.AttributeValue{
 		PartitionKey:  &types.AttributeValueMemberS{Value: c.PK},
 		SortKey:       &types.AttributeValueMemberS{Value: c.SK},
-		StoppingShard: &types.AttributeValueMemberS{Value: stoppingShardValue},
-		StoppingSince: &types.AttributeValueMemberN{Value: c.Since},
+		idx.shardAttr: &types.AttributeValueMemberS{Value: idx.shard},
+		idx.sinceAttr: &types.AttributeValueMemberN{Value: c.Since},
 	}, nil
 }

@@ -32,15 +32,24 @@ const (
 	StoppingShard = "stoppingShard"
 	StoppingSince = "stoppingSince"
 
+	// ActiveIndex lists executions that are not terminal by when they
+	// started (or were first seen). Sparse: a terminal execution leaves it.
+	ActiveIndex = "active"
+	ActiveShard = "activeShard"
+	ActiveSince = "activeSince"
+
 	// TTLAttribute holds the epoch second after which DynamoDB may delete a
 	// finished record.
 	TTLAttribute = "expiresAt"
 )
 
-// stoppingShardValue is the one partition of the Stopping index. Few
-// executions are stopping at once, so one partition is enough and keeps the
-// listing a single ordered Query.
-const stoppingShardValue = "STOPPING"
+// The sparse indexes have one partition each. Few executions are running
+// or stopping at once, so one partition is enough and keeps each listing a
+// single ordered Query.
+const (
+	stoppingShardValue = "STOPPING"
+	activeShardValue   = "ACTIVE"
+)
 
 // TableDefinition is the CreateTable input for a ledger table: on-demand,
 // with both sparse indexes projecting all attributes.
@@ -56,13 +65,15 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 		TableName:   aws.String(name),
 		BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{
-			str(PartitionKey), str(SortKey), str(LookupKey), str(StoppingShard),
+			str(PartitionKey), str(SortKey), str(LookupKey), str(StoppingShard), str(ActiveShard),
 			{AttributeName: aws.String(StoppingSince), AttributeType: types.ScalarAttributeTypeN},
+			{AttributeName: aws.String(ActiveSince), AttributeType: types.ScalarAttributeTypeN},
 		},
 		KeySchema: []types.KeySchemaElement{key(PartitionKey, types.KeyTypeHash), key(SortKey, types.KeyTypeRange)},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
 			{IndexName: aws.String(LookupIndex), KeySchema: []types.KeySchemaElement{key(LookupKey, types.KeyTypeHash)}, Projection: all},
 			{IndexName: aws.String(StoppingIndex), KeySchema: []types.KeySchemaElement{key(StoppingShard, types.KeyTypeHash), key(StoppingSince, types.KeyTypeRange)}, Projection: all},
+			{IndexName: aws.String(ActiveIndex), KeySchema: []types.KeySchemaElement{key(ActiveShard, types.KeyTypeHash), key(ActiveSince, types.KeyTypeRange)}, Projection: all},
 		},
 	}
 }

@@ -77,7 +77,17 @@ func (l *Ledger) RecordExecutionStatus(ctx context.Context, c pipeline.Execution
 		upd = upd.Remove(expression.Name(StoppingShard)).Remove(expression.Name(StoppingSince))
 	}
 	if c.Status.Terminal() {
-		upd = upd.Set(expression.Name(TTLAttribute), expression.Value(l.expiry(at)))
+		upd = upd.Set(expression.Name(TTLAttribute), expression.Value(l.expiry(at))).
+			Remove(expression.Name(ActiveShard)).Remove(expression.Name(ActiveSince))
+	} else {
+		// Into the sparse active index, by start time when the event gives
+		// it, keeping the first value.
+		since := at
+		if !c.StartedAt.IsZero() {
+			since = c.StartedAt
+		}
+		upd = upd.Set(expression.Name(ActiveShard), expression.Value(activeShardValue)).
+			Set(expression.Name(ActiveSince), expression.IfNotExists(expression.Name(ActiveSince), expression.Value(millis(since))))
 	}
 	out, err := l.update(ctx, key(arn, skExecution), upd, ptr(orderCondition(string(c.Status), c.Status.Rank(), at)))
 	if old, failed := conditionFailed(err); failed {

@@ -187,3 +187,53 @@ func TestListStoppingPaginates(t *testing.T) {
 		t.Fatalf("bad cursor: err = %v, want invalid", err)
 	}
 }
+
+func TestListActive(t *testing.T) {
+	ctx := context.Background()
+	l, _ := newLedger(t)
+	record := func(id string, s pipeline.ExecutionStatus, at, started time.Time) {
+		t.Helper()
+		if _, err := l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: execARN(t, id), Status: s, At: at, StartedAt: started}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record("a1", pipeline.ExecutionExecuting, t0, t0)                            // active since t0
+	record("a2", pipeline.ExecutionExecuting, t0.Add(time.Minute), time.Time{})  // no start time: since its first event
+	record("a2", pipeline.ExecutionStopping, t0.Add(5*time.Minute), time.Time{}) // still active, since unchanged
+	record("a3", pipeline.ExecutionExecuting, t0.Add(time.Hour), t0.Add(time.Hour))
+	record("d1", pipeline.ExecutionExecuting, t0, t0)
+	record("d1", pipeline.ExecutionSucceeded, t0.Add(time.Second), time.Time{}) // leaves the index
+
+	var got []string
+	cursor := ""
+	for {
+		page, err := l.ListActive(ctx, t0.Add(2*time.Minute), 1, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Executions {
+			got = append(got, mustARN(t, e.ExecutionARN).ExecutionID)
+		}
+		if cursor = page.Cursor; cursor == "" {
+			break
+		}
+	}
+	if fmt.Sprint(got) != "[a1 a2]" {
+		t.Fatalf("active executions started by t0+2m = %v, want [a1 a2]", got)
+	}
+	stopping, err := l.ListStopping(ctx, t0.Add(time.Hour), 10, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stopping.Executions) != 1 {
+		t.Fatalf("stopping = %d executions, want a2 only", len(stopping.Executions))
+	}
+	// A cursor of one listing is refused by the other.
+	page, err := l.ListActive(ctx, t0.Add(time.Hour), 1, "")
+	if err != nil || page.Cursor == "" {
+		t.Fatalf("first active page: %+v, %v; want a cursor", page, err)
+	}
+	if _, err := l.ListStopping(ctx, t0.Add(time.Hour), 1, page.Cursor); pipeline.Code(err) != pipeline.EInvalid {
+		t.Fatalf("active cursor used for the stopping listing: err = %v, want invalid", err)
+	}
+}

@@ -216,8 +216,8 @@ type CleanupResult struct {
 	Duration time.Duration
 }
 
-// StoppingPage is one page of executions in Stopping.
-type StoppingPage struct {
+// ExecutionPage is one page of executions listed from a ledger index.
+type ExecutionPage struct {
 	Executions []Execution
 	// Cursor continues the listing; empty on the last page.
 	Cursor string
