@@ -147,9 +147,9 @@ func (f *Function) Stop() { f.proc.Stop() }
 func (f *Function) Output() string { return f.proc.Output() }
 
 // Build compiles a Lambda main package the way the Makefile does (static,
-// lambda.norpc) into dst, a bootstrap for the host.
+// lambda.norpc, stripped) into dst, a bootstrap for the host.
 func Build(pkg, dst string) error {
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", dst, pkg)
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", dst, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build %s: %v\n%s", pkg, err, b)

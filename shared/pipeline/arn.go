@@ -1,9 +1,6 @@
 package pipeline
 
-import (
-	"regexp"
-	"strings"
-)
+import "strings"
 
 // ExecutionARN identifies one pipeline execution:
 // arn:<partition>:sagemaker:<region>:<account>:pipeline/<pipeline>/execution/<id>.
@@ -18,17 +15,68 @@ type ExecutionARN struct {
 // MaxARNLength is the API's limit on a pipeline execution ARN.
 const MaxARNLength = 2048
 
-var (
-	partitionPattern = regexp.MustCompile(`^aws(-[a-z]+)*$`)
-	regionPattern    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	accountPattern   = regexp.MustCompile(`^[0-9]{12}$`)
-	// The API's PipelineName pattern: letters and digits, single hyphens between.
-	pipelineNamePattern = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$`)
-	// Execution ids are 12 lowercase alphanumerics in every example the
-	// documentation gives; the format is not specified, so accept a bounded
-	// alphanumeric id rather than guessing the length.
-	executionIDPattern = regexp.MustCompile(`^[a-zA-Z0-9]{1,64}$`)
-)
+// The checks below are hand-written rather than regular expressions: they
+// run on every request, and compiling patterns at package init would add to
+// every cold start.
+
+// validPartition: aws, aws-cn, aws-us-gov, aws-iso-b, ...
+func validPartition(s string) bool {
+	parts := strings.Split(s, "-")
+	if parts[0] != "aws" {
+		return false
+	}
+	for _, p := range parts[1:] {
+		if p == "" || !all(p, isLower) {
+			return false
+		}
+	}
+	return true
+}
+
+// validRegion: two letters, one or more lowercase words, a number
+// (us-east-1, us-gov-west-1, eu-central-2).
+func validRegion(s string) bool {
+	parts := strings.Split(s, "-")
+	if len(parts) < 3 || len(parts[0]) != 2 || !all(parts[0], isLower) || !all(parts[len(parts)-1], isDigit) || parts[len(parts)-1] == "" {
+		return false
+	}
+	for _, p := range parts[1 : len(parts)-1] {
+		if p == "" || !all(p, isLower) {
+			return false
+		}
+	}
+	return true
+}
+
+func validAccount(s string) bool { return len(s) == 12 && all(s, isDigit) }
+
+// validPipelineName is the API's PipelineName pattern
+// [a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}: letters and digits with hyphens
+// between, starting and ending with a letter or digit, at most 256 chars.
+func validPipelineName(s string) bool {
+	if s == "" || len(s) > 256 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	return all(s, func(c byte) bool { return isAlnum(c) || c == '-' })
+}
+
+// validExecutionID: execution ids are 12 lowercase alphanumerics in every
+// example the documentation gives; the format is not specified, so accept a
+// bounded alphanumeric id rather than guessing the length.
+func validExecutionID(s string) bool { return s != "" && len(s) <= 64 && all(s, isAlnum) }
+
+func all(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isAlnum(c byte) bool { return isLower(c) || isDigit(c) || 'A' <= c && c <= 'Z' }
 
 // ParseExecutionARN parses and validates an execution ARN. Anything that is
 // not a well-formed SageMaker pipeline execution ARN is an EInvalid error.
@@ -45,13 +93,13 @@ func ParseExecutionARN(s string) (ExecutionARN, error) {
 	}
 	a := ExecutionARN{Partition: parts[1], Region: parts[3], Account: parts[4]}
 	switch {
-	case !partitionPattern.MatchString(a.Partition):
+	case !validPartition(a.Partition):
 		return invalid("unknown partition")
 	case parts[2] != "sagemaker":
 		return invalid("service is not sagemaker")
-	case !regionPattern.MatchString(a.Region):
+	case !validRegion(a.Region):
 		return invalid("bad region")
-	case !accountPattern.MatchString(a.Account):
+	case !validAccount(a.Account):
 		return invalid("account is not 12 digits")
 	}
 	resource := strings.Split(parts[5], "/")
@@ -62,7 +110,7 @@ func ParseExecutionARN(s string) (ExecutionARN, error) {
 	if err := ValidatePipelineName(a.Pipeline); err != nil {
 		return invalid("bad pipeline name")
 	}
-	if !executionIDPattern.MatchString(a.ExecutionID) {
+	if !validExecutionID(a.ExecutionID) {
 		return invalid("bad execution id")
 	}
 	return a, nil
@@ -70,7 +118,7 @@ func ParseExecutionARN(s string) (ExecutionARN, error) {
 
 // ValidatePipelineName checks a pipeline name against the API's pattern.
 func ValidatePipelineName(name string) error {
-	if !pipelineNamePattern.MatchString(name) {
+	if !validPipelineName(name) {
 		return Errorf(EInvalid, "%q is not a pipeline name: want 1-256 letters, digits and single hyphens", truncate(name, 120))
 	}
 	return nil

@@ -16,7 +16,7 @@ func ValidateCallbackToken(token string) error {
 	}
 	for i := 0; i < len(token); i++ {
 		c := token[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+		if !isAlnum(c) {
 			return Errorf(EInvalid, "callback token %q must be letters and digits only", token)
 		}
 	}
