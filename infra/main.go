@@ -5,17 +5,27 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 )
 
-// contextLedgerDeletionProtection is the context key that turns DynamoDB
-// deletion protection on the ledger table on or off.
-const contextLedgerDeletionProtection = "stopcoord:ledgerDeletionProtection"
+// Context keys (cdk.json or `cdk deploy -c key=value`).
+const (
+	// contextLedgerDeletionProtection turns DynamoDB deletion protection on
+	// the ledger table on or off.
+	contextLedgerDeletionProtection = "stopcoord:ledgerDeletionProtection"
+	contextAllowedPipelines         = "stopcoord:allowedPipelines" // a list, or comma-separated
+	contextAlarmEmail               = "stopcoord:alarmEmail"
+	contextCallsPerSecond           = "stopcoord:sageMakerCallsPerSecond"
+	contextLogRetentionDays         = "stopcoord:logRetentionDays"
+	contextAssetDir                 = "stopcoord:assetDir" // where `make build` put the bootstraps
+)
 
 func main() {
 	app := awscdk.NewApp(nil)
@@ -38,12 +48,78 @@ func stackPropsFromContext(lookup func(key *string) any) (*StopCoordStackProps, 
 	if err != nil {
 		return nil, err
 	}
+	set := DefaultSettings()
+	var errs []error
+	if v := lookup(jsii.String(contextAllowedPipelines)); v != nil {
+		if set.AllowedPipelines, err = contextStrings(v); err != nil {
+			errs = append(errs, fmt.Errorf("read context %s: %w", contextAllowedPipelines, err))
+		}
+	}
+	if v, ok := lookup(jsii.String(contextAlarmEmail)).(string); ok {
+		set.AlarmEmail = v
+	}
+	for key, into := range map[string]*float64{contextCallsPerSecond: &set.SageMakerCallsPerSecond, contextLogRetentionDays: &set.LogRetentionDays} {
+		if *into, err = contextNumber(lookup, key, *into); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, set.validate()...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	assets, _ := lookup(jsii.String(contextAssetDir)).(string)
 	return &StopCoordStackProps{
 		StackProps: awscdk.StackProps{
 			Description: jsii.String("stopcoord: coordinates stopping SageMaker pipeline executions"),
 		},
 		LedgerDeletionProtection: protect,
+		AssetDir:                 assets,
+		Settings:                 set,
 	}, nil
+}
+
+// contextStrings reads a list of strings: a JSON list from cdk.json, or a
+// comma-separated string from -c.
+func contextStrings(v any) ([]string, error) {
+	switch v := v.(type) {
+	case string:
+		var out []string
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+		return out, nil
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, item := range v {
+			s, ok := item.(string)
+			if !ok {
+				return nil, fmt.Errorf("want strings, got %v (%T)", item, item)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("want a list of strings, got %v (%T)", v, v)
+}
+
+// contextNumber reads a number: a JSON number or a string from -c.
+func contextNumber(lookup func(key *string) any, key string, unset float64) (float64, error) {
+	switch v := lookup(jsii.String(key)).(type) {
+	case nil:
+		return unset, nil
+	case float64:
+		return v, nil
+	case string:
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, fmt.Errorf("read context %s: want a number, got %q", key, v)
+		}
+		return f, nil
+	default:
+		return 0, fmt.Errorf("read context %s: want a number, got %v (%T)", key, v, v)
+	}
 }
 
 // contextBool reads a boolean context value. cdk.json supplies JSON booleans,

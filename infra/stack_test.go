@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -33,6 +34,7 @@ func synthesize(t *testing.T) awscdk.Stack {
 	if err != nil {
 		t.Fatalf("stack props from cdk.json context: %v", err)
 	}
+	props.AssetDir = placeholderAssets(t)
 	stack := NewStopCoordStack(app, "StopCoord", props)
 	app.Synth(nil)
 	return stack
@@ -144,7 +146,7 @@ func TestLedgerDeletionProtectionFollowsProps(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
-			stack := NewStopCoordStack(app, "StopCoord", &StopCoordStackProps{LedgerDeletionProtection: tt.protect})
+			stack := NewStopCoordStack(app, "StopCoord", &StopCoordStackProps{LedgerDeletionProtection: tt.protect, AssetDir: placeholderAssets(t)})
 			template := assertions.Template_FromStack(stack, nil)
 			tables := resourcesOfType(t, template, "AWS::DynamoDB::Table")
 			if len(tables) != 1 {
@@ -250,4 +252,36 @@ func resourcesOfType(t *testing.T, template assertions.Template, resourceType st
 		t.Fatalf("decode %s resources: %v", resourceType, err)
 	}
 	return resources
+}
+
+// placeholderAssets stands in for dist/: a bootstrap file per function, so
+// the tests need no cross-build.
+func placeholderAssets(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, fn := range functionNames(t) {
+		if err := os.MkdirAll(filepath.Join(dir, fn), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fn, "bootstrap"), []byte("placeholder"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// functionNames lists the folders under functions/, as the Makefile does.
+func functionNames(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir("../functions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names
 }

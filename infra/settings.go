@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+)
+
+// Settings are the per-account choices a deployment makes through CDK
+// context. They are validated together, so a bad deployment fails synth
+// with every problem listed.
+type Settings struct {
+	// AllowedPipelines are pipeline-name patterns (path.Match syntax) the
+	// stack may stop; IAM is scoped to them. Default: every pipeline.
+	AllowedPipelines []string
+	// AlarmEmail, when set, is subscribed to the alarm topic.
+	AlarmEmail string
+	// SageMakerCallsPerSecond is the stop queue consumer's budget.
+	SageMakerCallsPerSecond float64
+	// LogRetentionDays for every function's and the API's logs.
+	LogRetentionDays float64
+}
+
+// DefaultSettings are what an empty context gives.
+func DefaultSettings() Settings {
+	return Settings{AllowedPipelines: []string{"*"}, SageMakerCallsPerSecond: 10, LogRetentionDays: 30}
+}
+
+func (s Settings) validate() []error {
+	var errs []error
+	if len(s.AllowedPipelines) == 0 {
+		errs = append(errs, fmt.Errorf("allowedPipelines is empty: give at least one pattern (\"*\" for all)"))
+	}
+	for _, p := range s.AllowedPipelines {
+		if _, err := path.Match(p, ""); err != nil || strings.ContainsAny(p, "[]\\") || p == "" {
+			errs = append(errs, fmt.Errorf("allowedPipelines: %q is not a pattern IAM can express (use letters, digits, '-', '*' and '?')", p))
+		}
+	}
+	if s.AlarmEmail != "" && !strings.Contains(s.AlarmEmail, "@") {
+		errs = append(errs, fmt.Errorf("alarmEmail: %q is not an email address", s.AlarmEmail))
+	}
+	if s.SageMakerCallsPerSecond < 1 || s.SageMakerCallsPerSecond > 1000 {
+		errs = append(errs, fmt.Errorf("sageMakerCallsPerSecond: %v is not between 1 and 1000", s.SageMakerCallsPerSecond))
+	}
+	if _, ok := retentions[s.LogRetentionDays]; !ok {
+		errs = append(errs, fmt.Errorf("logRetentionDays: %v is not a retention CloudWatch Logs offers", s.LogRetentionDays))
+	}
+	return errs
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// retentions maps the retention periods CloudWatch Logs offers, in days,
+// to the CDK's names for them.
+var retentions = map[float64]awslogs.RetentionDays{
+	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
+	7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
+	60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS, 120: awslogs.RetentionDays_FOUR_MONTHS,
+	150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
+	400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS, 731: awslogs.RetentionDays_TWO_YEARS,
+	1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
+	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS, 3288: awslogs.RetentionDays_NINE_YEARS,
+	3653: awslogs.RetentionDays_TEN_YEARS,
+}
