@@ -58,8 +58,27 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 
 .PHONY: synth
-synth: node_modules/.package-lock.json ## synthesize the CDK stack into cdk.out/ with the pinned CDK CLI (works offline)
+synth: build node_modules/.package-lock.json ## synthesize the CDK stack into cdk.out/ with the pinned CDK CLI (works offline)
 	CDK_DISABLE_CLI_TELEMETRY=true npx cdk synth -q
+
+.PHONY: local
+local: tools build synth ## run the synthesized stack locally (HTTP API on 127.0.0.1:3000) until Ctrl-C
+	go run ./local/cmd/stopcoord-local -template cdk.out/StopCoord.template.json -bin $(LOCAL)/bin
+
+.PHONY: invoke
+invoke: tools build synth ## invoke one function once, like sam local invoke: make invoke FN=stop-api EVENT=events/apigw/stop.json
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<events/...json>"; exit 2; }
+	go run ./local/cmd/stopcoord-local -template cdk.out/StopCoord.template.json -bin $(LOCAL)/bin -invoke $(FN) -event $(EVENT)
+
+.PHONY: sam-invoke
+sam-invoke: build synth ## the real SAM CLI on the same template (needs sam and Docker): make sam-invoke FN=<logical id> EVENT=...
+	@command -v sam >/dev/null || { echo "sam not found: the SAM CLI (and Docker) are needed; make invoke is the local equivalent"; exit 1; }
+	sam local invoke -t cdk.out/StopCoord.template.json $(FN) -e $(EVENT)
+
+.PHONY: sam-api
+sam-api: build synth ## the real SAM CLI's local API on the same template (needs sam and Docker)
+	@command -v sam >/dev/null || { echo "sam not found: the SAM CLI (and Docker) are needed; make local is the local equivalent"; exit 1; }
+	sam local start-api -t cdk.out/StopCoord.template.json
 
 .PHONY: lint
 lint: ## gofmt and go vet only

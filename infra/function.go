@@ -11,6 +11,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
+// FunctionTag names the tag that carries a function's folder name.
+const FunctionTag = "stopcoord:function"
+
 // GoFunctionProps configures one of stopcoord's Go functions.
 type GoFunctionProps struct {
 	// Name is the folder under functions/ and under AssetDir.
@@ -77,5 +80,8 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 		fnProps.ReservedConcurrentExecutions = jsii.Number(props.ReservedConcurrency)
 	}
 	fn := awslambda.NewFunction(c, jsii.String("Function"), fnProps)
+	// The local stack finds each function's host-architecture bootstrap
+	// (.local/bin/<name>) by this tag in the synthesized template.
+	awscdk.Tags_Of(fn).Add(jsii.String(FunctionTag), jsii.String(props.Name), nil)
 	return &GoFunction{Construct: c, Function: fn, LogGroup: logs}
 }

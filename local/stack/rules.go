@@ -1,0 +1,161 @@
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/stopcoord/stopcoord/local/sqspoller"
+)
+
+// startRules wires each AWS::Events::Rule. A rule with an event pattern
+// becomes the same rule on moto's default bus with an SQS queue as its
+// target (moto cannot call Lambda), and a relay that hands each event to
+// the rule's function, one invocation per event, as EventBridge does. A
+// scheduled rule becomes a timer that invokes its function with a
+// scheduled event, or with the target's constant input.
+func (s *Stack) startRules(ctx context.Context, run context.Context, cfg Config) error {
+	eb := s.eventsClient()
+	for _, id := range s.template.OfType("AWS::Events::Rule") {
+		props := s.template.Resources[id].Properties
+		if state, _ := props["State"].(string); state == "DISABLED" {
+			continue
+		}
+		targets, _ := props["Targets"].([]any)
+		for _, t := range targets {
+			target, _ := t.(map[string]any)
+			fnName := s.functionOf(target["Arn"])
+			fn := s.Functions[fnName]
+			if fn == nil {
+				s.log.Warn("rule target is not a local function; skipped", "rule", id)
+				continue
+			}
+			input, _ := target["Input"].(string)
+			if expr, ok := props["ScheduleExpression"].(string); ok {
+				every, err := rate(expr)
+				if cfg.ScheduleEvery > 0 {
+					every, err = cfg.ScheduleEvery, nil
+				}
+				if err != nil {
+					return fmt.Errorf("rule %s: %w", id, err)
+				}
+				s.schedule(run, id, every, input, fn)
+				continue
+			}
+			if err := s.patternRule(ctx, run, eb, id, props["EventPattern"], fn); err != nil {
+				return fmt.Errorf("rule %s: %w", id, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Stack) functionOf(arn any) string {
+	id := refersTo(arn)
+	name, _ := s.physical.attr(id, "")
+	return name
+}
+
+func (s *Stack) patternRule(ctx, run context.Context, eb *eventbridge.Client, id string, pattern any, fn Invoker) error {
+	rawPattern, err := json.Marshal(pattern)
+	if err != nil {
+		return err
+	}
+	q, err := s.sqsClient().CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("StopCoord-rule-" + id)})
+	if err != nil {
+		return err
+	}
+	url := aws.ToString(q.QueueUrl)
+	name := url[len(url)-len("StopCoord-rule-"+id):]
+	arn := "arn:aws:sqs:us-east-1:123456789012:" + name
+	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("StopCoord-" + id), EventPattern: aws.String(string(rawPattern))}); err != nil {
+		return fmt.Errorf("put rule: %w", err)
+	}
+	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("StopCoord-" + id), Targets: []ebtypes.Target{{Id: aws.String("relay"), Arn: aws.String(arn)}}}); err != nil {
+		return fmt.Errorf("put targets: %w", err)
+	}
+	relay := sqspoller.New(s.sqsClient(), sqspoller.Config{QueueURL: url, QueueARN: arn, ReportBatchItemFailures: true},
+		sqspoller.InvokerFunc(func(ctx context.Context, payload []byte) ([]byte, error) { return relayEvents(ctx, payload, fn) }),
+		s.log.With("rule", id))
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := relay.Run(run); err != nil {
+			s.log.Error("rule relay stopped", "rule", id, "error", err.Error())
+		}
+	}()
+	return nil
+}
+
+// relayEvents invokes the function once per EventBridge envelope in the
+// batch (each SQS body is one) and reports the ones it failed, so they are
+// delivered again, as EventBridge retries a failed target.
+func relayEvents(ctx context.Context, payload []byte, fn Invoker) ([]byte, error) {
+	var batch events.SQSEvent
+	if err := json.Unmarshal(payload, &batch); err != nil {
+		return nil, err
+	}
+	var resp events.SQSEventResponse
+	for _, rec := range batch.Records {
+		if _, err := fn.Invoke(ctx, []byte(rec.Body)); err != nil {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+		}
+	}
+	return json.Marshal(resp)
+}
+
+func (s *Stack) schedule(run context.Context, id string, every time.Duration, input string, fn Invoker) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-run.Done():
+				return
+			case now := <-tick.C:
+				payload := []byte(input)
+				if input == "" {
+					payload = scheduledEvent(id, now)
+				}
+				if _, err := fn.Invoke(run, payload); err != nil && run.Err() == nil {
+					s.log.Warn("scheduled invocation failed", "rule", id, "error", err.Error())
+				}
+			}
+		}
+	}()
+}
+
+// scheduledEvent is what EventBridge Scheduler rules send.
+func scheduledEvent(rule string, at time.Time) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"version": "0", "id": fmt.Sprintf("local-%d", at.UnixNano()), "detail-type": "Scheduled Event", "source": "aws.events",
+		"account": pseudo["AWS::AccountId"], "time": at.UTC().Format(time.RFC3339), "region": pseudo["AWS::Region"],
+		"resources": []string{"arn:aws:events:us-east-1:123456789012:rule/StopCoord-" + rule}, "detail": map[string]any{},
+	})
+	return b
+}
+
+var rateExpr = regexp.MustCompile(`^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$`)
+
+// rate reads an EventBridge rate expression; cron expressions need a
+// ScheduleEvery override locally.
+func rate(expr string) (time.Duration, error) {
+	m := rateExpr.FindStringSubmatch(expr)
+	if m == nil {
+		return 0, fmt.Errorf("schedule %q: only rate(...) runs locally; set ScheduleEvery", expr)
+	}
+	n, _ := strconv.Atoi(m[1])
+	unit := map[string]time.Duration{"minute": time.Minute, "minutes": time.Minute, "hour": time.Hour, "hours": time.Hour, "day": 24 * time.Hour, "days": 24 * time.Hour}[m[2]]
+	return time.Duration(n) * unit, nil
+}

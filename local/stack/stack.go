@@ -1,0 +1,472 @@
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/stopcoord/stopcoord/local/dynamodblocal"
+	"github.com/stopcoord/stopcoord/local/localaws"
+	"github.com/stopcoord/stopcoord/local/moto"
+	"github.com/stopcoord/stopcoord/local/rie"
+	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sqspoller"
+)
+
+var jsonMarshal = json.Marshal
+
+// Config says where the pieces are and how to run them.
+type Config struct {
+	Template string // cdk.out/StopCoord.template.json
+	BinDir   string // .local/bin: <function>/bootstrap for the host
+	// GatewayAddr is where the HTTP API listens: 127.0.0.1:3000 as with
+	// `sam local start-api`, or 127.0.0.1:0 for a free port.
+	GatewayAddr string
+	// ScheduleEvery replaces every schedule's rate (0 keeps the template's).
+	ScheduleEvery time.Duration
+	// Emulator adjusts the SageMaker emulator before it starts; the stack
+	// sets its SQS, EventBridge and Lambda endpoints.
+	Emulator func(*emulator.Options)
+	// Env adds to (and overrides) every function's environment.
+	Env    map[string]string
+	Logger *slog.Logger
+	// NoPollers leaves out the event-source pollers, rule relays and
+	// schedules, for a one-shot invoke.
+	NoPollers bool
+}
+
+// Stack is the running local stack.
+type Stack struct {
+	GatewayURL   string // the HTTP API
+	SageMakerURL string // the emulator
+	MotoURL      string // SQS, EventBridge, Step Functions, Glue, ...
+	DynamoDBURL  string
+	LambdaURL    string            // the local Lambda Invoke API
+	Tables       map[string]string // logical id -> table name
+	Queues       map[string]string // logical id -> queue URL
+	Functions    map[string]*rie.Function
+	Emulator     *emulator.Emulator
+	AWS          aws.Config // static local credentials and region
+	Lambdas      *lambdaAPI
+	// FunctionEnv is each function's resolved environment.
+	FunctionEnv map[string][]string
+
+	log       *slog.Logger
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closers   []func()
+	physical  physical
+	template  *Template
+	closeOnce sync.Once
+}
+
+// Start brings the whole stack up. On error, whatever started is stopped.
+func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	t, err := ReadTemplate(cfg.Template)
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s := &Stack{log: cfg.Logger, cancel: cancel, physical: physical{}, template: t,
+		Tables: map[string]string{}, Queues: map[string]string{}, Functions: map[string]*rie.Function{}, FunctionEnv: map[string][]string{}}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if s.AWS, err = localaws.Config(ctx); err != nil {
+		return nil, err
+	}
+	steps := []struct {
+		what string
+		do   func(context.Context, Config) error
+	}{
+		{"start moto_server", s.startMoto},
+		{"start DynamoDB Local", s.startDynamoDB},
+		{"create tables", s.createTables},
+		{"create queues", s.createQueues},
+		{"start the SageMaker emulator", s.startEmulator},
+		{"start the functions", s.startFunctions},
+	}
+	for _, st := range steps {
+		if err := st.do(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("local stack: %s: %w", st.what, err)
+		}
+	}
+	if !cfg.NoPollers {
+		for _, st := range []struct {
+			what string
+			do   func(context.Context, context.Context, Config) error
+		}{
+			{"wire queues to functions", s.startPollers},
+			{"wire EventBridge rules", s.startRules},
+		} {
+			if err := st.do(ctx, runCtx, cfg); err != nil {
+				return nil, fmt.Errorf("local stack: %s: %w", st.what, err)
+			}
+		}
+	}
+	if err := s.startGateway(cfg); err != nil {
+		return nil, fmt.Errorf("local stack: start the HTTP gateway: %w", err)
+	}
+	return s, nil
+}
+
+// Close stops everything the stack started, in reverse order, and waits
+// for its goroutines.
+func (s *Stack) Close() {
+	s.closeOnce.Do(func() {
+		s.cancel()
+		s.wg.Wait()
+		for i := len(s.closers) - 1; i >= 0; i-- {
+			s.closers[i]()
+		}
+	})
+}
+
+func (s *Stack) onClose(f func()) { s.closers = append(s.closers, f) }
+
+func (s *Stack) startMoto(ctx context.Context, _ Config) error {
+	path, err := exec.LookPath("moto_server")
+	if err != nil {
+		return fmt.Errorf("moto_server not found: %s", moto.InstallHint)
+	}
+	m, err := moto.Start(ctx, path)
+	if err != nil {
+		return err
+	}
+	s.onClose(m.Stop)
+	s.MotoURL = m.URL
+	return nil
+}
+
+func (s *Stack) startDynamoDB(ctx context.Context, _ Config) error {
+	java, jar, err := dynamodblocal.Tools()
+	if err != nil {
+		return err
+	}
+	d, err := dynamodblocal.Start(ctx, java, jar)
+	if err != nil {
+		return err
+	}
+	s.onClose(d.Stop)
+	s.DynamoDBURL = d.URL
+	return nil
+}
+
+// createTables creates each AWS::DynamoDB::Table as the template declares
+// it: keys, attribute definitions, indexes and TTL.
+func (s *Stack) createTables(ctx context.Context, _ Config) error {
+	client := dynamodb.NewFromConfig(s.AWS, func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(s.DynamoDBURL)
+		o.DisableValidateResponseChecksum = true
+	})
+	for _, id := range s.template.OfType("AWS::DynamoDB::Table") {
+		name := "StopCoord-" + id
+		in, ttl, err := tableInput(name, s.template.Resources[id].Properties)
+		if err != nil {
+			return fmt.Errorf("table %s: %w", id, err)
+		}
+		if _, err := client.CreateTable(ctx, in); err != nil {
+			return fmt.Errorf("create table %s: %w", id, err)
+		}
+		if ttl != nil {
+			if _, err := client.UpdateTimeToLive(ctx, ttl); err != nil {
+				return fmt.Errorf("enable TTL on %s: %w", id, err)
+			}
+		}
+		s.Tables[id] = name
+		s.physical.set(id, "", name)
+		s.physical.set(id, "Arn", "arn:aws:dynamodb:us-east-1:123456789012:table/"+name)
+	}
+	return nil
+}
+
+// createQueues creates each AWS::SQS::Queue, dead-letter queues first so
+// redrive policies can name them.
+func (s *Stack) createQueues(ctx context.Context, _ Config) error {
+	client := s.sqsClient()
+	ids := s.template.OfType("AWS::SQS::Queue")
+	created := map[string]bool{}
+	for len(created) < len(ids) {
+		progress := false
+		for _, id := range ids {
+			if created[id] {
+				continue
+			}
+			props := s.template.Resources[id].Properties
+			attrs := map[string]string{}
+			if vt, ok := props["VisibilityTimeout"].(float64); ok {
+				attrs["VisibilityTimeout"] = strconv.Itoa(int(vt))
+			}
+			if rp, ok := props["RedrivePolicy"].(map[string]any); ok {
+				dlq := refersTo(rp["deadLetterTargetArn"])
+				if !created[dlq] {
+					continue // its DLQ first
+				}
+				arn, err := s.physical.resolve(rp["deadLetterTargetArn"])
+				if err != nil {
+					return err
+				}
+				policy, _ := json.Marshal(map[string]any{"deadLetterTargetArn": arn, "maxReceiveCount": rp["maxReceiveCount"]})
+				attrs["RedrivePolicy"] = string(policy)
+			}
+			out, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("StopCoord-" + id), Attributes: attrs})
+			if err != nil {
+				return fmt.Errorf("create queue %s: %w", id, err)
+			}
+			url := aws.ToString(out.QueueUrl)
+			name := url[strings.LastIndex(url, "/")+1:]
+			s.Queues[id] = url
+			s.physical.set(id, "", url)
+			s.physical.set(id, "QueueUrl", url)
+			s.physical.set(id, "QueueName", name)
+			s.physical.set(id, "Arn", "arn:aws:sqs:us-east-1:123456789012:"+name)
+			created[id], progress = true, true
+		}
+		if !progress {
+			return errors.New("queues' redrive policies refer to each other or to missing queues")
+		}
+	}
+	return nil
+}
+
+func (s *Stack) startEmulator(_ context.Context, cfg Config) error {
+	lambdas := newLambdaAPI(context.Background(), s.log)
+	srv, err := listen("127.0.0.1:0", lambdas)
+	if err != nil {
+		return err
+	}
+	s.Lambdas, s.LambdaURL = lambdas, srv.url
+	s.onClose(func() { srv.close(); lambdas.Wait() })
+
+	opts := emulator.Options{
+		SQSEndpoint:         s.MotoURL,
+		EventBridgeEndpoint: s.MotoURL,
+		Lambda:              map[string]emulator.LambdaEndpoint{},
+		Logger:              s.log.With("part", "sagemaker-emulator"),
+	}
+	if cfg.Emulator != nil {
+		cfg.Emulator(&opts)
+	}
+	emu, err := emulator.New(opts)
+	if err != nil {
+		return err
+	}
+	url, err := emu.Start("127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	s.onClose(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		emu.Close(ctx)
+	})
+	s.Emulator, s.SageMakerURL = emu, url
+	return nil
+}
+
+// startFunctions runs each function's host bootstrap under its own
+// aws-lambda-rie, with the template's environment resolved to the local
+// parts and the SDK pointed at them through AWS_ENDPOINT_URL_*.
+func (s *Stack) startFunctions(ctx context.Context, cfg Config) error {
+	riePath, err := rie.Find()
+	if err != nil {
+		return err
+	}
+	for _, id := range s.template.OfType("AWS::Lambda::Function") {
+		r := s.template.Resources[id]
+		name := r.FunctionName()
+		if name == "" {
+			return fmt.Errorf("function %s has no %s tag", id, functionTag)
+		}
+		env, err := s.functionEnv(r, cfg)
+		if err != nil {
+			return fmt.Errorf("function %s: %w", name, err)
+		}
+		fn, err := rie.Start(ctx, riePath, rie.Spec{
+			Bootstrap: filepath.Join(cfg.BinDir, name, "bootstrap"),
+			Name:      name,
+			Env:       env,
+			Timeout:   time.Duration(r.number("Timeout", 3)) * time.Second,
+		})
+		if err != nil {
+			return fmt.Errorf("function %s (run `make build` first): %w", name, err)
+		}
+		s.onClose(fn.Stop)
+		s.Functions[name] = fn
+		s.FunctionEnv[name] = env
+		s.Lambdas.Register(name, fn)
+		s.physical.set(id, "", name)
+		s.physical.set(id, "Arn", "arn:aws:lambda:us-east-1:123456789012:function:"+name)
+	}
+	return nil
+}
+
+func (s *Stack) functionEnv(r Resource, cfg Config) ([]string, error) {
+	env := append(localaws.Env(),
+		"AWS_ENDPOINT_URL="+s.MotoURL, // SQS, EventBridge and the services the cleaners call
+		"AWS_ENDPOINT_URL_SAGEMAKER="+s.SageMakerURL,
+		"AWS_ENDPOINT_URL_DYNAMODB="+s.DynamoDBURL,
+		"AWS_ENDPOINT_URL_LAMBDA="+s.LambdaURL,
+	)
+	vars, _ := r.Properties["Environment"].(map[string]any)
+	variables, _ := vars["Variables"].(map[string]any)
+	for k, v := range variables {
+		val, err := s.physical.resolve(v)
+		if err != nil {
+			return nil, fmt.Errorf("environment variable %s: %w", k, err)
+		}
+		env = append(env, k+"="+val)
+	}
+	for k, v := range cfg.Env {
+		env = append(env, k+"="+v)
+	}
+	return env, nil
+}
+
+// startPollers runs each AWS::Lambda::EventSourceMapping as an SQS poller.
+func (s *Stack) startPollers(_ context.Context, run context.Context, _ Config) error {
+	for _, id := range s.template.OfType("AWS::Lambda::EventSourceMapping") {
+		r := s.template.Resources[id]
+		queueID := refersTo(r.Properties["EventSourceArn"])
+		url, ok := s.Queues[queueID]
+		if !ok {
+			return fmt.Errorf("mapping %s: its source %s is not a local queue", id, queueID)
+		}
+		fnName, err := s.physical.resolve(r.Properties["FunctionName"])
+		if err != nil {
+			return fmt.Errorf("mapping %s: %w", id, err)
+		}
+		fn := s.Functions[fnName]
+		types, _ := r.Properties["FunctionResponseTypes"].([]any)
+		arn, _ := s.physical.attr(queueID, "Arn")
+		p := sqspoller.New(s.sqsClient(), sqspoller.Config{
+			QueueURL:                url,
+			QueueARN:                arn,
+			BatchSize:               int32(r.number("BatchSize", 10)),
+			ReportBatchItemFailures: len(types) == 1 && types[0] == "ReportBatchItemFailures",
+		}, fn, s.log.With("poller", fnName))
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := p.Run(run); err != nil {
+				s.log.Error("poller stopped", "function", fnName, "error", err.Error())
+			}
+		}()
+	}
+	return nil
+}
+
+func (s *Stack) sqsClient() *sqs.Client {
+	return sqs.NewFromConfig(s.AWS, func(o *sqs.Options) { o.BaseEndpoint = aws.String(s.MotoURL) })
+}
+
+func (s *Stack) eventsClient() *eventbridge.Client {
+	return eventbridge.NewFromConfig(s.AWS, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(s.MotoURL) })
+}
+
+// SageMakerClient is a client of the emulator.
+func (s *Stack) SageMakerClient() *sagemaker.Client {
+	return sagemaker.NewFromConfig(s.AWS, func(o *sagemaker.Options) { o.BaseEndpoint = aws.String(s.SageMakerURL) })
+}
+
+// DynamoDBClient is a client of DynamoDB Local.
+func (s *Stack) DynamoDBClient() *dynamodb.Client {
+	return dynamodb.NewFromConfig(s.AWS, func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(s.DynamoDBURL)
+		o.DisableValidateResponseChecksum = true
+	})
+}
+
+// SQSClient is a client of moto's SQS.
+func (s *Stack) SQSClient() *sqs.Client { return s.sqsClient() }
+
+// Output resolves one of the template's outputs locally.
+func (s *Stack) Output(name string) (string, error) {
+	o, ok := s.template.Outputs[name]
+	if !ok {
+		return "", fmt.Errorf("no output %s", name)
+	}
+	return s.physical.resolve(o.Value)
+}
+
+func (s *Stack) startGateway(cfg Config) error {
+	g := &gateway{maxBody: 10 << 20, log: s.log}
+	integrations := map[string]Invoker{}
+	for _, id := range s.template.OfType("AWS::ApiGatewayV2::Integration") {
+		fnName, err := s.physical.resolve(s.template.Resources[id].Properties["IntegrationUri"])
+		if err != nil {
+			return fmt.Errorf("integration %s: %w", id, err)
+		}
+		fnName = fnName[strings.LastIndex(fnName, ":")+1:]
+		fn, ok := s.Functions[fnName]
+		if !ok {
+			return fmt.Errorf("integration %s: no function %s", id, fnName)
+		}
+		integrations[id] = fn
+	}
+	for _, id := range s.template.OfType("AWS::ApiGatewayV2::Route") {
+		props := s.template.Resources[id].Properties
+		key, _ := props["RouteKey"].(string)
+		fn, ok := integrations[refersTo(props["Target"])]
+		if !ok {
+			return fmt.Errorf("route %s has no local integration", key)
+		}
+		g.routes = append(g.routes, newRoute(key, fn))
+	}
+	addr := cfg.GatewayAddr
+	if addr == "" {
+		addr = "127.0.0.1:3000"
+	}
+	srv, err := listen(addr, g)
+	if err != nil {
+		return err
+	}
+	s.onClose(srv.close)
+	s.GatewayURL = srv.url
+	s.physical.set("gateway", "", srv.url)
+	for _, id := range s.template.OfType("AWS::ApiGatewayV2::Api") {
+		s.physical.set(id, "ApiEndpoint", srv.url)
+		s.physical.set(id, "", "local")
+	}
+	return nil
+}
+
+type server struct {
+	url   string
+	close func()
+}
+
+func listen(addr string, h http.Handler) (*server, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(l)
+	return &server{url: "http://" + l.Addr().String(), close: func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}}, nil
+}

@@ -1,0 +1,91 @@
+package stack
+
+import (
+	"testing"
+	"time"
+)
+
+func TestRouteMatch(t *testing.T) {
+	tests := []struct {
+		key, method, path string
+		want              map[string]string // nil: no match
+	}{
+		{"POST /stops", "POST", "/stops", map[string]string{}},
+		{"POST /stops", "GET", "/stops", nil},
+		{"POST /stops", "POST", "/stops/extra", nil},
+		{"GET /stops/{id}", "GET", "/stops/stop-1", map[string]string{"id": "stop-1"}},
+		{"GET /stops/{id}", "GET", "/stops/", nil},
+		{"GET /executions/{executionArn}", "GET", "/executions/arn%3Aaws%3Asagemaker%2Fx", map[string]string{"executionArn": "arn%3Aaws%3Asagemaker%2Fx"}},
+		{"POST /pipelines/{name}/stops", "POST", "/pipelines/train/stops", map[string]string{"name": "train"}},
+		{"GET /files/{path+}", "GET", "/files/a/b/c", map[string]string{"path": "a/b/c"}},
+	}
+	for _, tt := range tests {
+		got, ok := newRoute(tt.key, nil).match(tt.method, tt.path)
+		if (tt.want == nil) != !ok {
+			t.Errorf("%s matched %s %s = %v, want match=%v", tt.key, tt.method, tt.path, ok, tt.want != nil)
+			continue
+		}
+		for k, v := range tt.want {
+			if got[k] != v {
+				t.Errorf("%s on %s: param %s = %q, want %q", tt.key, tt.path, k, got[k], v)
+			}
+		}
+	}
+}
+
+func TestResolve(t *testing.T) {
+	p := physical{}
+	p.set("Queue", "", "http://127.0.0.1:1/123456789012/q")
+	p.set("Queue", "Arn", "arn:aws:sqs:us-east-1:123456789012:q")
+	tests := []struct {
+		in   any
+		want string
+	}{
+		{"plain", "plain"},
+		{map[string]any{"Ref": "AWS::AccountId"}, "123456789012"},
+		{map[string]any{"Ref": "Queue"}, "http://127.0.0.1:1/123456789012/q"},
+		{map[string]any{"Fn::GetAtt": []any{"Queue", "Arn"}}, "arn:aws:sqs:us-east-1:123456789012:q"},
+		{map[string]any{"Fn::Join": []any{"/", []any{"a", map[string]any{"Ref": "AWS::Region"}}}}, "a/us-east-1"},
+		{10.0, "10"},
+	}
+	for _, tt := range tests {
+		got, err := p.resolve(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("resolve(%v) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	if _, err := p.resolve(map[string]any{"Ref": "Missing"}); err == nil {
+		t.Error("a reference to nothing resolved")
+	}
+}
+
+func TestRate(t *testing.T) {
+	for expr, want := range map[string]time.Duration{"rate(1 minute)": time.Minute, "rate(5 minutes)": 5 * time.Minute, "rate(2 hours)": 2 * time.Hour} {
+		if got, err := rate(expr); err != nil || got != want {
+			t.Errorf("rate(%q) = %v, %v; want %v", expr, got, err, want)
+		}
+	}
+	if _, err := rate("cron(0 2 * * ? *)"); err == nil {
+		t.Error("cron accepted")
+	}
+}
+
+func TestTableInput(t *testing.T) {
+	props := map[string]any{
+		"KeySchema":            []any{map[string]any{"AttributeName": "pk", "KeyType": "HASH"}, map[string]any{"AttributeName": "sk", "KeyType": "RANGE"}},
+		"AttributeDefinitions": []any{map[string]any{"AttributeName": "pk", "AttributeType": "S"}, map[string]any{"AttributeName": "sk", "AttributeType": "S"}},
+		"GlobalSecondaryIndexes": []any{map[string]any{"IndexName": "lookup", "KeySchema": []any{map[string]any{"AttributeName": "lookupKey", "KeyType": "HASH"}},
+			"Projection": map[string]any{"ProjectionType": "ALL"}}},
+		"TimeToLiveSpecification": map[string]any{"AttributeName": "expiresAt", "Enabled": true},
+	}
+	in, ttl, err := tableInput("t", props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.KeySchema) != 2 || *in.KeySchema[1].AttributeName != "sk" || len(in.GlobalSecondaryIndexes) != 1 || *in.GlobalSecondaryIndexes[0].IndexName != "lookup" {
+		t.Fatalf("create input %+v", in)
+	}
+	if ttl == nil || *ttl.TimeToLiveSpecification.AttributeName != "expiresAt" {
+		t.Fatalf("ttl %+v", ttl)
+	}
+}
