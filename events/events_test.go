@@ -20,6 +20,8 @@ func TestEverySampleDecodesStrictly(t *testing.T) {
 		"apigw":       func() any { return &lambdaevents.APIGatewayV2HTTPRequest{} },
 		"sqs":         func() any { return &lambdaevents.SQSEvent{} },
 		"eventbridge": func() any { return &lambdaevents.EventBridgeEvent{} },
+		// A Lambda step's event is its resolved arguments: a flat object.
+		"lambdastep": func() any { return &map[string]any{} },
 	}
 	n := 0
 	err := fs.WalkDir(samples.FS, ".", func(p string, d fs.DirEntry, err error) error {

@@ -20,6 +20,7 @@ type Coordinator interface {
 	BulkStop(ctx context.Context, in coordinator.BulkStopInput) (coordinator.BulkStopResult, error)
 	ViewExecution(ctx context.Context, arn string) (coordinator.ExecutionView, error)
 	ViewStop(ctx context.Context, id string) (pipeline.StopRequest, coordinator.ExecutionView, error)
+	RegisterResources(ctx context.Context, in coordinator.ResourcesInput) (pipeline.Token, error)
 }
 
 // Routes, as API Gateway names them in the event's routeKey.
@@ -28,6 +29,7 @@ const (
 	routeBulkStop  = "POST /pipelines/{name}/stops"
 	routeGetStop   = "GET /stops/{id}"
 	routeExecution = "GET /executions/{executionArn}"
+	routeResources = "PUT /callbacks/{token}/resources"
 )
 
 type handler struct {
@@ -58,6 +60,8 @@ func (h *handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		return h.getStop(ctx, req), nil
 	case routeExecution:
 		return h.getExecution(ctx, req), nil
+	case routeResources:
+		return h.registerResources(ctx, req), nil
 	}
 	return httpapi.Error(ctx, pipeline.Errorf(pipeline.ENotFound, "no route %s", req.RouteKey)), nil
 }

@@ -24,6 +24,7 @@ type fakeCoordinator struct {
 	bulkIn  *coordinator.BulkStopInput
 	viewArn string
 	stopID  string
+	resIn   *coordinator.ResourcesInput
 	err     error
 	stop    coordinator.StopResult
 }
@@ -49,6 +50,14 @@ func (f *fakeCoordinator) ViewExecution(_ context.Context, arn string) (coordina
 func (f *fakeCoordinator) ViewStop(_ context.Context, id string) (pipeline.StopRequest, coordinator.ExecutionView, error) {
 	f.stopID = id
 	return pipeline.StopRequest{ID: id, Phase: pipeline.StopIssued}, coordinator.ExecutionView{Status: pipeline.ExecutionStopping}, f.err
+}
+
+func (f *fakeCoordinator) RegisterResources(_ context.Context, in coordinator.ResourcesInput) (pipeline.Token, error) {
+	f.resIn = &in
+	if f.err != nil {
+		return pipeline.Token{}, f.err
+	}
+	return pipeline.Token{Token: in.Token, ExecutionARN: in.ExecutionARN, State: pipeline.TokenOpen, CleanupPlan: in.Resources}, nil
 }
 
 const sampleARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/train-model/execution/p4jn9xou8a8s"
@@ -121,6 +130,23 @@ func TestEverySample(t *testing.T) {
 		}},
 		{"get-execution-bad-arn.json", pipeline.Errorf(pipeline.EInvalid, "not a pipeline execution ARN"), 400, "invalid", nil},
 		{"unknown-route.json", nil, 404, "not_found", notCalled},
+		{"register-resources.json", nil, 200, "", func(t *testing.T, f *fakeCoordinator, body map[string]any) {
+			in := f.resIn
+			if in.Token != "26vcYbeWsZ" || in.ExecutionARN != sampleARN || len(in.Resources) != 2 || in.Resources[1].Params["jobName"] != "etl" ||
+				in.RegisteredBy != "arn:aws:sts::123456789012:assumed-role/etl-worker/worker-session" {
+				t.Errorf("resources input %+v", in)
+			}
+			if plan, _ := body["cleanupPlan"].([]any); len(plan) != 2 || body["state"] != "open" {
+				t.Errorf("resources body %v", body)
+			}
+		}},
+		{"register-resources-answered.json", &pipeline.AlreadyAnsweredError{Token: "26vcYbeWsZ", Outcome: pipeline.OutcomeFailure}, 409, "conflict", nil},
+		{"register-resources-bad-kind.json", pipeline.Errorf(pipeline.EInvalid, "resource kind"), 400, "invalid", func(t *testing.T, f *fakeCoordinator, _ map[string]any) {
+			if f.resIn == nil || f.resIn.Resources[0].Kind != "emr-cluster" {
+				t.Errorf("resources input %+v", f.resIn)
+			}
+		}},
+		{"register-resources-missing-arn.json", nil, 400, "invalid", notCalled},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -170,7 +196,7 @@ func TestEverySample(t *testing.T) {
 }
 
 func notCalled(t *testing.T, f *fakeCoordinator, _ map[string]any) {
-	if f.stopIn != nil || f.bulkIn != nil || f.viewArn != "" || f.stopID != "" {
+	if f.stopIn != nil || f.bulkIn != nil || f.viewArn != "" || f.stopID != "" || f.resIn != nil {
 		t.Error("a rejected request reached the coordinator")
 	}
 }

@@ -29,6 +29,8 @@ type TokenLedger interface {
 	RegisterToken(ctx context.Context, r pipeline.TokenRegistration) (pipeline.Token, error)
 	MarkAnswered(ctx context.Context, arn pipeline.ExecutionARN, token string, a pipeline.Answer) (pipeline.Token, error)
 	RecordCleanup(ctx context.Context, r pipeline.CleanupResult) (pipeline.Cleanup, error)
+	// AppendResources adds what a worker registered to a token's cleanup plan.
+	AppendResources(ctx context.Context, arn pipeline.ExecutionARN, token string, resources []pipeline.Resource) (pipeline.Token, error)
 }
 
 // Ledger is the whole ledger as the coordinator uses it; *ledger.Ledger

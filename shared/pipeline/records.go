@@ -77,7 +77,11 @@ type Token struct {
 	AnsweredAt   time.Time      `dynamodbav:"answeredAt,omitempty"`
 	Outcome      Outcome        `dynamodbav:"outcome,omitempty"`
 	Reason       string         `dynamodbav:"reason,omitempty"`
-	ExpiresAt    int64          `dynamodbav:"expiresAt,omitempty"`
+	// Attention marks a token a human should look at: it was answered
+	// although its cleanup kept failing, so something may still be running.
+	Attention       bool   `dynamodbav:"attention,omitempty"`
+	AttentionReason string `dynamodbav:"attentionReason,omitempty"`
+	ExpiresAt       int64  `dynamodbav:"expiresAt,omitempty"`
 }
 
 // CleanupStatus is the result of one cleanup attempt.

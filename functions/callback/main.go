@@ -1,0 +1,99 @@
+// Command callback consumes the callback queue that pipelines point their
+// callback steps at: it registers each step and hands its work to the
+// step's worker, and on a stop cleans up what the step started and answers
+// its token exactly once.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/batch"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/stopcoord/stopcoord/shared/cleanup"
+	"github.com/stopcoord/stopcoord/shared/coordinator"
+	"github.com/stopcoord/stopcoord/shared/ledger"
+	"github.com/stopcoord/stopcoord/shared/logging"
+	"github.com/stopcoord/stopcoord/shared/policy"
+	"github.com/stopcoord/stopcoord/shared/settings"
+)
+
+// DefaultConcurrency is how many records of a batch are handled at once:
+// enough to overlap the AWS round trips of a batch of 10, few enough to stay
+// clear of SageMaker's per-account request rate.
+const DefaultConcurrency = 4
+
+type appConfig struct {
+	table          string
+	queueURL       string
+	access         coordinator.AllowList
+	policies       *policy.Set
+	maxAttempts    int
+	cleanerTimeout time.Duration
+	retryBase      time.Duration
+	concurrency    int
+}
+
+func loadConfig(env *settings.Env) (appConfig, error) {
+	c := appConfig{
+		table:          env.String(settings.TableName),
+		queueURL:       env.String(settings.CallbackQueueURL),
+		maxAttempts:    env.Int(settings.CleanupMaxAttempts, coordinator.DefaultCleanupMaxAttempts, 1, 100),
+		cleanerTimeout: env.Duration(settings.CleanerTimeout, coordinator.DefaultCleanerTimeout, 100*time.Millisecond, 15*time.Minute),
+		retryBase:      env.Duration(settings.CleanupRetryBase, coordinator.DefaultRetryBase, time.Second, time.Hour),
+		concurrency:    env.Int(settings.CallbackConcurrency, DefaultConcurrency, 1, 10),
+	}
+	c.policies, c.access = coordinator.PoliciesFromEnv(env)
+	return c, env.Err()
+}
+
+func main() {
+	log := logging.New()
+	ctx := context.Background()
+	cfg, err := loadConfig(settings.FromOS())
+	if err != nil {
+		log.Error("bad configuration", logging.KeyError, err.Error())
+		os.Exit(1)
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Error("load AWS configuration", logging.KeyError, err.Error())
+		os.Exit(1)
+	}
+	sm := sagemaker.NewFromConfig(awsCfg)
+	lambdaClient := awslambda.NewFromConfig(awsCfg)
+	sqsClient := sqs.NewFromConfig(awsCfg)
+	cleaners := cleanup.NewSet(append([]cleanup.Cleaner{
+		cleanup.Lambda{Client: lambdaClient},
+		cleanup.SFN{Client: sfn.NewFromConfig(awsCfg)},
+		cleanup.Glue{Client: glue.NewFromConfig(awsCfg)},
+		cleanup.Batch{Client: batch.NewFromConfig(awsCfg)},
+		cleanup.ECS{Client: ecs.NewFromConfig(awsCfg)},
+	}, cleanup.SageMakerJobs(sm)...)...)
+	callbacks := coordinator.NewCallbacks(coordinator.CallbackDeps{
+		Ledger:         ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table),
+		SageMaker:      sm,
+		Lambda:         lambdaClient,
+		Queue:          sqsClient,
+		Cleaner:        cleaners,
+		Access:         cfg.access,
+		Outcome:        cfg.policies.StopOutcome, // fail, or succeed with outputs, per pipeline
+		MaxAttempts:    cfg.maxAttempts,
+		CleanerTimeout: cfg.cleanerTimeout,
+		RetryBase:      cfg.retryBase,
+	})
+	h := &handler{consumer: callbacks, sqs: sqsClient, queueURL: cfg.queueURL, concurrency: cfg.concurrency}
+	slog.Info("callback ready", "table", cfg.table, "concurrency", cfg.concurrency, "maxAttempts", cfg.maxAttempts, "cleanerTimeout", cfg.cleanerTimeout.String())
+	lambda.Start(h.handle)
+}

@@ -1,0 +1,89 @@
+// Command status-events is the target of stopcoord's EventBridge rules:
+// SageMaker's execution and step status changes go into the ledger, and
+// Stop Requested events (from a rule, a schedule or a person) and fail-fast
+// policies stop executions through the same use case as the HTTP API.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"golang.org/x/time/rate"
+
+	"github.com/stopcoord/stopcoord/shared/budget"
+	"github.com/stopcoord/stopcoord/shared/coordinator"
+	"github.com/stopcoord/stopcoord/shared/ledger"
+	"github.com/stopcoord/stopcoord/shared/logging"
+	"github.com/stopcoord/stopcoord/shared/policy"
+	"github.com/stopcoord/stopcoord/shared/settings"
+)
+
+// DefaultCallsPerSecond is this function's share of SageMaker's request
+// rate; each concurrent instance has its own.
+const DefaultCallsPerSecond = 10
+
+// definitionTTL is how long a pipeline's Lambda step timeouts are reused
+// by a warm instance. Every invocation carries one event, so a cache that
+// lived for one invocation would never be hit; a minute bounds how long an
+// updated definition goes unseen.
+const definitionTTL = time.Minute
+
+type appConfig struct {
+	table          string
+	stopQueueURL   string
+	access         coordinator.AllowList
+	policies       *policy.Set
+	callsPerSecond int
+}
+
+func loadConfig(env *settings.Env) (appConfig, error) {
+	c := appConfig{
+		table:          env.String(settings.TableName),
+		stopQueueURL:   env.String(settings.StopQueueURL),
+		callsPerSecond: env.Int(settings.SageMakerCallsPerSecond, DefaultCallsPerSecond, 1, 1000),
+	}
+	c.policies, c.access = coordinator.PoliciesFromEnv(env)
+	return c, env.Err()
+}
+
+func main() {
+	log := logging.New()
+	ctx := context.Background()
+	cfg, err := loadConfig(settings.FromOS())
+	if err != nil {
+		log.Error("bad configuration", logging.KeyError, err.Error())
+		os.Exit(1)
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Error("load AWS configuration", logging.KeyError, err.Error())
+		os.Exit(1)
+	}
+	limiter := rate.NewLimiter(rate.Limit(cfg.callsPerSecond), 1)
+	sm := sagemaker.NewFromConfig(awsCfg, func(o *sagemaker.Options) {
+		o.APIOptions = append(o.APIOptions, budget.Limit(limiter))
+	})
+	led := ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table)
+	coord := coordinator.New(coordinator.Deps{
+		Ledger:       led,
+		SageMaker:    sm,
+		Queue:        sqs.NewFromConfig(awsCfg),
+		StopQueueURL: cfg.stopQueueURL,
+		Access:       cfg.access,
+	})
+	status := coordinator.NewStatus(coordinator.StatusDeps{
+		Ledger:      led,
+		Definitions: coordinator.NewDefinitions(sm, definitionTTL, nil),
+		Stopper:     coord,
+		Policy:      cfg.policies,
+	})
+	slog.Info("status-events ready", "table", cfg.table, "policies", cfg.policies.Len())
+	lambda.Start((&handler{status: status, stops: coord}).handle)
+}

@@ -1,0 +1,83 @@
+// Command sweeper runs on an EventBridge schedule and makes sure no stop is
+// left hanging: it reconciles the ledger's non-terminal executions with
+// SageMaker, stops executions past their maximum runtime, and re-drives or
+// forces the cleanup of callbacks that hold an execution in Stopping. Each
+// run is bounded; a large backlog is drained over several runs.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"golang.org/x/time/rate"
+
+	"github.com/stopcoord/stopcoord/shared/budget"
+	"github.com/stopcoord/stopcoord/shared/coordinator"
+	"github.com/stopcoord/stopcoord/shared/ledger"
+	"github.com/stopcoord/stopcoord/shared/logging"
+	"github.com/stopcoord/stopcoord/shared/policy"
+	"github.com/stopcoord/stopcoord/shared/settings"
+)
+
+// Defaults for one run: 100 executions at about 2 calls each, within a
+// budget that leaves room for the stops and answers the run starts.
+const (
+	DefaultCallsPerSecond = 10
+	DefaultBatch          = 100
+)
+
+type appConfig struct {
+	table          string
+	access         coordinator.AllowList
+	policies       *policy.Set
+	callsPerSecond int
+	limits         coordinator.SweepLimits
+}
+
+func loadConfig(env *settings.Env) (appConfig, error) {
+	c := appConfig{
+		table:          env.String(settings.TableName),
+		callsPerSecond: env.Int(settings.SageMakerCallsPerSecond, DefaultCallsPerSecond, 1, 1000),
+	}
+	c.limits.Executions = env.Int(settings.SweepBatch, DefaultBatch, 1, 10000)
+	c.limits.Calls = env.Int(settings.SweepMaxCalls, 4*c.limits.Executions, 10, 100000)
+	c.policies, c.access = coordinator.PoliciesFromEnv(env)
+	return c, env.Err()
+}
+
+func main() {
+	log := logging.New()
+	ctx := context.Background()
+	cfg, err := loadConfig(settings.FromOS())
+	if err != nil {
+		log.Error("bad configuration", logging.KeyError, err.Error())
+		os.Exit(1)
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Error("load AWS configuration", logging.KeyError, err.Error())
+		os.Exit(1)
+	}
+	limiter := rate.NewLimiter(rate.Limit(cfg.callsPerSecond), 1)
+	sm := sagemaker.NewFromConfig(awsCfg, func(o *sagemaker.Options) {
+		o.APIOptions = append(o.APIOptions, budget.Limit(limiter))
+	})
+	led := ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table)
+	coord := coordinator.New(coordinator.Deps{Ledger: led, SageMaker: sm, Access: cfg.access})
+	sweeper := coordinator.NewSweeper(coordinator.SweeperDeps{
+		Ledger:    led,
+		SageMaker: sm,
+		Stopper:   coord,
+		Cleaner:   newCleaner(awsCfg, led, sm, cfg),
+		Policies:  cfg.policies,
+		Limits:    cfg.limits,
+		Logger:    log,
+	})
+	slog.Info("sweeper ready", "batch", cfg.limits.Executions, "maxCalls", cfg.limits.Calls, "callsPerSecond", cfg.callsPerSecond)
+	lambda.Start((&handler{sweeper: sweeper}).handle)
+}

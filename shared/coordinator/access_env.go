@@ -1,0 +1,28 @@
+package coordinator
+
+import (
+	"github.com/stopcoord/stopcoord/shared/policy"
+	"github.com/stopcoord/stopcoord/shared/settings"
+)
+
+// PoliciesFromEnv reads the per-pipeline policies and the allow-list for a
+// function's start-up, collecting problems in env. The allowed pipelines
+// come from one place only: STOPCOORD_ALLOWED_PIPELINES or the policies'
+// allowedPipelines.
+func PoliciesFromEnv(env *settings.Env) (*policy.Set, AllowList) {
+	set, err := policy.Parse([]byte(env.Optional(settings.Policies, "")))
+	env.Check(err == nil, "%s: %v", settings.Policies, err)
+	if set == nil {
+		set = &policy.Set{}
+	}
+	access := AllowList{Accounts: env.List(settings.AllowedAccounts), Pipelines: env.List(settings.AllowedPipelines)}
+	if len(set.AllowedPipelines()) > 0 {
+		env.Check(len(access.Pipelines) == 0, "%s and allowedPipelines in %s are both set: set the allowed pipelines in one place", settings.AllowedPipelines, settings.Policies)
+		access.Pipelines = set.AllowedPipelines()
+	}
+	env.Check(len(access.Accounts) > 0, "%s is required: the accounts whose executions stopcoord may act on", settings.AllowedAccounts)
+	for _, err := range access.Validate() {
+		env.Check(false, "%s/%s: %v", settings.AllowedAccounts, settings.AllowedPipelines, err)
+	}
+	return set, access
+}

@@ -1,0 +1,242 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/stopcoord/stopcoord/shared/callback"
+	"github.com/stopcoord/stopcoord/shared/logging"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
+)
+
+// CallbackTokens is what the callback consumer needs of the ledger's token
+// records; *ledger.Ledger satisfies it.
+type CallbackTokens interface {
+	CompleteToken(ctx context.Context, r pipeline.TokenRegistration) (pipeline.Token, bool, error)
+	GetToken(ctx context.Context, arn pipeline.ExecutionARN, token string) (pipeline.Token, error)
+	FindToken(ctx context.Context, token string) (pipeline.Token, error)
+	ClaimToken(ctx context.Context, arn pipeline.ExecutionARN, token, claimant string, lease time.Duration) (pipeline.Token, error)
+	MarkAnswered(ctx context.Context, arn pipeline.ExecutionARN, token string, a pipeline.Answer) (pipeline.Token, error)
+	FlagToken(ctx context.Context, arn pipeline.ExecutionARN, token, why string) (pipeline.Token, error)
+}
+
+// CallbackLedger is the ledger as the callback consumer uses it.
+type CallbackLedger interface {
+	CallbackTokens
+	ReadExecution(ctx context.Context, arn pipeline.ExecutionARN) (pipeline.View, error)
+	RecordCleanup(ctx context.Context, r pipeline.CleanupResult) (pipeline.Cleanup, error)
+	RecordRejection(ctx context.Context, r callback.Rejection) error
+}
+
+// StepSuccessSender answers a callback token with a success.
+type StepSuccessSender interface {
+	SendPipelineExecutionStepSuccess(ctx context.Context, in *sagemaker.SendPipelineExecutionStepSuccessInput, opts ...func(*sagemaker.Options)) (*sagemaker.SendPipelineExecutionStepSuccessOutput, error)
+}
+
+// CallbackSageMaker is every SageMaker call the callback consumer makes;
+// *sagemaker.Client satisfies it.
+type CallbackSageMaker interface {
+	sagemaker.ListPipelineExecutionStepsAPIClient
+	StepFailureSender
+	StepSuccessSender
+}
+
+var _ CallbackSageMaker = (*sagemaker.Client)(nil)
+
+// FunctionInvoker invokes a Lambda function; *lambda.Client satisfies it.
+type FunctionInvoker interface {
+	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+}
+
+var _ FunctionInvoker = (*lambda.Client)(nil)
+
+// WorkSender puts a callback context on a worker's queue; *sqs.Client
+// satisfies it.
+type WorkSender interface {
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+}
+
+var _ WorkSender = (*sqs.Client)(nil)
+
+// Cleaner stops one resource a callback step started; a cleanup.Set
+// satisfies it, choosing the cleaner by the resource's kind.
+type Cleaner interface {
+	Clean(ctx context.Context, r pipeline.Resource, cc callback.Context) error
+}
+
+// StopOutcome says how a stopped pipeline's callback steps are answered:
+// succeed with the outputs, or fail (the default, and what a nil
+// StopOutcome means).
+type StopOutcome func(pipelineName string) (succeed bool, outputs map[string]string)
+
+// Callback consumer defaults.
+const (
+	DefaultCleanupMaxAttempts = 3
+	DefaultCleanerTimeout     = 30 * time.Second
+	DefaultRetryBase          = time.Second
+	// MaxRetryDelay caps the backoff between cleanup attempts.
+	MaxRetryDelay = 5 * time.Minute
+)
+
+// CallbackDeps are the callback consumer's collaborators and settings.
+type CallbackDeps struct {
+	Ledger    CallbackLedger
+	SageMaker CallbackSageMaker
+	Lambda    FunctionInvoker // hands work to Lambda workers
+	Queue     WorkSender      // hands work to queue workers
+	Cleaner   Cleaner
+	Access    AllowList
+	Outcome   StopOutcome
+	// MaxAttempts is how many deliveries of a Stopping message may try a
+	// failing cleanup before the token is answered anyway.
+	MaxAttempts int
+	// CleanerTimeout bounds each cleaner's attempt.
+	CleanerTimeout time.Duration
+	// RetryBase scales the backoff between attempts: RetryBase × 2^attempt.
+	RetryBase time.Duration
+	Clock     func() time.Time
+}
+
+// Callbacks is the callback consumer's use case: it registers callback
+// steps and hands their work to workers, and on a stop cleans up and
+// answers each token exactly once.
+type Callbacks struct {
+	ledger         CallbackLedger
+	sm             CallbackSageMaker
+	lambda         FunctionInvoker
+	queue          WorkSender
+	cleaner        Cleaner
+	access         AllowList
+	outcome        StopOutcome
+	maxAttempts    int
+	cleanerTimeout time.Duration
+	retryBase      time.Duration
+	now            func() time.Time
+}
+
+// NewCallbacks returns the callback use case, with defaults for the
+// settings left zero.
+func NewCallbacks(d CallbackDeps) *Callbacks {
+	c := &Callbacks{ledger: d.Ledger, sm: d.SageMaker, lambda: d.Lambda, queue: d.Queue, cleaner: d.Cleaner, access: d.Access,
+		outcome: d.Outcome, maxAttempts: d.MaxAttempts, cleanerTimeout: d.CleanerTimeout, retryBase: d.RetryBase, now: d.Clock}
+	if c.maxAttempts <= 0 {
+		c.maxAttempts = DefaultCleanupMaxAttempts
+	}
+	if c.cleanerTimeout <= 0 {
+		c.cleanerTimeout = DefaultCleanerTimeout
+	}
+	if c.retryBase <= 0 {
+		c.retryBase = DefaultRetryBase
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	return c
+}
+
+// Delivery is one delivery of a callback message from the queue.
+type Delivery struct {
+	MessageID string
+	Body      string
+	// ReceiveCount is SQS's ApproximateReceiveCount: 1 on the first
+	// delivery. It counts cleanup attempts.
+	ReceiveCount int
+	Source       string // the queue ARN, kept with rejections
+}
+
+// CallbackAction says what handling a delivery did.
+type CallbackAction string
+
+const (
+	ActionRegistered CallbackAction = "registered" // token recorded, work handed to the worker
+	ActionAnswered   CallbackAction = "answered"   // token answered (after cleanup on a stop)
+	ActionDuplicate  CallbackAction = "duplicate"  // token answered before: nothing to do
+)
+
+// CallbackResult is what handling a delivery did.
+type CallbackResult struct {
+	Action       CallbackAction
+	Token        string // the token the message carried
+	ExecutionARN string
+	StepName     string
+	Outcome      pipeline.Outcome // of an answer
+	// Flagged is set when the token was answered although its cleanup
+	// failed: the ledger marks it for attention.
+	Flagged bool
+}
+
+// RejectedError is a message that cannot be acted on, ever: it is recorded
+// with the reason and left for the queue's redrive policy to park in the
+// dead-letter queue.
+type RejectedError struct{ Reason string }
+
+func (e *RejectedError) Error() string { return "rejected callback message: " + e.Reason }
+
+// RetryError asks for the message to come back after a delay: a cleanup
+// attempt failed, or another delivery holds the token.
+type RetryError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryError) Error() string {
+	return fmt.Sprintf("retry in %s: %v", e.After, e.Err)
+}
+
+func (e *RetryError) Unwrap() error { return e.Err }
+
+// HandleCallback handles one delivery of a callback message. A nil error
+// means the message is done with and may be deleted; *RejectedError and
+// *RetryError say why not, and any other error is a failure SQS should
+// redeliver.
+func (c *Callbacks) HandleCallback(ctx context.Context, d Delivery) (CallbackResult, error) {
+	m, err := callback.Parse(d.Body)
+	if err == nil {
+		err = c.access.Check(m.ExecutionARN)
+	}
+	if err != nil {
+		return CallbackResult{}, c.reject(ctx, d, pipeline.Message(err))
+	}
+	switch m.Status {
+	case callback.StatusStopping:
+		return c.stopping(ctx, d, m)
+	default:
+		return c.executing(ctx, d, m)
+	}
+}
+
+// reject records a message that cannot be acted on. If even the record
+// fails, the message is still failed, so it is retried and never lost.
+func (c *Callbacks) reject(ctx context.Context, d Delivery, reason string) error {
+	rej := &RejectedError{Reason: reason}
+	err := c.ledger.RecordRejection(ctx, callback.Rejection{MessageID: d.MessageID, Source: d.Source, Reason: reason,
+		Excerpt: callback.Excerpt(d.Body), ReceiveCount: d.ReceiveCount, At: c.now()})
+	if err != nil {
+		return errors.Join(rej, fmt.Errorf("record rejection of message %s: %w", d.MessageID, err))
+	}
+	return rej
+}
+
+// backoff is the delay before the next cleanup attempt after the given
+// one: RetryBase × 2^attempt, capped.
+func (c *Callbacks) backoff(attempt int) time.Duration {
+	d := c.retryBase
+	for range min(max(attempt, 1), 20) {
+		d *= 2
+		if d >= MaxRetryDelay {
+			return MaxRetryDelay
+		}
+	}
+	return d
+}
+
+func (c *Callbacks) logger(m callback.Message, d Delivery) *slog.Logger {
+	return slog.With(logging.KeyMessageID, d.MessageID, logging.KeyExecutionARN, m.ExecutionARN.String(), logging.KeyToken, m.Token)
+}

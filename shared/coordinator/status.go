@@ -1,0 +1,181 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/stopcoord/stopcoord/shared/pipeline"
+)
+
+// StatusLedger is what recording status changes needs of the ledger;
+// *ledger.Ledger satisfies it.
+type StatusLedger interface {
+	RecordExecutionStatus(ctx context.Context, c pipeline.ExecutionChange) (pipeline.Execution, error)
+	RecordStepStatus(ctx context.Context, c pipeline.StepChange) (pipeline.Step, error)
+	ReadExecution(ctx context.Context, arn pipeline.ExecutionARN) (pipeline.View, error)
+	CloseStop(ctx context.Context, arn pipeline.ExecutionARN, id string, outcome pipeline.ExecutionStatus, at time.Time) (pipeline.StopRequest, error)
+}
+
+// ExecutionStopper stops one execution; *Coordinator satisfies it, so a
+// policy stop goes through the same use case as the HTTP API.
+type ExecutionStopper interface {
+	Stop(ctx context.Context, in StopInput) (StopResult, error)
+}
+
+// FailFastPolicy says which pipelines are stopped when a step fails;
+// *policy.Set satisfies it.
+type FailFastPolicy interface {
+	FailFast(pipelineName string) bool
+}
+
+// StatusDeps are the collaborators of the status use case.
+type StatusDeps struct {
+	Ledger StatusLedger
+	// Definitions gives Lambda steps their timeout; nil records Lambda
+	// steps without one (the status view then reads the definition).
+	Definitions *Definitions
+	Stopper     ExecutionStopper
+	Policy      FailFastPolicy // nil: no pipeline fails fast
+}
+
+// Status records SageMaker's execution and step status changes in the
+// ledger, order-safely, closes stop requests when their execution ends,
+// and stops an execution whose step failed when its policy says fail fast.
+// The EventBridge function and the sweeper's reconciliation both use it, so
+// an event and a reconciled state are recorded by the same rules.
+type Status struct {
+	ledger  StatusLedger
+	defs    *Definitions
+	stopper ExecutionStopper
+	policy  FailFastPolicy
+}
+
+// NewStatus returns the status use case.
+func NewStatus(d StatusDeps) *Status {
+	return &Status{ledger: d.Ledger, defs: d.Definitions, stopper: d.Stopper, policy: d.Policy}
+}
+
+// FailFastKey is the idempotency key of a fail-fast stop: one per execution
+// however many steps fail or events repeat.
+const FailFastKey = "fail-fast"
+
+// Recorded is what a status change came to.
+type Recorded struct {
+	// Skipped is pipeline.ErrDuplicate, ErrStale or ErrTerminal when the
+	// ledger already had this change or a later one (nothing was written),
+	// nil when the change was applied.
+	Skipped error
+	// ClosedStops are the stop requests closed because the execution ended.
+	ClosedStops []string
+	// FailFast is the stop a failed step started, when its policy says so.
+	FailFast *StopResult
+	// FailFastSettled explains a fail-fast stop that needed nothing (the
+	// execution had ended, or is not one stopcoord may stop).
+	FailFastSettled error
+}
+
+// RecordExecution records an execution status. When the status is
+// terminal, every open stop request of the execution is closed with the
+// outcome and its latency, even if the status itself was recorded before:
+// a retry after a failed close must still close.
+func (s *Status) RecordExecution(ctx context.Context, c pipeline.ExecutionChange) (Recorded, error) {
+	rec, err := s.ledger.RecordExecutionStatus(ctx, c)
+	var res Recorded
+	if err != nil {
+		if !skipped(err) {
+			return res, err
+		}
+		res.Skipped = err
+	}
+	if !c.Status.Terminal() || !rec.Status.Terminal() {
+		return res, nil
+	}
+	at := rec.EndedAt
+	if at.IsZero() {
+		at = rec.StatusAt
+	}
+	res.ClosedStops, err = s.closeStops(ctx, c.ARN, rec.Status, at)
+	return res, err
+}
+
+// closeStops closes every stop request of the execution that is not closed.
+func (s *Status) closeStops(ctx context.Context, arn pipeline.ExecutionARN, outcome pipeline.ExecutionStatus, at time.Time) ([]string, error) {
+	view, err := s.ledger.ReadExecution(ctx, arn)
+	if err != nil {
+		return nil, err
+	}
+	var closed []string
+	var errs []error
+	for _, stop := range view.Stops {
+		if stop.Phase == pipeline.StopClosed {
+			continue
+		}
+		// A stop requested after SageMaker's end time (the event was late,
+		// or clocks differ) closes when it was made, not before.
+		when := at
+		if when.Before(stop.CreatedAt) {
+			when = stop.CreatedAt
+		}
+		if _, err := s.ledger.CloseStop(ctx, arn, stop.ID, outcome, when); err != nil && !errors.Is(err, pipeline.ErrDuplicate) {
+			errs = append(errs, err)
+			continue
+		}
+		closed = append(closed, stop.ID)
+	}
+	return closed, errors.Join(errs...)
+}
+
+// RecordStep records a step status. A running Lambda step gets its timeout
+// from the pipeline definition, so the status view can say when it ends; a
+// failed step stops its execution when the pipeline's policy says fail
+// fast, through the same stop use case as the HTTP API, and again on every
+// repeat of the event (the stop is idempotent, and a retry must finish a
+// stop that failed the first time).
+func (s *Status) RecordStep(ctx context.Context, c pipeline.StepChange) (Recorded, error) {
+	if c.Kind == pipeline.KindLambda && !c.Status.Terminal() && c.LambdaTimeout == 0 && s.defs != nil {
+		// Without the timeout the step is still worth recording: the view
+		// falls back to the definition.
+		if d, err := s.defs.LambdaTimeout(ctx, c.ARN, c.StepName); err == nil {
+			c.LambdaTimeout = d
+		}
+	}
+	var res Recorded
+	if _, err := s.ledger.RecordStepStatus(ctx, c); err != nil {
+		if !skipped(err) {
+			return res, err
+		}
+		res.Skipped = err
+	}
+	if c.Status != pipeline.StepFailed || s.policy == nil || s.stopper == nil || !s.policy.FailFast(c.ARN.Pipeline) {
+		return res, nil
+	}
+	reason := fmt.Sprintf("fail-fast: step %s failed", c.StepName)
+	if c.FailureReason != "" {
+		reason += ": " + c.FailureReason
+	}
+	stop, err := s.stopper.Stop(ctx, StopInput{
+		ExecutionARN: c.ARN.String(),
+		Reason:       truncate(reason, pipeline.MaxReasonLength),
+		Key:          FailFastKey,
+		RequestedBy:  "policy fail-fast",
+	})
+	switch pipeline.Code(err) {
+	case "":
+		res.FailFast = &stop
+	case pipeline.EConflict, pipeline.ENotFound, pipeline.EUnauthorized:
+		// The execution ended (the usual case: SageMaker fails it once the
+		// running steps end), is gone, or is not ours: retrying cannot help.
+		res.FailFastSettled = err
+	default:
+		return res, fmt.Errorf("fail-fast stop of %s: %w", c.ARN, err)
+	}
+	return res, nil
+}
+
+// skipped reports whether a ledger write changed nothing because the
+// ledger already had the change or a later one.
+func skipped(err error) bool {
+	return errors.Is(err, pipeline.ErrDuplicate) || errors.Is(err, pipeline.ErrStale) || errors.Is(err, pipeline.ErrTerminal)
+}

@@ -1,0 +1,186 @@
+package coordinator_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
+	"github.com/stopcoord/stopcoord/shared/coordinator"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
+)
+
+// statusLedger is a function-field fake of coordinator.StatusLedger.
+type statusLedger struct {
+	recordExecution func(pipeline.ExecutionChange) (pipeline.Execution, error)
+	recordStep      func(pipeline.StepChange) (pipeline.Step, error)
+	view            pipeline.View
+	closed          []string
+	closedAt        []time.Time
+}
+
+func (l *statusLedger) RecordExecutionStatus(_ context.Context, c pipeline.ExecutionChange) (pipeline.Execution, error) {
+	return l.recordExecution(c)
+}
+
+func (l *statusLedger) RecordStepStatus(_ context.Context, c pipeline.StepChange) (pipeline.Step, error) {
+	return l.recordStep(c)
+}
+
+func (l *statusLedger) ReadExecution(context.Context, pipeline.ExecutionARN) (pipeline.View, error) {
+	return l.view, nil
+}
+
+func (l *statusLedger) CloseStop(_ context.Context, _ pipeline.ExecutionARN, id string, _ pipeline.ExecutionStatus, at time.Time) (pipeline.StopRequest, error) {
+	l.closed = append(l.closed, id)
+	l.closedAt = append(l.closedAt, at)
+	if id == "closed-elsewhere" {
+		return pipeline.StopRequest{}, pipeline.ErrDuplicate
+	}
+	return pipeline.StopRequest{}, nil
+}
+
+type stopperFunc func(coordinator.StopInput) (coordinator.StopResult, error)
+
+func (f stopperFunc) Stop(_ context.Context, in coordinator.StopInput) (coordinator.StopResult, error) {
+	return f(in)
+}
+
+type failFast bool
+
+func (f failFast) FailFast(string) bool { return bool(f) }
+
+type describePipelineFunc func(*sagemaker.DescribePipelineInput) (*sagemaker.DescribePipelineOutput, error)
+
+func (f describePipelineFunc) DescribePipeline(_ context.Context, in *sagemaker.DescribePipelineInput, _ ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineOutput, error) {
+	return f(in)
+}
+
+var (
+	statusARN, _ = pipeline.ParseExecutionARN("arn:aws:sagemaker:us-east-1:123456789012:pipeline/dev-train/execution/abc123abc123")
+	tEnd         = time.Date(2026, 11, 25, 12, 30, 0, 0, time.UTC)
+)
+
+func TestTerminalStatusClosesEveryOpenStop(t *testing.T) {
+	tests := []struct {
+		name       string
+		recorded   error // what the ledger's write returns
+		status     pipeline.ExecutionStatus
+		wantClosed []string
+	}{
+		{"newly terminal", nil, pipeline.ExecutionStopped, []string{"open", "closed-elsewhere"}},
+		{"a repeat of the terminal event still closes", pipeline.ErrDuplicate, pipeline.ExecutionStopped, []string{"open", "closed-elsewhere"}},
+		{"a late Stopping changes nothing", pipeline.ErrTerminal, pipeline.ExecutionStopping, nil},
+		{"not terminal", nil, pipeline.ExecutionStopping, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := &statusLedger{
+				recordExecution: func(c pipeline.ExecutionChange) (pipeline.Execution, error) {
+					rec := pipeline.Execution{Status: tt.status, StatusAt: c.At}
+					if tt.status.Terminal() || tt.recorded == pipeline.ErrTerminal {
+						rec = pipeline.Execution{Status: pipeline.ExecutionStopped, StatusAt: tEnd, EndedAt: tEnd}
+					}
+					return rec, tt.recorded
+				},
+				view: pipeline.View{Stops: []pipeline.StopRequest{
+					{ID: "open", Phase: pipeline.StopIssued, CreatedAt: tEnd.Add(-time.Minute)},
+					{ID: "done", Phase: pipeline.StopClosed},
+					{ID: "closed-elsewhere", Phase: pipeline.StopIssued, CreatedAt: tEnd.Add(time.Second)},
+				}},
+			}
+			s := coordinator.NewStatus(coordinator.StatusDeps{Ledger: l})
+			res, err := s.RecordExecution(context.Background(), pipeline.ExecutionChange{ARN: statusARN, Status: tt.status, At: tEnd})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !errors.Is(res.Skipped, tt.recorded) || len(res.ClosedStops) != len(tt.wantClosed) {
+				t.Fatalf("result %+v, want skipped %v and closed %v", res, tt.recorded, tt.wantClosed)
+			}
+			for i, id := range tt.wantClosed {
+				if res.ClosedStops[i] != id {
+					t.Fatalf("closed %v, want %v", res.ClosedStops, tt.wantClosed)
+				}
+			}
+			if len(tt.wantClosed) > 0 && (!l.closedAt[0].Equal(tEnd) || !l.closedAt[1].Equal(tEnd.Add(time.Second))) {
+				t.Fatalf("closed at %v: want the end time, and a stop made after it closed when it was made", l.closedAt)
+			}
+		})
+	}
+}
+
+func TestFailedStepStopsAFailFastPipeline(t *testing.T) {
+	tests := []struct {
+		name        string
+		policy      failFast
+		status      pipeline.StepStatus
+		recorded    error
+		stopErr     error
+		wantStops   int
+		wantErr     bool
+		wantSettled bool
+	}{
+		{"fail-fast stops", true, pipeline.StepFailed, nil, nil, 1, false, false},
+		{"a repeated failure stops again, idempotently", true, pipeline.StepFailed, pipeline.ErrDuplicate, nil, 1, false, false},
+		{"no fail-fast", false, pipeline.StepFailed, nil, nil, 0, false, false},
+		{"not a failure", true, pipeline.StepSucceeded, nil, nil, 0, false, false},
+		{"the execution ended", true, pipeline.StepFailed, nil, pipeline.Errorf(pipeline.EConflict, "ended"), 1, false, true},
+		{"throttled is retried", true, pipeline.StepFailed, nil, pipeline.Errorf(pipeline.EThrottled, "slow"), 1, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stops []coordinator.StopInput
+			l := &statusLedger{recordStep: func(pipeline.StepChange) (pipeline.Step, error) { return pipeline.Step{}, tt.recorded }}
+			s := coordinator.NewStatus(coordinator.StatusDeps{Ledger: l, Policy: tt.policy, Stopper: stopperFunc(func(in coordinator.StopInput) (coordinator.StopResult, error) {
+				stops = append(stops, in)
+				return coordinator.StopResult{}, tt.stopErr
+			})})
+			res, err := s.RecordStep(context.Background(), pipeline.StepChange{ARN: statusARN, StepName: "Train", Status: tt.status, FailureReason: "OOM", At: tEnd})
+			if (err != nil) != tt.wantErr || len(stops) != tt.wantStops || (res.FailFastSettled != nil) != tt.wantSettled {
+				t.Fatalf("RecordStep: res %+v err %v, %d stops; want err %v, %d stops, settled %v", res, err, len(stops), tt.wantErr, tt.wantStops, tt.wantSettled)
+			}
+			if len(stops) == 1 && (stops[0].Key != coordinator.FailFastKey || stops[0].Reason != "fail-fast: step Train failed: OOM" || stops[0].ExecutionARN != statusARN.String()) {
+				t.Fatalf("stop %+v", stops[0])
+			}
+		})
+	}
+}
+
+func TestRunningLambdaStepGetsItsTimeoutOncePerPipeline(t *testing.T) {
+	calls := 0
+	defs := coordinator.NewDefinitions(describePipelineFunc(func(in *sagemaker.DescribePipelineInput) (*sagemaker.DescribePipelineOutput, error) {
+		calls++
+		if aws.ToString(in.PipelineName) != statusARN.PipelineARN() {
+			t.Errorf("described %s, want the pipeline ARN", aws.ToString(in.PipelineName))
+		}
+		return &sagemaker.DescribePipelineOutput{PipelineDefinition: aws.String(`{"Steps":[{"Name":"Fn","Type":"Lambda","Timeout":300},{"Name":"Other","Type":"Lambda"}]}`)}, nil
+	}), time.Minute, nil)
+	var recorded []time.Duration
+	l := &statusLedger{recordStep: func(c pipeline.StepChange) (pipeline.Step, error) {
+		recorded = append(recorded, c.LambdaTimeout)
+		return pipeline.Step{}, nil
+	}}
+	s := coordinator.NewStatus(coordinator.StatusDeps{Ledger: l, Definitions: defs})
+	for _, c := range []pipeline.StepChange{
+		{ARN: statusARN, StepName: "Fn", Kind: pipeline.KindLambda, Status: pipeline.StepExecuting},
+		{ARN: statusARN, StepName: "Other", Kind: pipeline.KindLambda, Status: pipeline.StepStarting},
+		{ARN: statusARN, StepName: "Fn", Kind: pipeline.KindLambda, Status: pipeline.StepSucceeded},
+		{ARN: statusARN, StepName: "Job", Kind: pipeline.KindTraining, Status: pipeline.StepExecuting},
+	} {
+		if _, err := s.RecordStep(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []time.Duration{300 * time.Second, coordinator.DefaultLambdaTimeout, 0, 0}
+	for i := range want {
+		if recorded[i] != want[i] {
+			t.Fatalf("recorded timeouts %v, want %v", recorded, want)
+		}
+	}
+	if calls != 1 {
+		t.Fatalf("%d DescribePipeline calls, want 1 (cached)", calls)
+	}
+}

@@ -1,0 +1,186 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/stopcoord/stopcoord/shared/logging"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
+)
+
+// MaxRuntimeKey is the idempotency key of a stop for exceeding the
+// pipeline's maximum runtime: one per execution, however many runs see it.
+const MaxRuntimeKey = "max-runtime"
+
+// sweepOne reconciles one execution with SageMaker and acts on what it
+// finds. A failure is logged and counted; the next pass tries again.
+func (r *run) sweepOne(ctx context.Context, e pipeline.Execution) {
+	r.report.Executions++
+	if err := r.sweepExecution(ctx, e); err != nil {
+		r.report.Errors++
+		r.d.Logger.WarnContext(ctx, "sweep of execution failed; the next pass retries", logging.KeyExecutionARN, e.ExecutionARN, logging.KeyError, err.Error())
+	}
+}
+
+func (r *run) sweepExecution(ctx context.Context, e pipeline.Execution) error {
+	arn, err := pipeline.ParseExecutionARN(e.ExecutionARN)
+	if err != nil {
+		return fmt.Errorf("sweep: ledger holds %w", err)
+	}
+	desc, err := r.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(arn.String())})
+	if err != nil {
+		return fromSageMaker("describe execution", arn.String(), err)
+	}
+	steps, err := r.listSteps(ctx, arn)
+	if err != nil {
+		return err
+	}
+	view, err := r.d.Ledger.ReadExecution(ctx, arn)
+	if err != nil {
+		return err
+	}
+	if err := r.reconcileSteps(ctx, arn, view, steps); err != nil {
+		return err
+	}
+	status := pipeline.ExecutionStatus(desc.PipelineExecutionStatus)
+	rec := e
+	if view.Execution != nil {
+		rec = *view.Execution
+	}
+	if status.Rank() > rec.Status.Rank() {
+		res, err := r.status.RecordExecution(ctx, executionFromSageMaker(arn, desc))
+		if err != nil {
+			return err
+		}
+		if res.Skipped == nil {
+			r.report.Reconciled++
+		}
+		if status == pipeline.ExecutionStopping && rec.StoppingSince.IsZero() {
+			rec.StoppingSince = aws.ToTime(desc.LastModifiedTime)
+		}
+	}
+	p := r.d.Policies.For(arn.Pipeline)
+	switch status {
+	case pipeline.ExecutionExecuting:
+		started := rec.StartedAt
+		if started.IsZero() {
+			started = aws.ToTime(desc.CreationTime)
+		}
+		if p.MaxRuntime > 0 && r.now.Sub(started) > p.MaxRuntime {
+			return r.stopOverdue(ctx, arn, p.MaxRuntime)
+		}
+	case pipeline.ExecutionStopping:
+		if stopping := r.now.Sub(rec.StoppingSince); !rec.StoppingSince.IsZero() && stopping > p.GracePeriod {
+			return r.unblock(ctx, arn, view, steps, stopping > p.ForceDeadline, p.GracePeriod, p.ForceDeadline)
+		}
+	}
+	return nil
+}
+
+// listSteps lists every started step of the execution.
+func (r *run) listSteps(ctx context.Context, arn pipeline.ExecutionARN) ([]smtypes.PipelineExecutionStep, error) {
+	var steps []smtypes.PipelineExecutionStep
+	p := sagemaker.NewListPipelineExecutionStepsPaginator(r.sm, &sagemaker.ListPipelineExecutionStepsInput{PipelineExecutionArn: aws.String(arn.String()), MaxResults: aws.Int32(100)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fromSageMaker("list steps of", arn.String(), err)
+		}
+		steps = append(steps, page.PipelineExecutionSteps...)
+	}
+	return steps, nil
+}
+
+// reconcileSteps records every step SageMaker has further along than the
+// ledger, through the same order-safe writes as the events (so a failed
+// step still triggers fail-fast, and a Lambda step gets its timeout).
+func (r *run) reconcileSteps(ctx context.Context, arn pipeline.ExecutionARN, view pipeline.View, steps []smtypes.PipelineExecutionStep) error {
+	recorded := make(map[string]pipeline.StepStatus, len(view.Steps))
+	for _, s := range view.Steps {
+		recorded[s.StepName] = s.Status
+	}
+	for _, s := range steps {
+		status := pipeline.StepStatus(s.StepStatus)
+		if status.Rank() <= recorded[aws.ToString(s.StepName)].Rank() {
+			continue
+		}
+		res, err := r.status.RecordStep(ctx, stepFromSageMaker(arn, s, r.now))
+		if err != nil {
+			return err
+		}
+		if res.Skipped == nil {
+			r.report.Reconciled++
+		}
+		if res.FailFast != nil {
+			r.report.Calls += callsPerStop
+		}
+	}
+	return nil
+}
+
+// stopOverdue stops an execution past its pipeline's maximum runtime.
+func (r *run) stopOverdue(ctx context.Context, arn pipeline.ExecutionARN, maxRuntime time.Duration) error {
+	r.report.Calls += callsPerStop
+	res, err := r.d.Stopper.Stop(ctx, StopInput{
+		ExecutionARN: arn.String(),
+		Reason:       fmt.Sprintf("ran longer than its pipeline's maximum runtime of %s", maxRuntime),
+		Key:          MaxRuntimeKey,
+		RequestedBy:  "sweeper max-runtime",
+	})
+	switch pipeline.Code(err) {
+	case "":
+		r.report.Stopped++
+		r.d.Logger.InfoContext(ctx, "stopped an execution past its maximum runtime", logging.KeyExecutionARN, arn.String(), logging.KeyStopID, res.Stop.ID)
+		return nil
+	case pipeline.EConflict, pipeline.ENotFound, pipeline.EUnauthorized:
+		return nil // it ended meanwhile, or is not ours to stop
+	}
+	return err
+}
+
+// unblock re-drives the cleanup of the open callbacks of an execution
+// stuck in Stopping, or, past the force deadline, answers them without
+// cleanup. Open means SageMaker still waits on the step and the ledger
+// has no answer for its token.
+func (r *run) unblock(ctx context.Context, arn pipeline.ExecutionARN, view pipeline.View, steps []smtypes.PipelineExecutionStep, force bool, grace, deadline time.Duration) error {
+	answered := map[string]bool{}
+	for _, t := range view.Tokens {
+		answered[t.Token] = t.State == pipeline.TokenAnswered
+	}
+	reason := fmt.Sprintf("stop still blocked after the grace period of %s: cleanup run again", grace)
+	if force {
+		reason = fmt.Sprintf("stop still blocked after the force deadline of %s: answered without cleanup", deadline)
+	}
+	var errs []error
+	for _, s := range steps {
+		m := s.Metadata
+		if m == nil || m.Callback == nil || m.Callback.CallbackToken == nil || pipeline.StepStatus(s.StepStatus).Terminal() {
+			continue
+		}
+		token := aws.ToString(m.Callback.CallbackToken)
+		if answered[token] {
+			continue
+		}
+		r.report.Calls += callsPerAnswer
+		if err := r.d.Cleaner.CleanupAndAnswer(ctx, arn, token, force, reason); err != nil {
+			errs = append(errs, fmt.Errorf("unblock %s token %s: %w", arn, token, err))
+			continue
+		}
+		if force {
+			r.report.Forced++
+		} else {
+			r.report.Cleaned++
+		}
+		r.d.Logger.InfoContext(ctx, "unblocked a stuck stop", logging.KeyExecutionARN, arn.String(), logging.KeyStepName, aws.ToString(s.StepName), logging.KeyToken, token, "force", force)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("unblock %s: %w", arn, errors.Join(errs...))
+	}
+	return nil
+}
