@@ -61,6 +61,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 synth: build node_modules/.package-lock.json ## synthesize the CDK stack into cdk.out/ with the pinned CDK CLI (works offline)
 	CDK_DISABLE_CLI_TELEMETRY=true npx cdk synth -q
 
+.PHONY: demo
+demo: tools build synth ## the main job end to end: a pipeline with callback and Lambda steps, stopped over HTTP, with its timeline
+	go run ./local/cmd/demo -template cdk.out/StopCoord.template.json -bin $(LOCAL)/bin
+
 .PHONY: local
 local: tools build synth ## run the synthesized stack locally (HTTP API on 127.0.0.1:3000) until Ctrl-C
 	go run ./local/cmd/stopcoord-local -template cdk.out/StopCoord.template.json -bin $(LOCAL)/bin

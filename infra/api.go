@@ -18,6 +18,7 @@ var Routes = []string{
 	"POST /pipelines/{name}/stops",
 	"GET /stops/{id}",
 	"GET /executions/{executionArn}",
+	"PUT /callbacks/{token}/resources",
 }
 
 // StopAPIProps configures the HTTP API.

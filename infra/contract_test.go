@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -37,27 +38,95 @@ func settingsConstants(t *testing.T) map[string]string {
 }
 
 // envReads lists the variables a function's code reads through package
-// settings, and which of them it requires (env.String).
+// settings, directly or through a shared helper that takes a
+// *settings.Env, and which of them it requires (env.String).
 func envReads(t *testing.T, fn string, consts map[string]string) (reads, required []string) {
 	t.Helper()
+	helpers := envHelpers(t, consts)
 	for _, f := range parseDir(t, filepath.Join("..", "functions", fn)) {
+		r, q := readsIn(f, consts)
+		reads, required = append(reads, r...), append(required, q...)
 		ast.Inspect(f, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.CallExpr:
-				if sel, ok := n.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "String" && len(n.Args) == 1 {
-					if name := settingsRef(n.Args[0], consts); name != "" {
-						required = append(required, name)
+			if call, ok := n.(*ast.CallExpr); ok {
+				if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+					if pkg, ok := sel.X.(*ast.Ident); ok {
+						if h, ok := helpers[pkg.Name+"."+sel.Sel.Name]; ok {
+							reads, required = append(reads, h.reads...), append(required, h.required...)
+						}
 					}
-				}
-			case *ast.SelectorExpr:
-				if name := settingsRef(n, consts); name != "" {
-					reads = append(reads, name)
 				}
 			}
 			return true
 		})
 	}
 	return dedupe(reads), dedupe(required)
+}
+
+type envUse struct{ reads, required []string }
+
+// envHelpers finds the shared functions that take a *settings.Env and
+// what each reads, keyed "package.Function".
+func envHelpers(t *testing.T, consts map[string]string) map[string]envUse {
+	t.Helper()
+	helpers := map[string]envUse{}
+	dirs, err := filepath.Glob("../shared/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range dirs {
+		if strings.HasSuffix(dir, "settings") || !isDir(dir) {
+			continue
+		}
+		for _, f := range parseDir(t, dir) {
+			for _, d := range f.Decls {
+				fd, ok := d.(*ast.FuncDecl)
+				if !ok || fd.Recv != nil || !takesEnv(fd) {
+					continue
+				}
+				r, q := readsIn(fd, consts)
+				helpers[f.Name.Name+"."+fd.Name.Name] = envUse{r, q}
+			}
+		}
+	}
+	return helpers
+}
+
+func takesEnv(fd *ast.FuncDecl) bool {
+	for _, p := range fd.Type.Params.List {
+		if star, ok := p.Type.(*ast.StarExpr); ok {
+			if sel, ok := star.X.(*ast.SelectorExpr); ok && sel.Sel.Name == "Env" {
+				if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "settings" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// readsIn collects the settings a piece of code reads, and requires.
+func readsIn(n ast.Node, consts map[string]string) (reads, required []string) {
+	ast.Inspect(n, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.CallExpr:
+			if sel, ok := n.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "String" && len(n.Args) == 1 {
+				if name := settingsRef(n.Args[0], consts); name != "" {
+					required = append(required, name)
+				}
+			}
+		case *ast.SelectorExpr:
+			if name := settingsRef(n, consts); name != "" {
+				reads = append(reads, name)
+			}
+		}
+		return true
+	})
+	return reads, required
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }
 
 func settingsRef(e ast.Expr, consts map[string]string) string {

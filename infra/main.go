@@ -5,6 +5,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -25,6 +27,9 @@ const (
 	contextCallsPerSecond           = "stopcoord:sageMakerCallsPerSecond"
 	contextLogRetentionDays         = "stopcoord:logRetentionDays"
 	contextAssetDir                 = "stopcoord:assetDir" // where `make build` put the bootstraps
+	contextPolicies                 = "stopcoord:policies" // an object (see shared/policy) or its JSON text
+	contextSweepEveryMinutes        = "stopcoord:sweepEveryMinutes"
+	contextScheduledStops           = "stopcoord:scheduledStops" // a list of {schedule, pipelineName, reason, mode}
 )
 
 func main() {
@@ -58,7 +63,26 @@ func stackPropsFromContext(lookup func(key *string) any) (*StopCoordStackProps, 
 	if v, ok := lookup(jsii.String(contextAlarmEmail)).(string); ok {
 		set.AlarmEmail = v
 	}
-	for key, into := range map[string]*float64{contextCallsPerSecond: &set.SageMakerCallsPerSecond, contextLogRetentionDays: &set.LogRetentionDays} {
+	if v := lookup(jsii.String(contextPolicies)); v != nil {
+		if text, ok := v.(string); ok {
+			set.Policies = text
+		} else {
+			b, _ := json.Marshal(v)
+			set.Policies = string(b)
+		}
+	}
+	if v := lookup(jsii.String(contextScheduledStops)); v != nil {
+		b, _ := json.Marshal(v)
+		if text, ok := v.(string); ok {
+			b = []byte(text)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&set.ScheduledStops); err != nil {
+			errs = append(errs, fmt.Errorf("read context %s: %w", contextScheduledStops, err))
+		}
+	}
+	for key, into := range map[string]*float64{contextCallsPerSecond: &set.SageMakerCallsPerSecond, contextLogRetentionDays: &set.LogRetentionDays, contextSweepEveryMinutes: &set.SweepEveryMinutes} {
 		if *into, err = contextNumber(lookup, key, *into); err != nil {
 			errs = append(errs, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -80,4 +81,28 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 		a.AddAlarmAction(action)
 	}
 	return m
+}
+
+// stuckStopsAlarm counts the callback tokens the sweeper had to force past
+// the force deadline (its log line "unblocked a stuck stop" with force
+// true): each is a stop whose cleanup never finished.
+func stuckStopsAlarm(scope constructs.Construct, sweeper *GoFunction) awscloudwatch.Alarm {
+	metric := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String("stopcoord"), MetricName: jsii.String("StopsForcedPastDeadline"),
+		Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5)),
+	})
+	awslogs.NewMetricFilter(scope, jsii.String("StopsForcedPastDeadline"), &awslogs.MetricFilterProps{
+		LogGroup:        sweeper.LogGroup,
+		FilterPattern:   awslogs.FilterPattern_Literal(jsii.String(`{ ($.message = "unblocked a stuck stop") && ($.force IS TRUE) }`)),
+		MetricNamespace: metric.Namespace(),
+		MetricName:      metric.MetricName(),
+		MetricValue:     jsii.String("1"),
+	})
+	return metric.CreateAlarm(scope, jsii.String("StopsStuckPastForceDeadline"), &awscloudwatch.CreateAlarmOptions{
+		AlarmDescription:   jsii.String("A stop was still waiting on a callback step at the force deadline; the sweeper answered it without cleanup. Check what the step started."),
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
 }

@@ -7,6 +7,9 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+
+	"github.com/stopcoord/stopcoord/shared/pipeline"
+	"github.com/stopcoord/stopcoord/shared/policy"
 )
 
 // Settings are the per-account choices a deployment makes through CDK
@@ -22,11 +25,27 @@ type Settings struct {
 	SageMakerCallsPerSecond float64
 	// LogRetentionDays for every function's and the API's logs.
 	LogRetentionDays float64
+	// Policies is the per-pipeline policy JSON (package shared/policy),
+	// validated at synth so a bad policy never deploys.
+	Policies string
+	// SweepEvery is how often the sweeper runs.
+	SweepEveryMinutes float64
+	// ScheduledStops are rules that stop every running execution of a
+	// pipeline on a schedule (the nightly stop of dev pipelines).
+	ScheduledStops []ScheduledStop
+}
+
+// ScheduledStop is one scheduled rule that stops a pipeline's executions.
+type ScheduledStop struct {
+	Schedule     string `json:"schedule"` // an EventBridge schedule expression: cron(...) or rate(...)
+	PipelineName string `json:"pipelineName"`
+	Reason       string `json:"reason,omitempty"`
+	Mode         string `json:"mode,omitempty"`
 }
 
 // DefaultSettings are what an empty context gives.
 func DefaultSettings() Settings {
-	return Settings{AllowedPipelines: []string{"*"}, SageMakerCallsPerSecond: 10, LogRetentionDays: 30}
+	return Settings{AllowedPipelines: []string{"*"}, SageMakerCallsPerSecond: 10, LogRetentionDays: 30, SweepEveryMinutes: 5}
 }
 
 func (s Settings) validate() []error {
@@ -44,6 +63,29 @@ func (s Settings) validate() []error {
 	}
 	if s.SageMakerCallsPerSecond < 1 || s.SageMakerCallsPerSecond > 1000 {
 		errs = append(errs, fmt.Errorf("sageMakerCallsPerSecond: %v is not between 1 and 1000", s.SageMakerCallsPerSecond))
+	}
+	if s.Policies != "" {
+		set, err := policy.Parse([]byte(s.Policies))
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("policies: %w", err))
+		case len(set.AllowedPipelines()) > 0:
+			errs = append(errs, fmt.Errorf("policies: give allowed pipelines as the stopcoord:allowedPipelines context, not inside the policies"))
+		}
+	}
+	if s.SweepEveryMinutes < 1 || s.SweepEveryMinutes > 60 {
+		errs = append(errs, fmt.Errorf("sweepEveryMinutes: %v is not between 1 and 60", s.SweepEveryMinutes))
+	}
+	for i, st := range s.ScheduledStops {
+		if !strings.HasPrefix(st.Schedule, "cron(") && !strings.HasPrefix(st.Schedule, "rate(") {
+			errs = append(errs, fmt.Errorf("scheduledStops[%d].schedule: %q is not cron(...) or rate(...)", i, st.Schedule))
+		}
+		if err := pipeline.ValidatePipelineName(st.PipelineName); err != nil {
+			errs = append(errs, fmt.Errorf("scheduledStops[%d].pipelineName: %w", i, err))
+		}
+		if _, err := pipeline.ParseStopMode(st.Mode); err != nil {
+			errs = append(errs, fmt.Errorf("scheduledStops[%d].mode: %w", i, err))
+		}
 	}
 	if _, ok := retentions[s.LogRetentionDays]; !ok {
 		errs = append(errs, fmt.Errorf("logRetentionDays: %v is not a retention CloudWatch Logs offers", s.LogRetentionDays))

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/stopcoord/stopcoord/local/dynamodblocal"
+	"github.com/stopcoord/stopcoord/local/gluestandin"
 	"github.com/stopcoord/stopcoord/local/localaws"
 	"github.com/stopcoord/stopcoord/local/moto"
 	"github.com/stopcoord/stopcoord/local/rie"
@@ -55,7 +56,8 @@ type Config struct {
 type Stack struct {
 	GatewayURL   string // the HTTP API
 	SageMakerURL string // the emulator
-	MotoURL      string // SQS, EventBridge, Step Functions, Glue, ...
+	MotoURL      string // SQS, EventBridge, Step Functions, Batch, ...
+	GlueURL      string // moto's Glue behind a stand-in that can stop job runs
 	DynamoDBURL  string
 	LambdaURL    string            // the local Lambda Invoke API
 	Tables       map[string]string // logical id -> table name
@@ -156,6 +158,12 @@ func (s *Stack) startMoto(ctx context.Context, _ Config) error {
 	}
 	s.onClose(m.Stop)
 	s.MotoURL = m.URL
+	g, err := gluestandin.Start(m.URL)
+	if err != nil {
+		return err
+	}
+	s.onClose(g.Close)
+	s.GlueURL = g.URL
 	return nil
 }
 
@@ -328,6 +336,7 @@ func (s *Stack) functionEnv(r Resource, cfg Config) ([]string, error) {
 		"AWS_ENDPOINT_URL_SAGEMAKER="+s.SageMakerURL,
 		"AWS_ENDPOINT_URL_DYNAMODB="+s.DynamoDBURL,
 		"AWS_ENDPOINT_URL_LAMBDA="+s.LambdaURL,
+		"AWS_ENDPOINT_URL_GLUE="+s.GlueURL,
 	)
 	vars, _ := r.Properties["Environment"].(map[string]any)
 	variables, _ := vars["Variables"].(map[string]any)
