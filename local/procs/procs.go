@@ -59,8 +59,9 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	// A process group of its own, so Stop reaches the JVM or Python behind a
-	// wrapper script too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// wrapper script too; and a signal to the child if this process dies
+	// without stopping it (a killed test binary must not leave servers).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
 	}

@@ -76,10 +76,10 @@ func (d *demo) report(ctx context.Context, arn string, stopAt, stoppedAt time.Ti
 	fmt.Fprintln(d.out, "\nphases:")
 	phase := func(name string, at time.Time) {
 		if at.IsZero() {
-			fmt.Fprintf(d.out, "  %-48s not seen\n", name)
+			fmt.Fprintf(d.out, "  %-54s not seen\n", name)
 			return
 		}
-		fmt.Fprintf(d.out, "  %-48s %8.3fs\n", name, at.Sub(stopAt).Seconds())
+		fmt.Fprintf(d.out, "  %-54s %8.3fs\n", name, at.Sub(stopAt).Seconds())
 	}
 	has := func(parts ...string) func(string) bool {
 		return func(s string) bool {

@@ -14,6 +14,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 )
 
@@ -39,7 +41,11 @@ func run(args []string, out io.Writer) error {
 	} else {
 		l.Close()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	// Ctrl-C or a CI timeout ends the demo through its deferred cleanup, so
+	// no server is left behind.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	d := &demo{out: out, template: *template, bin: *bin, gateway: *gateway, verbose: *verbose}
 	return d.run(ctx)

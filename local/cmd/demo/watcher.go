@@ -67,16 +67,25 @@ func (w *watcher) poll(ctx context.Context) {
 	now := time.Now()
 	if desc, err := w.d.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(w.arn)}); err == nil {
 		status := string(desc.PipelineExecutionStatus)
-		w.note(now, "execution "+status)
+		at := now
+		if pipeline.ExecutionStatus(status).Terminal() && desc.LastModifiedTime != nil {
+			at = *desc.LastModifiedTime // SageMaker's own time of the change
+		}
+		w.note(at, "execution "+status)
 		w.mu.Lock()
 		w.execStatus = status
 		if pipeline.ExecutionStatus(status).Terminal() && w.stoppedAt.IsZero() {
-			w.stoppedAt = now
+			w.stoppedAt = at
 		}
 		w.mu.Unlock()
 	}
-	if steps, err := w.d.steps(ctx, w.arn); err == nil {
-		for name, status := range steps {
+	if out, err := w.d.sm.ListPipelineExecutionSteps(ctx, &sagemaker.ListPipelineExecutionStepsInput{PipelineExecutionArn: aws.String(w.arn)}); err == nil {
+		for _, st := range out.PipelineExecutionSteps {
+			name, status := aws.ToString(st.StepName), string(st.StepStatus)
+			at := now
+			if pipeline.StepStatus(status).Terminal() && st.EndTime != nil {
+				at = *st.EndTime
+			}
 			what := fmt.Sprintf("step %s %s", name, status)
 			if status == "Stopping" && name != "Train" && name != "Score" {
 				what += " (the Stopping message is on the callback queue)"
@@ -84,7 +93,7 @@ func (w *watcher) poll(ctx context.Context) {
 			if name == "Score" && status != "Executing" {
 				what += " (the Lambda step was waited for)"
 			}
-			w.note(now, what)
+			w.note(at, what)
 		}
 	}
 	if view, err := w.d.ledger.ReadExecution(ctx, mustARN(w.arn)); err == nil {
@@ -114,7 +123,10 @@ func (w *watcher) poll(ctx context.Context) {
 		}
 	}
 	if glueRunID != "" {
-		if out, err := w.d.glue.GetJobRun(ctx, &glue.GetJobRunInput{JobName: aws.String("demo-features"), RunId: aws.String(glueRunID)}); err == nil && out.JobRun != nil && out.JobRun.JobRunState != "RUNNING" {
+		// moto reports an untouched run as finished after a while; only a
+		// stop is news here.
+		if out, err := w.d.glue.GetJobRun(ctx, &glue.GetJobRunInput{JobName: aws.String("demo-features"), RunId: aws.String(glueRunID)}); err == nil && out.JobRun != nil &&
+			(out.JobRun.JobRunState == "STOPPED" || out.JobRun.JobRunState == "STOPPING") {
 			w.note(now, "Glue job run "+string(out.JobRun.JobRunState))
 		}
 	}
