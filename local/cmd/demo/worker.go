@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/lambdastep"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
+	"github.com/stopcoord/stopcoord/shared/workerkit"
 )
 
 // worker is what a pipeline team's step worker does: it takes the callback
@@ -30,8 +29,8 @@ func (d *demo) worker(ctx context.Context) {
 			continue
 		}
 		for _, m := range out.Messages {
-			var cc callback.Context
-			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &cc); err != nil {
+			cc, err := workerkit.ParseContext([]byte(aws.ToString(m.Body)))
+			if err != nil {
 				d.fail("worker got a message that is not a callback context: %v", err)
 				continue
 			}
@@ -92,22 +91,16 @@ func (d *demo) startWork(ctx context.Context, cc callback.Context) error {
 	return nil
 }
 
-// register is the worker's PUT /callbacks/{token}/resources.
+// register is the worker's call to PUT /callbacks/{token}/resources,
+// through the helper workers use (SigV4-signed; the local gateway takes
+// any signature).
 func (d *demo) register(ctx context.Context, cc callback.Context, resources []pipeline.Resource) error {
-	body, _ := json.Marshal(map[string]any{"pipelineExecutionArn": cc.ExecutionARN, "resources": resources})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, d.st.GatewayURL+"/callbacks/"+cc.Token+"/resources", bytes.NewReader(body))
+	kit, err := workerkit.NewWithConfig(d.st.GatewayURL, d.st.AWS, nil)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("register resources: %d %s", resp.StatusCode, b)
+	if _, err := kit.Register(ctx, cc, resources...); err != nil {
+		return fmt.Errorf("register resources: %w", err)
 	}
 	return nil
 }
