@@ -65,10 +65,12 @@ func envReads(t *testing.T, fn string, consts map[string]string) (reads, require
 type envUse struct{ reads, required []string }
 
 // envHelpers finds the shared functions that take a *settings.Env and
-// what each reads, keyed "package.Function".
+// what each reads, directly or through another such helper, keyed
+// "package.Function".
 func envHelpers(t *testing.T, consts map[string]string) map[string]envUse {
 	t.Helper()
 	helpers := map[string]envUse{}
+	calls := map[string][]string{} // helper -> the helpers it calls
 	dirs, err := filepath.Glob("../shared/*")
 	if err != nil {
 		t.Fatal(err)
@@ -83,9 +85,38 @@ func envHelpers(t *testing.T, consts map[string]string) map[string]envUse {
 				if !ok || fd.Recv != nil || !takesEnv(fd) {
 					continue
 				}
+				name := f.Name.Name + "." + fd.Name.Name
 				r, q := readsIn(fd, consts)
-				helpers[f.Name.Name+"."+fd.Name.Name] = envUse{r, q}
+				helpers[name] = envUse{r, q}
+				ast.Inspect(fd.Body, func(n ast.Node) bool {
+					if call, ok := n.(*ast.CallExpr); ok {
+						switch fun := call.Fun.(type) {
+						case *ast.Ident:
+							calls[name] = append(calls[name], f.Name.Name+"."+fun.Name)
+						case *ast.SelectorExpr:
+							if pkg, ok := fun.X.(*ast.Ident); ok {
+								calls[name] = append(calls[name], pkg.Name+"."+fun.Sel.Name)
+							}
+						}
+					}
+					return true
+				})
 			}
+		}
+	}
+	// Fold in what called helpers read, until nothing changes.
+	for changed := true; changed; {
+		changed = false
+		for name, callees := range calls {
+			h := helpers[name]
+			for _, c := range callees {
+				if ch, ok := helpers[c]; ok {
+					before := len(h.reads) + len(h.required)
+					h.reads, h.required = dedupe(append(h.reads, ch.reads...)), dedupe(append(h.required, ch.required...))
+					changed = changed || len(h.reads)+len(h.required) != before
+				}
+			}
+			helpers[name] = h
 		}
 	}
 	return helpers

@@ -7,11 +7,9 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -24,9 +22,9 @@ import (
 	"github.com/stopcoord/stopcoord/shared/cleanup"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/ledger"
-	"github.com/stopcoord/stopcoord/shared/logging"
 	"github.com/stopcoord/stopcoord/shared/policy"
 	"github.com/stopcoord/stopcoord/shared/settings"
+	"github.com/stopcoord/stopcoord/shared/startup"
 )
 
 // DefaultConcurrency is how many records of a batch are handled at once:
@@ -59,18 +57,7 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 }
 
 func main() {
-	log := logging.New()
-	ctx := context.Background()
-	cfg, err := loadConfig(settings.FromOS())
-	if err != nil {
-		log.Error("bad configuration", logging.KeyError, err.Error())
-		os.Exit(1)
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		log.Error("load AWS configuration", logging.KeyError, err.Error())
-		os.Exit(1)
-	}
+	cfg, awsCfg, _ := startup.Load(context.Background(), loadConfig)
 	sm := sagemaker.NewFromConfig(awsCfg)
 	lambdaClient := awslambda.NewFromConfig(awsCfg)
 	sqsClient := sqs.NewFromConfig(awsCfg)

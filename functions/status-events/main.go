@@ -7,11 +7,9 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -20,9 +18,9 @@ import (
 	"github.com/stopcoord/stopcoord/shared/budget"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/ledger"
-	"github.com/stopcoord/stopcoord/shared/logging"
 	"github.com/stopcoord/stopcoord/shared/policy"
 	"github.com/stopcoord/stopcoord/shared/settings"
+	"github.com/stopcoord/stopcoord/shared/startup"
 )
 
 // DefaultCallsPerSecond is this function's share of SageMaker's request
@@ -54,18 +52,7 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 }
 
 func main() {
-	log := logging.New()
-	ctx := context.Background()
-	cfg, err := loadConfig(settings.FromOS())
-	if err != nil {
-		log.Error("bad configuration", logging.KeyError, err.Error())
-		os.Exit(1)
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		log.Error("load AWS configuration", logging.KeyError, err.Error())
-		os.Exit(1)
-	}
+	cfg, awsCfg, _ := startup.Load(context.Background(), loadConfig)
 	limiter := rate.NewLimiter(rate.Limit(cfg.callsPerSecond), 1)
 	sm := sagemaker.NewFromConfig(awsCfg, func(o *sagemaker.Options) {
 		o.APIOptions = append(o.APIOptions, budget.Limit(limiter))

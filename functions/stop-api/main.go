@@ -5,18 +5,16 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/ledger"
-	"github.com/stopcoord/stopcoord/shared/logging"
 	"github.com/stopcoord/stopcoord/shared/settings"
+	"github.com/stopcoord/stopcoord/shared/startup"
 )
 
 // DefaultMaxBodyBytes bounds a request body: a stop request is a few
@@ -34,29 +32,14 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 	c := appConfig{
 		table:        env.String(settings.TableName),
 		stopQueueURL: env.String(settings.StopQueueURL),
-		access:       coordinator.AllowList{Accounts: env.List(settings.AllowedAccounts), Pipelines: env.List(settings.AllowedPipelines)},
+		access:       coordinator.AccessFromEnv(env),
 		maxBodyBytes: env.Int(settings.MaxBodyBytes, DefaultMaxBodyBytes, 1<<10, 1<<20),
-	}
-	env.Check(len(c.access.Accounts) > 0, "%s is required: the accounts whose executions may be stopped", settings.AllowedAccounts)
-	for _, err := range c.access.Validate() {
-		env.Check(false, "%s/%s: %v", settings.AllowedAccounts, settings.AllowedPipelines, err)
 	}
 	return c, env.Err()
 }
 
 func main() {
-	log := logging.New()
-	ctx := context.Background()
-	cfg, err := loadConfig(settings.FromOS())
-	if err != nil {
-		log.Error("bad configuration", logging.KeyError, err.Error())
-		os.Exit(1)
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		log.Error("load AWS configuration", logging.KeyError, err.Error())
-		os.Exit(1)
-	}
+	cfg, awsCfg, _ := startup.Load(context.Background(), loadConfig)
 	coord := coordinator.New(coordinator.Deps{
 		Ledger:       ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table),
 		SageMaker:    sagemaker.NewFromConfig(awsCfg),

@@ -8,10 +8,8 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"golang.org/x/time/rate"
@@ -19,9 +17,9 @@ import (
 	"github.com/stopcoord/stopcoord/shared/budget"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/ledger"
-	"github.com/stopcoord/stopcoord/shared/logging"
 	"github.com/stopcoord/stopcoord/shared/policy"
 	"github.com/stopcoord/stopcoord/shared/settings"
+	"github.com/stopcoord/stopcoord/shared/startup"
 )
 
 // Defaults for one run: 100 executions at about 2 calls each, within a
@@ -51,18 +49,7 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 }
 
 func main() {
-	log := logging.New()
-	ctx := context.Background()
-	cfg, err := loadConfig(settings.FromOS())
-	if err != nil {
-		log.Error("bad configuration", logging.KeyError, err.Error())
-		os.Exit(1)
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		log.Error("load AWS configuration", logging.KeyError, err.Error())
-		os.Exit(1)
-	}
+	cfg, awsCfg, log := startup.Load(context.Background(), loadConfig)
 	limiter := rate.NewLimiter(rate.Limit(cfg.callsPerSecond), 1)
 	sm := sagemaker.NewFromConfig(awsCfg, func(o *sagemaker.Options) {
 		o.APIOptions = append(o.APIOptions, budget.Limit(limiter))

@@ -15,14 +15,24 @@ func PoliciesFromEnv(env *settings.Env) (*policy.Set, AllowList) {
 	if set == nil {
 		set = &policy.Set{}
 	}
-	access := AllowList{Accounts: env.List(settings.AllowedAccounts), Pipelines: env.List(settings.AllowedPipelines)}
+	access := AccessFromEnv(env)
 	if len(set.AllowedPipelines()) > 0 {
 		env.Check(len(access.Pipelines) == 0, "%s and allowedPipelines in %s are both set: set the allowed pipelines in one place", settings.AllowedPipelines, settings.Policies)
 		access.Pipelines = set.AllowedPipelines()
+		for _, err := range access.Validate() {
+			env.Check(false, "allowedPipelines in %s: %v", settings.Policies, err)
+		}
 	}
+	return set, access
+}
+
+// AccessFromEnv reads the allow-list: the accounts (required) and the
+// pipeline-name patterns (none means every pipeline of those accounts).
+func AccessFromEnv(env *settings.Env) AllowList {
+	access := AllowList{Accounts: env.List(settings.AllowedAccounts), Pipelines: env.List(settings.AllowedPipelines)}
 	env.Check(len(access.Accounts) > 0, "%s is required: the accounts whose executions stopcoord may act on", settings.AllowedAccounts)
 	for _, err := range access.Validate() {
 		env.Check(false, "%s/%s: %v", settings.AllowedAccounts, settings.AllowedPipelines, err)
 	}
-	return set, access
+	return access
 }
