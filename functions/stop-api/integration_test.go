@@ -259,8 +259,10 @@ func TestBulkStopWithinBudget(t *testing.T) {
 	if n := consumerCalls.Count("StopPipelineExecution"); n != executions {
 		t.Fatalf("%d StopPipelineExecution calls for %d executions", n, executions)
 	}
-	// The limiter allows a burst of one on top of the rate.
-	if peak := consumerCalls.MaxInWindow(time.Second); peak > budget+1 {
+	// The limiter grants at most budget+1 calls in any second (its burst is
+	// one); the proxy sees them on arrival, and arrival jitter can move one
+	// more call into a window, so one call of slack, no more.
+	if peak := consumerCalls.MaxInWindow(time.Second); peak > budget+2 {
 		t.Fatalf("the consumer made %d SageMaker calls within one second, budget %d", peak, budget)
 	}
 	t.Logf("%d executions stopped through the queue in %s; %d SageMaker calls, peak %d in a second (budget %d)",
