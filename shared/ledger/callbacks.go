@@ -20,8 +20,9 @@ const maxMergeTries = 8
 // It creates the token record when the start message has not been seen yet
 // (the worker may be faster than the queue), and stores a resource once
 // however often it is registered. A token already answered refuses with
-// *AlreadyAnsweredError: its cleanup has run, so the worker must clean up
-// what it just started itself.
+// *AlreadyAnsweredError, and one whose cleanup is under way with
+// *ClaimedError: either way the resource would never be cleaned, so the
+// worker must stop what it just started itself.
 func (l *Ledger) AppendResources(ctx context.Context, arn pipeline.ExecutionARN, token string, resources []pipeline.Resource) (pipeline.Token, error) {
 	rec, _, err := l.mergeToken(ctx, arn, token, tokenPatch{resources: resources, refuseAnswered: true})
 	if err != nil {
@@ -94,6 +95,12 @@ func (l *Ledger) mergeToken(ctx context.Context, arn pipeline.ExecutionARN, toke
 		if p.refuseAnswered && rec.State == pipeline.TokenAnswered {
 			return rec, false, &pipeline.AlreadyAnsweredError{Token: token, AnsweredBy: rec.AnsweredBy, AnsweredAt: rec.AnsweredAt, Outcome: rec.Outcome}
 		}
+		// Once a delivery has claimed the token its cleanup is under way with
+		// the plan it read: a resource added now would never be cleaned, so
+		// the worker is told, and stops what it started itself.
+		if p.refuseAnswered && rec.State == pipeline.TokenClaimed {
+			return rec, false, &pipeline.ClaimedError{Token: token, ClaimedBy: rec.ClaimedBy, ClaimUntil: rec.ClaimUntil}
+		}
 		upd, changed := patchUpdate(rec, p)
 		if !changed {
 			return rec, false, nil
@@ -104,7 +111,7 @@ func (l *Ledger) mergeToken(ctx context.Context, arn pipeline.ExecutionARN, toke
 			cond = expression.AttributeExists(expression.Name(SortKey)).And(expression.Or(expression.AttributeNotExists(plan), expression.Size(plan).Equal(expression.Value(0))))
 		}
 		if p.refuseAnswered {
-			cond = cond.And(expression.Name("state").NotEqual(expression.Value(string(pipeline.TokenAnswered))))
+			cond = cond.And(expression.Name("state").Equal(expression.Value(string(pipeline.TokenOpen))))
 		}
 		out, err := l.update(ctx, key(arn.String(), skTokenPrefix+token), upd, &cond)
 		if _, failed := conditionFailed(err); failed {

@@ -53,6 +53,19 @@ func TestAppendResourcesBeforeAndAfterTheStartMessage(t *testing.T) {
 		t.Fatalf("stored plan %+v, %v", got.CleanupPlan, err)
 	}
 
+	// Once a delivery has claimed the token, its cleanup runs with the plan
+	// it read: a late resource is refused, so the worker stops it itself.
+	if _, err := l.ClaimToken(ctx, arn, token, "delivery-1", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var claimed *pipeline.ClaimedError
+	if _, err := l.AppendResources(ctx, arn, token, []pipeline.Resource{sfnResource(3)}); !errors.As(err, &claimed) || pipeline.Code(err) != pipeline.EConflict {
+		t.Fatalf("append during cleanup: err = %v, want ClaimedError", err)
+	}
+	if got, _ := l.GetToken(ctx, arn, token); len(got.CleanupPlan) != 2 {
+		t.Fatalf("a refused resource reached the plan: %+v", got.CleanupPlan)
+	}
+
 	// After the answer the worker is told its resource will not be cleaned.
 	if _, err := l.MarkAnswered(ctx, arn, token, pipeline.Answer{By: "test", Outcome: pipeline.OutcomeFailure}); err != nil {
 		t.Fatal(err)

@@ -97,8 +97,9 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("stop API answered %d %s: %s", e.Status, e.Code, e.Message)
 }
 
-// Answered reports whether err says the token was answered already: its
-// cleanup has run, so the worker must stop what it started itself.
+// Answered reports whether err says the token was answered already, or is
+// being answered: its cleanup has run or is running without the resource,
+// so the worker must stop what it started itself.
 func Answered(err error) bool {
 	var e *APIError
 	return errors.As(err, &e) && e.Code == pipeline.EConflict
