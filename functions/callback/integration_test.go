@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -67,7 +66,7 @@ func TestStopEndToEnd(t *testing.T) {
 		step("Notify", b.CallbackQueue, map[string]any{callback.ArgCleanupLambda: "function"}),
 	))
 
-	fn := rie.StartT(t, rie.Spec{Bootstrap: buildBootstrap(t), Name: "callback", Timeout: time.Minute, Env: append(localaws.Env(),
+	fn := rie.StartT(t, rie.Spec{Bootstrap: testbed.Bootstrap(t, "."), Name: "callback", Timeout: time.Minute, Env: append(localaws.Env(),
 		"AWS_ENDPOINT_URL_SAGEMAKER="+calls.URL,
 		"AWS_ENDPOINT_URL_DYNAMODB="+b.DynamoDBURL,
 		"AWS_ENDPOINT_URL_SQS="+b.MotoURL,
@@ -156,25 +155,6 @@ func TestStopEndToEnd(t *testing.T) {
 		t.Fatalf("cleanups %v, want %v", kinds, want)
 	}
 	t.Logf("stop to Stopped with three callback steps cleaned and answered: %s", elapsed.Round(time.Millisecond))
-}
-
-var bootstrap struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// buildBootstrap builds the function once per test binary, as the Makefile does.
-func buildBootstrap(t *testing.T) string {
-	t.Helper()
-	bootstrap.once.Do(func() {
-		bootstrap.path = filepath.Join(binDir, "callback", "bootstrap")
-		bootstrap.err = rie.Build(".", bootstrap.path)
-	})
-	if bootstrap.err != nil {
-		t.Fatal(bootstrap.err)
-	}
-	return bootstrap.path
 }
 
 func definition(steps ...string) string {

@@ -29,24 +29,6 @@ import (
 	"github.com/stopcoord/stopcoord/shared/settings"
 )
 
-var bootstrap struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-func buildBootstrap(t *testing.T) string {
-	t.Helper()
-	bootstrap.once.Do(func() {
-		bootstrap.path = filepath.Join(binDir, "status-events", "bootstrap")
-		bootstrap.err = rie.Build(".", bootstrap.path)
-	})
-	if bootstrap.err != nil {
-		t.Fatal(bootstrap.err)
-	}
-	return bootstrap.path
-}
-
 // world is the local stand-in for the deployed wiring: the emulator puts
 // its events on moto's default bus, a rule per test routes this test's
 // pipeline to a queue, and the relay invokes the built function under
@@ -114,7 +96,7 @@ func (w *world) start(policies string) {
 		settings.AllowedAccounts+"=123456789012",
 		settings.Policies+"="+policies,
 	)
-	w.fn = rie.StartT(w.t, rie.Spec{Bootstrap: buildBootstrap(w.t), Name: "status-events", Env: env})
+	w.fn = rie.StartT(w.t, rie.Spec{Bootstrap: testbed.Bootstrap(w.t, "."), Name: "status-events", Env: env})
 	invoker := eventrelay.InvokerFunc(func(ctx context.Context, payload []byte) ([]byte, error) {
 		out, err := w.fn.Invoke(ctx, payload)
 		w.mu.Lock()

@@ -7,15 +7,4 @@ import (
 	"github.com/stopcoord/stopcoord/local/testbed"
 )
 
-// binDir holds the bootstrap the integration tests build once.
-var binDir string
-
-func TestMain(m *testing.M) {
-	var err error
-	if binDir, err = os.MkdirTemp("", "status-events-test-"); err != nil {
-		panic(err)
-	}
-	code := testbed.RunTests(m)
-	os.RemoveAll(binDir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testbed.RunTests(m)) }

@@ -3,12 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,24 +25,11 @@ import (
 
 const caller = "arn:aws:sts::123456789012:assumed-role/ops/ops-session"
 
-// The bootstraps are built once per test binary, as the Makefile builds them.
-var bootstraps struct {
-	once               sync.Once
-	stopAPI, stopQueue string
-	err                error
-}
-
+// buildBootstraps builds the stop API's and the stop queue's bootstraps,
+// once per test binary.
 func buildBootstraps(t *testing.T) (string, string) {
 	t.Helper()
-	bootstraps.once.Do(func() {
-		bootstraps.stopAPI = filepath.Join(binDir, "stop-api", "bootstrap")
-		bootstraps.stopQueue = filepath.Join(binDir, "stop-queue", "bootstrap")
-		bootstraps.err = errors.Join(rie.Build(".", bootstraps.stopAPI), rie.Build("../stop-queue", bootstraps.stopQueue))
-	})
-	if bootstraps.err != nil {
-		t.Fatal(bootstraps.err)
-	}
-	return bootstraps.stopAPI, bootstraps.stopQueue
+	return testbed.Bootstrap(t, "."), testbed.Bootstrap(t, "../stop-queue")
 }
 
 // functionEnv is the environment a function gets under RIE: the local

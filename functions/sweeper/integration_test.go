@@ -61,7 +61,7 @@ func TestSweeperUnderRIE(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond) // past the 1 s maximum runtime; the emulator's clock is the wall clock
 
 	calls := b.RecordSageMaker()
-	fn := rie.StartT(t, rie.Spec{Bootstrap: rie.BuildT(t, "."), Name: "sweeper", Env: append(localaws.Env(),
+	fn := rie.StartT(t, rie.Spec{Bootstrap: testbed.Bootstrap(t, "."), Name: "sweeper", Env: append(localaws.Env(),
 		"AWS_ENDPOINT_URL_SAGEMAKER="+calls.URL,
 		"AWS_ENDPOINT_URL_DYNAMODB="+b.DynamoDBURL,
 		settings.TableName+"="+b.Table,

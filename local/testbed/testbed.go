@@ -105,7 +105,7 @@ func New(t testing.TB, opts ...Option) *Bed {
 }
 
 // RunTests runs the tests, then stops the shared moto_server and DynamoDB
-// Local:
+// Local and removes the bootstraps built for them:
 //
 //	func TestMain(m *testing.M) { os.Exit(testbed.RunTests(m)) }
 func RunTests(m *testing.M) int {
@@ -119,6 +119,7 @@ func (s *stopMoto) Run() int {
 	if sharedMoto.srv != nil {
 		sharedMoto.srv.Stop()
 	}
+	removeBootstraps()
 	return code
 }
 
