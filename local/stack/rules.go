@@ -8,13 +8,12 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/stopcoord/stopcoord/local/sqspoller"
+	"github.com/stopcoord/stopcoord/local/eventrelay"
 )
 
 // startRules wires each AWS::Events::Rule. A rule with an event pattern
@@ -51,7 +50,7 @@ func (s *Stack) startRules(ctx context.Context, run context.Context, cfg Config)
 				s.schedule(run, id, every, input, fn)
 				continue
 			}
-			if err := s.patternRule(ctx, run, eb, id, props["EventPattern"], fn); err != nil {
+			if err := s.patternRule(ctx, run, eb, id, props["EventPattern"], input, fn); err != nil {
 				return fmt.Errorf("rule %s: %w", id, err)
 			}
 		}
@@ -65,7 +64,7 @@ func (s *Stack) functionOf(arn any) string {
 	return name
 }
 
-func (s *Stack) patternRule(ctx, run context.Context, eb *eventbridge.Client, id string, pattern any, fn Invoker) error {
+func (s *Stack) patternRule(ctx, run context.Context, eb *eventbridge.Client, id string, pattern any, input string, fn Invoker) error {
 	rawPattern, err := json.Marshal(pattern)
 	if err != nil {
 		return err
@@ -75,17 +74,17 @@ func (s *Stack) patternRule(ctx, run context.Context, eb *eventbridge.Client, id
 		return err
 	}
 	url := aws.ToString(q.QueueUrl)
-	name := url[len(url)-len("StopCoord-rule-"+id):]
-	arn := "arn:aws:sqs:us-east-1:123456789012:" + name
+	arn := "arn:aws:sqs:us-east-1:123456789012:StopCoord-rule-" + id
 	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("StopCoord-" + id), EventPattern: aws.String(string(rawPattern))}); err != nil {
 		return fmt.Errorf("put rule: %w", err)
 	}
 	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("StopCoord-" + id), Targets: []ebtypes.Target{{Id: aws.String("relay"), Arn: aws.String(arn)}}}); err != nil {
 		return fmt.Errorf("put targets: %w", err)
 	}
-	relay := sqspoller.New(s.sqsClient(), sqspoller.Config{QueueURL: url, QueueARN: arn, ReportBatchItemFailures: true},
-		sqspoller.InvokerFunc(func(ctx context.Context, payload []byte) ([]byte, error) { return relayEvents(ctx, payload, fn) }),
-		s.log.With("rule", id))
+	relay, err := eventrelay.New(s.sqsClient(), eventrelay.Config{QueueURL: url, Input: json.RawMessage(input)}, fn, s.log.With("rule", id))
+	if err != nil {
+		return err
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -94,23 +93,6 @@ func (s *Stack) patternRule(ctx, run context.Context, eb *eventbridge.Client, id
 		}
 	}()
 	return nil
-}
-
-// relayEvents invokes the function once per EventBridge envelope in the
-// batch (each SQS body is one) and reports the ones it failed, so they are
-// delivered again, as EventBridge retries a failed target.
-func relayEvents(ctx context.Context, payload []byte, fn Invoker) ([]byte, error) {
-	var batch events.SQSEvent
-	if err := json.Unmarshal(payload, &batch); err != nil {
-		return nil, err
-	}
-	var resp events.SQSEventResponse
-	for _, rec := range batch.Records {
-		if _, err := fn.Invoke(ctx, []byte(rec.Body)); err != nil {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
-		}
-	}
-	return json.Marshal(resp)
 }
 
 func (s *Stack) schedule(run context.Context, id string, every time.Duration, input string, fn Invoker) {
