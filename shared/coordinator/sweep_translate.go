@@ -53,26 +53,8 @@ func stepFromSageMaker(arn pipeline.ExecutionARN, s smtypes.PipelineExecutionSte
 	default:
 		c.At = now // a Stopping step carries no time of its own
 	}
-	if m := s.Metadata; m != nil {
-		switch {
-		case m.Callback != nil:
-			c.Kind, c.CallbackToken = pipeline.KindCallback, aws.ToString(m.Callback.CallbackToken)
-		case m.Lambda != nil:
-			c.Kind, c.FunctionARN = pipeline.KindLambda, aws.ToString(m.Lambda.Arn)
-		case m.TrainingJob != nil:
-			c.Kind, c.JobARN = pipeline.KindTraining, aws.ToString(m.TrainingJob.Arn)
-		case m.ProcessingJob != nil:
-			c.Kind, c.JobARN = pipeline.KindProcessing, aws.ToString(m.ProcessingJob.Arn)
-		case m.TransformJob != nil:
-			c.Kind, c.JobARN = pipeline.KindTransform, aws.ToString(m.TransformJob.Arn)
-		case m.TuningJob != nil:
-			c.Kind, c.JobARN = pipeline.KindTuning, aws.ToString(m.TuningJob.Arn)
-		case m.Condition != nil:
-			c.Kind = pipeline.KindCondition
-		case m.Fail != nil:
-			c.Kind = pipeline.KindFail
-		}
-	}
+	d := stepMetadata(s.Metadata)
+	c.Kind, c.CallbackToken, c.FunctionARN, c.JobARN = d.kind, d.callbackToken, d.functionARN, d.jobARN
 	return c
 }
 
@@ -95,4 +77,36 @@ func (c *countingSageMaker) DescribePipeline(ctx context.Context, in *sagemaker.
 func (c *countingSageMaker) ListPipelineExecutionSteps(ctx context.Context, in *sagemaker.ListPipelineExecutionStepsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListPipelineExecutionStepsOutput, error) {
 	*c.calls++
 	return c.SweepSageMaker.ListPipelineExecutionSteps(ctx, in, opts...)
+}
+
+// stepDetails is what a step's metadata says about it.
+type stepDetails struct {
+	kind                               pipeline.StepKind
+	callbackToken, functionARN, jobARN string
+}
+
+// stepMetadata reads the step kind, and the token, function or job ARN,
+// from the one member of SageMaker's step metadata that is set.
+func stepMetadata(m *smtypes.PipelineExecutionStepMetadata) stepDetails {
+	switch {
+	case m == nil:
+		return stepDetails{}
+	case m.Callback != nil:
+		return stepDetails{kind: pipeline.KindCallback, callbackToken: aws.ToString(m.Callback.CallbackToken)}
+	case m.Lambda != nil:
+		return stepDetails{kind: pipeline.KindLambda, functionARN: aws.ToString(m.Lambda.Arn)}
+	case m.TrainingJob != nil:
+		return stepDetails{kind: pipeline.KindTraining, jobARN: aws.ToString(m.TrainingJob.Arn)}
+	case m.ProcessingJob != nil:
+		return stepDetails{kind: pipeline.KindProcessing, jobARN: aws.ToString(m.ProcessingJob.Arn)}
+	case m.TransformJob != nil:
+		return stepDetails{kind: pipeline.KindTransform, jobARN: aws.ToString(m.TransformJob.Arn)}
+	case m.TuningJob != nil:
+		return stepDetails{kind: pipeline.KindTuning, jobARN: aws.ToString(m.TuningJob.Arn)}
+	case m.Condition != nil:
+		return stepDetails{kind: pipeline.KindCondition}
+	case m.Fail != nil:
+		return stepDetails{kind: pipeline.KindFail}
+	}
+	return stepDetails{}
 }

@@ -229,25 +229,16 @@ func mergeStep(v *ExecutionView, s smtypes.PipelineExecutionStep) {
 	if sv.StartedAt == nil {
 		sv.StartedAt = s.StartTime
 	}
-	if m := s.Metadata; m != nil {
-		switch {
-		case m.Callback != nil:
-			sv.Kind = pipeline.KindCallback
-			if sv.Callback == nil && m.Callback.CallbackToken != nil {
-				sv.Callback = &CallbackView{Token: *m.Callback.CallbackToken, State: pipeline.TokenOpen}
-			}
-		case m.Lambda != nil:
-			sv.Kind, sv.FunctionARN = pipeline.KindLambda, aws.ToString(m.Lambda.Arn)
-		case m.TrainingJob != nil:
-			sv.Kind, sv.JobARN = pipeline.KindTraining, aws.ToString(m.TrainingJob.Arn)
-		case m.ProcessingJob != nil:
-			sv.Kind, sv.JobARN = pipeline.KindProcessing, aws.ToString(m.ProcessingJob.Arn)
-		case m.TransformJob != nil:
-			sv.Kind, sv.JobARN = pipeline.KindTransform, aws.ToString(m.TransformJob.Arn)
-		case m.Condition != nil:
-			sv.Kind = pipeline.KindCondition
-		case m.Fail != nil:
-			sv.Kind = pipeline.KindFail
+	if d := stepMetadata(s.Metadata); d.kind != "" {
+		sv.Kind = d.kind
+		if d.functionARN != "" {
+			sv.FunctionARN = d.functionARN
+		}
+		if d.jobARN != "" {
+			sv.JobARN = d.jobARN
+		}
+		if d.callbackToken != "" && sv.Callback == nil {
+			sv.Callback = &CallbackView{Token: d.callbackToken, State: pipeline.TokenOpen}
 		}
 	}
 }
