@@ -31,7 +31,7 @@ func (instantLedger) ReadExecution(context.Context, pipeline.ExecutionARN) (pipe
 	return pipeline.View{Stops: []pipeline.StopRequest{{ID: "s", Phase: pipeline.StopIssued}}}, nil
 }
 
-func (instantLedger) CloseStop(context.Context, pipeline.ExecutionARN, string, pipeline.ExecutionStatus, time.Time) (pipeline.StopRequest, error) {
+func (instantLedger) CloseStop(context.Context, pipeline.ExecutionARN, string, pipeline.ExecutionStatus, time.Time, time.Time) (pipeline.StopRequest, error) {
 	return pipeline.StopRequest{}, nil
 }
 

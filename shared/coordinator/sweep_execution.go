@@ -22,6 +22,13 @@ const MaxRuntimeKey = "max-runtime"
 // finds. A failure is logged and counted; the next pass tries again.
 func (r *run) sweepOne(ctx context.Context, e pipeline.Execution) {
 	r.report.Executions++
+	if !r.deadline.IsZero() {
+		// One stuck execution (a cleaner that hangs, a slow SageMaker) must
+		// not use up the run's reserve.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, r.deadline)
+		defer cancel()
+	}
 	if err := r.sweepExecution(ctx, e); err != nil {
 		r.report.Errors++
 		r.d.Logger.WarnContext(ctx, "sweep of execution failed; the next pass retries", logging.KeyExecutionARN, e.ExecutionARN, logging.KeyError, err.Error())
@@ -133,12 +140,12 @@ func (r *run) stopOverdue(ctx context.Context, arn pipeline.ExecutionARN, maxRun
 		Key:          MaxRuntimeKey,
 		RequestedBy:  "sweeper max-runtime",
 	})
-	switch pipeline.Code(err) {
-	case "":
+	switch {
+	case err == nil:
 		r.report.Stopped++
 		r.d.Logger.InfoContext(ctx, "stopped an execution past its maximum runtime", logging.KeyExecutionARN, arn.String(), logging.KeyStopID, res.Stop.ID)
 		return nil
-	case pipeline.EConflict, pipeline.ENotFound, pipeline.EUnauthorized:
+	case FinalStopError(err):
 		return nil // it ended meanwhile, or is not ours to stop
 	}
 	return err

@@ -389,3 +389,43 @@ func seed(t *testing.T, l *ledger.Ledger, sm *fakeSageMaker, n int) {
 		t.Fatal(err)
 	}
 }
+
+// TestSweeperCursorSkipsNothingReconciledOut (issue 11, defect 6): a run
+// that stops inside a page after reconciling some executions to terminal
+// (out of the sparse active index) resumes right after the last one it
+// did, so every execution still active is swept in the pass.
+func TestSweeperCursorSkipsNothingReconciledOut(t *testing.T) {
+	const total = 10
+	l := newLedgerT(t)
+	sm := newFakeSageMaker()
+	seed(t, l, sm, total)
+	// SageMaker has the first two ended: the first run takes them out of
+	// the active index.
+	for i := range 2 {
+		started := sweepT0.Add(time.Duration(i) * time.Second)
+		sm.set(sweepARN("train", i).String(), smtypes.PipelineExecutionStatusSucceeded, started, started.Add(time.Minute))
+	}
+	sw := coordinator.NewSweeper(coordinator.SweeperDeps{Ledger: l, SageMaker: sm, Policies: &policy.Set{},
+		Limits: coordinator.SweepLimits{Executions: 5, Calls: 6}, Clock: func() time.Time { return sweepT0.Add(time.Hour) }})
+	seen := map[string]int{}
+	for runs := 1; ; runs++ {
+		if runs > 2*total {
+			t.Fatalf("pass not complete after %d runs", runs)
+		}
+		r, err := sw.Run(context.Background())
+		if err != nil || r.Errors != 0 {
+			t.Fatalf("run %d: %+v, %v", runs, r, err)
+		}
+		for _, arn := range sm.takeDescribed() {
+			seen[arn]++
+		}
+		if r.PassComplete {
+			break
+		}
+	}
+	for i := range total {
+		if arn := sweepARN("train", i).String(); seen[arn] != 1 {
+			t.Errorf("execution %d swept %d times in the pass, want once", i, seen[arn])
+		}
+	}
+}

@@ -122,7 +122,7 @@ func BenchmarkRoundTrips(b *testing.B) {
 	run("CloseStop", func(arn pipeline.ExecutionARN, _ int64) {
 		l.CreateStop(ctx, pipeline.NewStop{ARN: arn, Key: "k", Mode: pipeline.StopGraceful, At: at})
 	}, func(arn pipeline.ExecutionARN, _ int64) error {
-		_, err := l.CloseStop(ctx, arn, pipeline.StopID(arn, "k"), pipeline.ExecutionStopped, at.Add(time.Second))
+		_, err := l.CloseStop(ctx, arn, pipeline.StopID(arn, "k"), pipeline.ExecutionStopped, at.Add(time.Second), time.Time{})
 		return err
 	})
 	run("ReadExecution/10items", func(arn pipeline.ExecutionARN, i int64) {

@@ -101,15 +101,16 @@ func (l *Ledger) mergeToken(ctx context.Context, arn pipeline.ExecutionARN, toke
 		if p.refuseAnswered && rec.State == pipeline.TokenClaimed {
 			return rec, false, &pipeline.ClaimedError{Token: token, ClaimedBy: rec.ClaimedBy, ClaimUntil: rec.ClaimUntil}
 		}
+		if p.refuseAnswered {
+			if n := len(callback.MergePlan(rec.CleanupPlan, p.resources)); n > callback.MaxPlanLength {
+				return rec, false, pipeline.Errorf(pipeline.EInvalid, "callback token %s would have %d resources to clean up; at most %d are allowed per token", token, n, callback.MaxPlanLength)
+			}
+		}
 		upd, changed := patchUpdate(rec, p)
 		if !changed {
 			return rec, false, nil
 		}
-		plan := expression.Name("cleanupPlan")
-		cond := expression.AttributeExists(expression.Name(SortKey)).And(expression.Size(plan).Equal(expression.Value(len(rec.CleanupPlan))))
-		if len(rec.CleanupPlan) == 0 {
-			cond = expression.AttributeExists(expression.Name(SortKey)).And(expression.Or(expression.AttributeNotExists(plan), expression.Size(plan).Equal(expression.Value(0))))
-		}
+		cond := samePlan(rec)
 		if p.refuseAnswered {
 			cond = cond.And(expression.Name("state").Equal(expression.Value(string(pipeline.TokenOpen))))
 		}
@@ -132,20 +133,38 @@ func (l *Ledger) mergeToken(ctx context.Context, arn pipeline.ExecutionARN, toke
 // createToken creates the record from the patch; it returns an empty token
 // when another writer created it first.
 func (l *Ledger) createToken(ctx context.Context, arn pipeline.ExecutionARN, token string, p tokenPatch) (pipeline.Token, error) {
-	rec := pipeline.Token{
+	rec := newToken(arn, token, p, l.now())
+	rec.ExpiresAt = l.expiry(l.now())
+	existing, err := l.createOnce(ctx, arn.String(), skTokenPrefix+token, rec, nil)
+	if err != nil || existing != nil {
+		return pipeline.Token{}, err
+	}
+	return rec, nil
+}
+
+// newToken is an open record made from a patch. Every token record
+// expires after the retention, answered or not: a step that finished
+// without stopcoord's answer must not keep its record forever.
+func newToken(arn pipeline.ExecutionARN, token string, p tokenPatch, now time.Time) pipeline.Token {
+	return pipeline.Token{
 		ExecutionARN: arn.String(),
 		Token:        token,
 		StepName:     p.stepName,
 		Arguments:    p.arguments,
 		CleanupPlan:  callback.MergePlan(nil, p.resources),
 		State:        pipeline.TokenOpen,
-		RegisteredAt: l.now().UTC().Truncate(time.Millisecond),
+		RegisteredAt: now.UTC().Truncate(time.Millisecond),
 	}
-	existing, err := l.createOnce(ctx, arn.String(), skTokenPrefix+token, rec, nil)
-	if err != nil || existing != nil {
-		return pipeline.Token{}, err
+}
+
+// samePlan is the condition that the record still has the plan that was
+// read: a plan only grows, so the same length is the same plan.
+func samePlan(rec pipeline.Token) expression.ConditionBuilder {
+	plan := expression.Name("cleanupPlan")
+	if len(rec.CleanupPlan) == 0 {
+		return expression.AttributeExists(expression.Name(SortKey)).And(expression.Or(expression.AttributeNotExists(plan), expression.Size(plan).Equal(expression.Value(0))))
 	}
-	return rec, nil
+	return expression.AttributeExists(expression.Name(SortKey)).And(expression.Size(plan).Equal(expression.Value(len(rec.CleanupPlan))))
 }
 
 func patchUpdate(rec pipeline.Token, p tokenPatch) (expression.UpdateBuilder, bool) {
