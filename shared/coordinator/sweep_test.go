@@ -121,7 +121,7 @@ func callbackAt(name, token string, status smtypes.StepStatus, start time.Time) 
 }
 
 func TestSweeperActsOnWhatItFinds(t *testing.T) {
-	pols, err := policy.Parse([]byte(`{"policies":[{"pipelines":["dev-*"],"maxRuntime":"2h","gracePeriod":"5m","forceDeadline":"30m"}]}`))
+	pols, err := policy.Parse([]byte(`{"policies":[{"pipelines":["dev-*"],"maxRuntime":"2h","gracePeriod":"5m","forceDeadline":"30m"},{"pipelines":["ff-*"],"failFast":true}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,6 +194,22 @@ func TestSweeperActsOnWhatItFinds(t *testing.T) {
 		stoppingCase("within the grace period: nothing", 5, 4*time.Minute, nil),
 		stoppingCase("past the grace period: cleanup again", 6, 6*time.Minute, []cleaned{{"Tok0000002", false}}),
 		stoppingCase("past the force deadline: forced", 7, 31*time.Minute, []cleaned{{"Tok0000002", true}}),
+		{
+			// Issue 11, defect 8: the event of the failed step was recorded
+			// but its fail-fast stop was lost; the sweeper does it again.
+			name: "a fail-fast stop the events lost is done again",
+			setup: func(t *testing.T, l *ledger.Ledger, sm *fakeSageMaker) pipeline.ExecutionARN {
+				arn := sweepARN("ff-train", 9)
+				record(t, l, pipeline.ExecutionChange{ARN: arn, Status: pipeline.ExecutionExecuting, At: sweepT0, StartedAt: sweepT0})
+				recordStep(t, l, pipeline.StepChange{ARN: arn, StepName: "Prep", Status: pipeline.StepFailed, At: sweepT0.Add(time.Minute)})
+				sm.set(arn.String(), smtypes.PipelineExecutionStatusExecuting, sweepT0, sweepT0.Add(time.Minute),
+					smtypes.PipelineExecutionStep{StepName: aws.String("Prep"), StepStatus: smtypes.StepStatusFailed, StartTime: aws.Time(sweepT0), EndTime: aws.Time(sweepT0.Add(time.Minute))},
+					callbackAt("Wait", "Tok0000009", smtypes.StepStatusExecuting, sweepT0))
+				return arn
+			},
+			now:       sweepT0.Add(10 * time.Minute),
+			wantStops: []string{coordinator.FailFastKey},
+		},
 		{
 			name: "an answered token is not answered again",
 			setup: func(t *testing.T, l *ledger.Ledger, sm *fakeSageMaker) pipeline.ExecutionARN {

@@ -198,15 +198,12 @@ func (c *Coordinator) mergeSageMaker(ctx context.Context, arn pipeline.Execution
 		}
 	}
 	v.Terminal = v.Status.Terminal()
-	p := sagemaker.NewListPipelineExecutionStepsPaginator(c.sm, &sagemaker.ListPipelineExecutionStepsInput{PipelineExecutionArn: aws.String(arn.String())})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return fromSageMaker("list steps of", arn.String(), err)
-		}
-		for _, s := range page.PipelineExecutionSteps {
-			mergeStep(v, s)
-		}
+	steps, err := listSteps(ctx, c.sm, arn)
+	if err != nil {
+		return err
+	}
+	for _, s := range steps {
+		mergeStep(v, s)
 	}
 	return nil
 }
@@ -334,7 +331,11 @@ func blocking(v ExecutionView) Blocking {
 		}
 		switch s.Kind.StopBehaviour() {
 		case pipeline.BlocksUntilAnswered:
-			if s.Callback != nil && s.Callback.State == pipeline.TokenAnswered {
+			state := pipeline.TokenOpen
+			if s.Callback != nil {
+				state = s.Callback.State
+			}
+			if !waitsForAnswer(s.Status, state) {
 				continue
 			}
 			oc := OpenCallback{StepName: s.Name, Since: s.StartedAt}
