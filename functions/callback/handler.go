@@ -16,6 +16,7 @@ import (
 
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/logging"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
 // Consumer handles one callback message; *coordinator.Callbacks satisfies it.
@@ -118,21 +119,21 @@ func (h *handler) one(ctx context.Context, rec events.SQSMessage) (ok bool) {
 	var retry *coordinator.RetryError
 	switch {
 	case err == nil:
-		log.InfoContext(ctx, "callback message handled", logging.KeyExecutionARN, res.ExecutionARN, logging.KeyToken, res.Token,
+		log.InfoContext(ctx, "callback message handled", logging.KeyExecutionARN, res.ExecutionARN, logging.KeyToken, pipeline.TokenRef(res.Token),
 			logging.KeyStepName, res.StepName, "action", string(res.Action), "outcome", string(res.Outcome), "flagged", res.Flagged)
 		return true
 	case errors.As(err, &rejected):
 		log.WarnContext(ctx, "rejected callback message; it goes to the DLQ after the redrive limit", "reason", rejected.Reason,
 			"receiveCount", count, logging.KeyError, err.Error())
 	case errors.As(err, &retry):
-		log.InfoContext(ctx, "callback message to retry", logging.KeyToken, res.Token, "retryIn", retry.After.String(), logging.KeyError, retry.Err.Error())
+		log.InfoContext(ctx, "callback message to retry", logging.KeyToken, pipeline.TokenRef(res.Token), "retryIn", retry.After.String(), logging.KeyError, retry.Err.Error())
 		h.delay(ctx, log, rec, retry.After)
 	default:
 		after := MaxTransientBackoff
 		if h.backoff != nil {
 			after, _ = h.backoff.BackoffDelay(max(count, 1), err)
 		}
-		log.ErrorContext(ctx, "callback message failed; SQS will redeliver it", logging.KeyExecutionARN, res.ExecutionARN, logging.KeyToken, res.Token,
+		log.ErrorContext(ctx, "callback message failed; SQS will redeliver it", logging.KeyExecutionARN, res.ExecutionARN, logging.KeyToken, pipeline.TokenRef(res.Token),
 			"retryIn", after.String(), logging.KeyError, err.Error())
 		h.delay(ctx, log, rec, after)
 	}

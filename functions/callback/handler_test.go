@@ -104,7 +104,8 @@ func TestEverySample(t *testing.T) {
 			// One at a time, so the duplicate in the mixed batch comes after
 			// the answer and is a no-op rather than a claimed retry.
 			h, f := newHandler(t, 1, 0)
-			f.sm.steps[sampleARN] = []smtypes.PipelineExecutionStep{callbackStep("Etl", sampleToken, tt.stepStatus)}
+			// The mixed batch also starts a second step.
+			f.sm.steps[sampleARN] = []smtypes.PipelineExecutionStep{callbackStep("Etl", sampleToken, tt.stepStatus), callbackStep("Load", "Xy12Ab34Cd", smtypes.StepStatusExecuting)}
 			if got := invoke(t, h, raw); !slices.Equal(got, tt.wantFailed) {
 				t.Fatalf("failed %v, want %v", got, tt.wantFailed)
 			}

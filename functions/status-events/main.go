@@ -70,5 +70,5 @@ func main() {
 		Policy:      cfg.policies,
 	})
 	slog.Info("status-events ready", "table", cfg.table, "policies", cfg.policies.Len())
-	lambda.Start((&handler{status: status, stops: coord}).handle)
+	lambda.Start((&handler{status: status, stops: coord, access: cfg.access}).handle)
 }

@@ -216,5 +216,5 @@ func (c *Callbacks) backoff(attempt int) time.Duration {
 }
 
 func (c *Callbacks) logger(m callback.Message, d Delivery) *slog.Logger {
-	return slog.With(logging.KeyMessageID, d.MessageID, logging.KeyExecutionARN, m.ExecutionARN.String(), logging.KeyToken, m.Token)
+	return slog.With(logging.KeyMessageID, d.MessageID, logging.KeyExecutionARN, m.ExecutionARN.String(), logging.KeyToken, pipeline.TokenRef(m.Token))
 }

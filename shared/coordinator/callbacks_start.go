@@ -41,12 +41,23 @@ func (c *Callbacks) executing(ctx context.Context, d Delivery, m callback.Messag
 	if err != nil {
 		return res, err
 	}
-	step, listedYet := stepOf(callbackSteps(listed), m.Token) // not listed yet: register without a name rather than wait
-	res.StepName = step.name
-	if listedYet && step.status.Terminal() {
-		res.Action = ActionDuplicate
+	step, isListed := stepOf(callbackSteps(listed), m.Token)
+	switch {
+	case !isListed && known == nil && d.ReceiveCount < c.maxAttempts:
+		// Only a token SageMaker lists for the execution is recorded (a
+		// message on the queue may come from anyone who can send to it);
+		// the listing may lag the message a moment.
+		return res, &RetryError{After: c.backoff(d.ReceiveCount), Err: pipeline.Errorf(pipeline.ENotFound, "callback token %s is not listed for the execution yet", pipeline.TokenRef(m.Token))}
+	case !isListed && known == nil:
+		return res, c.reject(ctx, d, "no callback step of the execution holds the token")
+	case step.status.Terminal():
+		res.StepName, res.Action = step.name, ActionDuplicate
 		return res, nil
 	}
+	if step.name == "" && known != nil {
+		step.name = known.StepName
+	}
+	res.StepName = step.name
 
 	plan, planErr := callback.PlanFromArguments(m.Arguments)
 	if _, _, err := c.ledger.CompleteToken(ctx, pipeline.TokenRegistration{ARN: m.ExecutionARN, Token: m.Token, StepName: step.name,

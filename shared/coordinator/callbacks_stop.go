@@ -11,10 +11,14 @@ import (
 
 // stopping handles a Stopping message, top to bottom: read the execution's
 // ledger once, find the step the token belongs to, then clean up and answer
-// through the token path. The answer uses the token the message carries;
-// the claim, the cleanup records and the answered mark go to the step's
-// record, so both tokens SageMaker may have issued for one step are
-// answered once between them.
+// through the token path. Only a token of this execution is ever answered:
+// one the ledger holds under it, or one SageMaker lists for its callback
+// step. A token recorded under another execution, or one no step holds
+// while no step waits, is refused: a forged message cannot make stopcoord
+// answer a foreign token (and the allow-list was checked on this
+// execution). When SageMaker gave the Stopping message a new token, the
+// answer goes to the step's listed token and the new one is kept as an
+// answered alias.
 //
 // DynamoDB round trips before the first cleaner runs: one Query of the
 // execution and one conditional write (the claim, which also creates the
@@ -26,6 +30,10 @@ func (c *Callbacks) stopping(ctx context.Context, d Delivery, m callback.Message
 		return res, err
 	}
 	target, err := c.correlate(ctx, m, view)
+	var refused *RejectedError
+	if errors.As(err, &refused) {
+		return res, c.reject(ctx, d, refused.Reason)
+	}
 	if err != nil {
 		return res, err
 	}
@@ -46,7 +54,7 @@ func (c *Callbacks) stopping(ctx context.Context, d Delivery, m callback.Message
 		cc: callback.Context{Token: m.Token, ExecutionARN: m.ExecutionARN.String(), StepName: target.step, Arguments: m.Arguments, Status: callback.StatusStopping},
 	}
 	if target.record != m.Token {
-		job.send = m.Token
+		job.alias = m.Token
 	}
 	job.decide = func(_ pipeline.Token, failure *cleanupFailure) (answerPlan, error) {
 		if failure == nil && planErr != nil {
@@ -100,7 +108,9 @@ func (c *Callbacks) correlate(ctx context.Context, m callback.Message, view pipe
 	switch {
 	case err == nil && rec.ExecutionARN == m.ExecutionARN.String():
 		return recordTarget(rec), nil
-	case err != nil && !errors.Is(err, pipeline.ErrNotFound):
+	case err == nil:
+		return target{}, &RejectedError{Reason: "the token belongs to another execution than the message names"}
+	case !errors.Is(err, pipeline.ErrNotFound):
 		return target{}, err
 	}
 
@@ -118,12 +128,17 @@ func (c *Callbacks) correlate(ctx context.Context, m callback.Message, view pipe
 	}
 	switch len(open) {
 	case 0:
-		// Nothing to match: keep the record under the message's own token.
-		return target{record: m.Token}, nil
+		return target{}, &RejectedError{Reason: "no callback step of the execution holds the token, and none waits for an answer"}
 	case 1:
 		return target{record: open[0].token, step: open[0].name, known: tokenIn(view.Tokens, open[0].token)}, nil
 	}
-	return pickAmong(m, open, view), nil
+	if t, ok := pickAmong(m, open, view); ok {
+		return t, nil
+	}
+	// Several steps wait and nothing tells which one this token stops:
+	// answering a guess could stop the wrong step. The sweeper answers
+	// them after the grace period, by their listed tokens.
+	return target{}, &RejectedError{Reason: "the token is not listed, and several callback steps wait: cannot tell which one it stops"}
 }
 
 // recordTarget is the target of a token record. An alias record (the
@@ -137,10 +152,8 @@ func recordTarget(rec pipeline.Token) target {
 // pickAmong chooses among several open callback steps: the registered,
 // unanswered tokens among them, and of those the one whose arguments are
 // the message's (a new Stopping token comes with the step's arguments).
-// When that still leaves several or none, the message's own token keeps
-// the record: cleaned from its arguments and answered, it stops its step
-// whichever that is.
-func pickAmong(m callback.Message, open []callbackStep, view pipeline.View) target {
+// It reports false when that still leaves several or none.
+func pickAmong(m callback.Message, open []callbackStep, view pipeline.View) (target, bool) {
 	var unanswered, same []callbackStep
 	for _, t := range view.Tokens {
 		s, ok := stepOf(open, t.Token)
@@ -157,9 +170,9 @@ func pickAmong(m callback.Message, open []callbackStep, view pipeline.View) targ
 	}
 	switch {
 	case len(same) == 1:
-		return pick(same[0])
+		return pick(same[0]), true
 	case len(unanswered) == 1:
-		return pick(unanswered[0])
+		return pick(unanswered[0]), true
 	}
-	return target{record: m.Token}
+	return target{}, false
 }

@@ -36,7 +36,7 @@ func (c *Callbacks) CleanupAndAnswer(ctx context.Context, arn pipeline.Execution
 		job.clean = true
 		job.decide = func(rec pipeline.Token, failure *cleanupFailure) (answerPlan, error) {
 			if failure != nil {
-				return answerPlan{}, fmt.Errorf("clean up callback token %s again: %w", token, failure)
+				return answerPlan{}, fmt.Errorf("clean up callback token %s again: %w", pipeline.TokenRef(token), failure)
 			}
 			ap := answerPlan{reason: reason}
 			if c.outcome != nil {

@@ -35,7 +35,7 @@ func TestGracefulStopShowsTheCallbackAsBlocking(t *testing.T) {
 	if v.Status != pipeline.ExecutionStopping || v.Terminal {
 		t.Fatalf("view status %s terminal=%v, want Stopping", v.Status, v.Terminal)
 	}
-	if len(v.Blocking.OpenCallbacks) != 1 || v.Blocking.OpenCallbacks[0].StepName != "Wait" || v.Blocking.OpenCallbacks[0].Token != *wait.Metadata.Callback.CallbackToken {
+	if len(v.Blocking.OpenCallbacks) != 1 || v.Blocking.OpenCallbacks[0].StepName != "Wait" || v.Blocking.OpenCallbacks[0].TokenRef != pipeline.TokenRef(*wait.Metadata.Callback.CallbackToken) {
 		t.Fatalf("open callbacks %+v, want step Wait with token %s", v.Blocking.OpenCallbacks, *wait.Metadata.Callback.CallbackToken)
 	}
 	if v.Blocking.OpenCallbacks[0].Since == nil {

@@ -192,7 +192,7 @@ func (r *run) unblock(ctx context.Context, arn pipeline.ExecutionARN, view pipel
 		}
 		r.report.Calls += callsPerAnswer
 		if err := r.d.Cleaner.CleanupAndAnswer(ctx, arn, token, force, reason); err != nil {
-			errs = append(errs, fmt.Errorf("unblock %s token %s: %w", arn, token, err))
+			errs = append(errs, fmt.Errorf("unblock %s token %s: %w", arn, pipeline.TokenRef(token), err))
 			continue
 		}
 		if force {
@@ -200,7 +200,7 @@ func (r *run) unblock(ctx context.Context, arn pipeline.ExecutionARN, view pipel
 		} else {
 			r.report.Cleaned++
 		}
-		r.d.Logger.InfoContext(ctx, "unblocked a stuck stop", logging.KeyExecutionARN, arn.String(), logging.KeyStepName, aws.ToString(s.StepName), logging.KeyToken, token, "force", force)
+		r.d.Logger.InfoContext(ctx, "unblocked a stuck stop", logging.KeyExecutionARN, arn.String(), logging.KeyStepName, aws.ToString(s.StepName), logging.KeyToken, pipeline.TokenRef(token), "force", force)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("unblock %s: %w", arn, errors.Join(errs...))

@@ -80,11 +80,15 @@ type tokenPath struct {
 
 // tokenJob is one token to answer.
 type tokenJob struct {
-	arn    pipeline.ExecutionARN
-	record string // the token the step's ledger record is kept under
-	// send is the token the answer goes out with, when SageMaker issued the
-	// Stopping message a token of its own; "" means record.
-	send string
+	arn pipeline.ExecutionARN
+	// record is the token the step's ledger record is kept under, and the
+	// one the answer goes out with: a token SageMaker lists for the step or
+	// the ledger holds under the execution, never one only a message says.
+	record string
+	// alias is another token a Stopping message carried for the step, when
+	// SageMaker issued one: recorded as answered with the step, so a
+	// duplicate of the message is known, but never sent to SageMaker.
+	alias string
 	// known is the record as the caller read it; nil when it had none.
 	known *pipeline.Token
 	// step, arguments and plan are merged into the record by the claim.
@@ -155,11 +159,7 @@ func (tp *tokenPath) answer(ctx context.Context, j tokenJob) (tokenResult, error
 	if err != nil {
 		return res, tp.release(ctx, j, fence, err)
 	}
-	send := j.send
-	if send == "" {
-		send = j.record
-	}
-	note, err := tp.send(ctx, j.arn, j.record, send, ap)
+	note, err := tp.send(ctx, j.arn, j.record, ap)
 	if err != nil {
 		return res, tp.release(ctx, j, fence, err)
 	}
@@ -168,16 +168,15 @@ func (tp *tokenPath) answer(ctx context.Context, j tokenJob) (tokenResult, error
 	if note != "" {
 		a.Reason = truncate(note+"; "+ap.reason, 1024)
 	}
-	if send != j.record {
-		// A Stopping message with a token of its own: keep that token as an
-		// answered alias without a step name (the step's record is j.record),
-		// so a duplicate of the message finds it by token.
-		if _, _, err := tp.ledger.CompleteToken(ctx, pipeline.TokenRegistration{ARN: j.arn, Token: send}); err != nil {
-			return res, fmt.Errorf("record Stopping token %s of %s: %w", send, j.record, err)
+	if j.alias != "" && j.alias != j.record {
+		// Without a step name (the step's record is j.record), so the view
+		// shows the step once.
+		if _, _, err := tp.ledger.CompleteToken(ctx, pipeline.TokenRegistration{ARN: j.arn, Token: j.alias}); err != nil {
+			return res, fmt.Errorf("record Stopping token %s of %s: %w", pipeline.TokenRef(j.alias), pipeline.TokenRef(j.record), err)
 		}
 		alias := a
-		alias.By, alias.Fence = j.by+" (Stopping token of "+j.record+")", ""
-		if err := markAnswered(ctx, tp.ledger, j.arn, send, alias); err != nil {
+		alias.By, alias.Fence = j.by+" (Stopping token of "+pipeline.TokenRef(j.record)+")", ""
+		if err := markAnswered(ctx, tp.ledger, j.arn, j.alias, alias); err != nil {
 			return res, err
 		}
 	}
@@ -228,7 +227,7 @@ func (tp *tokenPath) release(ctx context.Context, j tokenJob, fence string, why 
 // the step's listing agrees that nothing waits for the token any more;
 // otherwise it is an error to retry. The returned note says why no answer
 // was needed.
-func (tp *tokenPath) send(ctx context.Context, arn pipeline.ExecutionARN, record, send string, a answerPlan) (string, error) {
+func (tp *tokenPath) send(ctx context.Context, arn pipeline.ExecutionARN, send string, a answerPlan) (string, error) {
 	var err error
 	if a.succeed {
 		params := outputParameters(a.outputs)
@@ -249,20 +248,16 @@ func (tp *tokenPath) send(ctx context.Context, arn pipeline.ExecutionARN, record
 		return "", nil
 	}
 	if !refusedAnswer(err) {
-		return "", fromSageMaker("answer callback token", send, err)
+		return "", fromSageMaker("answer callback token", pipeline.TokenRef(send), err)
 	}
 	steps, lerr := listSteps(ctx, tp.sm, arn)
 	if lerr != nil {
 		return "", errors.Join(fromSageMaker("answer callback token", send, err), lerr)
 	}
-	cbs := callbackSteps(steps)
-	s, ok := stepOf(cbs, record)
-	if !ok {
-		s, ok = stepOf(cbs, send)
-	}
+	s, ok := stepOf(callbackSteps(steps), send)
 	if ok && !s.status.Terminal() {
 		return "", fmt.Errorf("answer callback token %s: SageMaker refused the answer but step %s still waits (%s): %w",
-			send, s.name, s.status, errors.Join(pipeline.Errorf(pipeline.EUnavailable, "SageMaker refused an answer its step still waits for"), err))
+			pipeline.TokenRef(send), s.name, s.status, errors.Join(pipeline.Errorf(pipeline.EUnavailable, "SageMaker refused an answer its step still waits for"), err))
 	}
 	what := "its step has ended"
 	if !ok {
@@ -276,7 +271,7 @@ func markAnswered(ctx context.Context, l TokenLedger, arn pipeline.ExecutionARN,
 	_, err := l.MarkAnswered(ctx, arn, token, a)
 	var already *pipeline.AlreadyAnsweredError
 	if err != nil && !errors.As(err, &already) {
-		return fmt.Errorf("mark callback token %s answered: %w", token, err)
+		return fmt.Errorf("mark callback token %s answered: %w", pipeline.TokenRef(token), err)
 	}
 	return nil
 }

@@ -26,7 +26,7 @@ const maxMergeTries = 8
 func (l *Ledger) AppendResources(ctx context.Context, arn pipeline.ExecutionARN, token string, resources []pipeline.Resource) (pipeline.Token, error) {
 	rec, _, err := l.mergeToken(ctx, arn, token, tokenPatch{resources: resources, refuseAnswered: true})
 	if err != nil {
-		return rec, wrap("append resources to callback token", token, err)
+		return rec, wrap("append resources to callback token", pipeline.TokenRef(token), err)
 	}
 	return rec, nil
 }
@@ -38,7 +38,7 @@ func (l *Ledger) AppendResources(ctx context.Context, arn pipeline.ExecutionARN,
 func (l *Ledger) CompleteToken(ctx context.Context, r pipeline.TokenRegistration) (pipeline.Token, bool, error) {
 	rec, created, err := l.mergeToken(ctx, r.ARN, r.Token, tokenPatch{stepName: r.StepName, arguments: r.Arguments, resources: r.CleanupPlan})
 	if err != nil {
-		return rec, false, wrap("complete callback token", r.Token, err)
+		return rec, false, wrap("complete callback token", pipeline.TokenRef(r.Token), err)
 	}
 	return rec, created, nil
 }
@@ -51,14 +51,14 @@ func (l *Ledger) FlagToken(ctx context.Context, arn pipeline.ExecutionARN, token
 	cond := expression.AttributeExists(expression.Name(SortKey))
 	out, err := l.update(ctx, key(arn.String(), skTokenPrefix+token), upd, &cond)
 	if _, failed := conditionFailed(err); failed {
-		return pipeline.Token{}, wrap("flag callback token", token, pipeline.ErrNotFound)
+		return pipeline.Token{}, wrap("flag callback token", pipeline.TokenRef(token), pipeline.ErrNotFound)
 	}
 	if err != nil {
-		return pipeline.Token{}, wrap("flag callback token", token, err)
+		return pipeline.Token{}, wrap("flag callback token", pipeline.TokenRef(token), err)
 	}
 	var rec pipeline.Token
 	if err := unmarshal(out, &rec); err != nil {
-		return pipeline.Token{}, wrap("decode callback token", token, err)
+		return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(token), err)
 	}
 	return rec, nil
 }
@@ -103,7 +103,7 @@ func (l *Ledger) mergeToken(ctx context.Context, arn pipeline.ExecutionARN, toke
 		}
 		if p.refuseAnswered {
 			if n := len(callback.MergePlan(rec.CleanupPlan, p.resources)); n > callback.MaxPlanLength {
-				return rec, false, pipeline.Errorf(pipeline.EInvalid, "callback token %s would have %d resources to clean up; at most %d are allowed per token", token, n, callback.MaxPlanLength)
+				return rec, false, pipeline.Errorf(pipeline.EInvalid, "callback token %s would have %d resources to clean up; at most %d are allowed per token", pipeline.TokenRef(token), n, callback.MaxPlanLength)
 			}
 		}
 		upd, changed := patchUpdate(rec, p)
@@ -127,7 +127,7 @@ func (l *Ledger) mergeToken(ctx context.Context, arn pipeline.ExecutionARN, toke
 		}
 		return merged, false, nil
 	}
-	return pipeline.Token{}, false, pipeline.Errorf(pipeline.EConflict, "callback token %s is being changed by others; try again", token)
+	return pipeline.Token{}, false, pipeline.Errorf(pipeline.EConflict, "callback token %s is being changed by others; try again", pipeline.TokenRef(token))
 }
 
 // createToken creates the record from the patch; it returns an empty token

@@ -31,12 +31,12 @@ func (l *Ledger) RegisterToken(ctx context.Context, r pipeline.TokenRegistration
 	}
 	existing, err := l.createOnce(ctx, arn, skTokenPrefix+r.Token, rec, nil)
 	if err != nil {
-		return pipeline.Token{}, wrap("register callback token", r.Token, err)
+		return pipeline.Token{}, wrap("register callback token", pipeline.TokenRef(r.Token), err)
 	}
 	if existing != nil {
 		var prev pipeline.Token
 		if err := unmarshal(existing, &prev); err != nil {
-			return pipeline.Token{}, wrap("decode callback token", r.Token, err)
+			return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(r.Token), err)
 		}
 		return prev, pipeline.ErrDuplicate
 	}
@@ -51,14 +51,14 @@ func (l *Ledger) GetToken(ctx context.Context, arn pipeline.ExecutionARN, token 
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return pipeline.Token{}, wrap("get callback token", token, err)
+		return pipeline.Token{}, wrap("get callback token", pipeline.TokenRef(token), err)
 	}
 	if out.Item == nil {
-		return pipeline.Token{}, wrap("get callback token", token, pipeline.ErrNotFound)
+		return pipeline.Token{}, wrap("get callback token", pipeline.TokenRef(token), pipeline.ErrNotFound)
 	}
 	var rec pipeline.Token
 	if err := unmarshal(out.Item, &rec); err != nil {
-		return pipeline.Token{}, wrap("decode callback token", token, err)
+		return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(token), err)
 	}
 	return rec, nil
 }
@@ -69,7 +69,7 @@ func (l *Ledger) GetToken(ctx context.Context, arn pipeline.ExecutionARN, token 
 func (l *Ledger) FindToken(ctx context.Context, token string) (pipeline.Token, error) {
 	var rec pipeline.Token
 	if err := l.lookup(ctx, skTokenPrefix+token, &rec); err != nil {
-		return pipeline.Token{}, wrap("find callback token", token, err)
+		return pipeline.Token{}, wrap("find callback token", pipeline.TokenRef(token), err)
 	}
 	return rec, nil
 }
@@ -84,10 +84,10 @@ func (l *Ledger) FindToken(ctx context.Context, token string) (pipeline.Token, e
 // item the failed condition returned, never another read.
 func (l *Ledger) ClaimToken(ctx context.Context, c pipeline.TokenClaim) (pipeline.Token, error) {
 	if err := pipeline.ValidateCallbackToken(c.Token); err != nil {
-		return pipeline.Token{}, wrap("claim callback token", c.Token, err)
+		return pipeline.Token{}, wrap("claim callback token", pipeline.TokenRef(c.Token), err)
 	}
 	if c.Fence == "" {
-		return pipeline.Token{}, wrap("claim callback token", c.Token, pipeline.Errorf(pipeline.EInvalid, "a claim needs a fence"))
+		return pipeline.Token{}, wrap("claim callback token", pipeline.TokenRef(c.Token), pipeline.Errorf(pipeline.EInvalid, "a claim needs a fence"))
 	}
 	known := c.Known
 	patch := tokenPatch{stepName: c.StepName, arguments: c.Arguments, resources: c.Plan}
@@ -100,13 +100,13 @@ func (l *Ledger) ClaimToken(ctx context.Context, c pipeline.TokenClaim) (pipelin
 			rec.ExpiresAt = l.expiry(now)
 			existing, err := l.createOnce(ctx, c.ARN.String(), skTokenPrefix+c.Token, rec, nil)
 			if err != nil {
-				return pipeline.Token{}, wrap("claim callback token", c.Token, err)
+				return pipeline.Token{}, wrap("claim callback token", pipeline.TokenRef(c.Token), err)
 			}
 			if existing == nil {
 				return rec, nil
 			}
 			if known, err = decodeToken(existing); err != nil {
-				return pipeline.Token{}, wrap("decode callback token", c.Token, err)
+				return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(c.Token), err)
 			}
 			continue
 		}
@@ -136,20 +136,20 @@ func (l *Ledger) ClaimToken(ctx context.Context, c pipeline.TokenClaim) (pipelin
 				continue
 			}
 			if known, err = decodeToken(old); err != nil {
-				return pipeline.Token{}, wrap("decode callback token", c.Token, err)
+				return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(c.Token), err)
 			}
 			continue
 		}
 		if err != nil {
-			return pipeline.Token{}, wrap("claim callback token", c.Token, err)
+			return pipeline.Token{}, wrap("claim callback token", pipeline.TokenRef(c.Token), err)
 		}
 		rec, err := decodeToken(out)
 		if err != nil {
-			return pipeline.Token{}, wrap("decode callback token", c.Token, err)
+			return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(c.Token), err)
 		}
 		return *rec, nil
 	}
-	return pipeline.Token{}, wrap("claim callback token", c.Token, pipeline.Errorf(pipeline.EConflict, "callback token %s is being changed by others; try again", c.Token))
+	return pipeline.Token{}, wrap("claim callback token", pipeline.TokenRef(c.Token), pipeline.Errorf(pipeline.EConflict, "callback token %s is being changed by others; try again", pipeline.TokenRef(c.Token)))
 }
 
 // ReleaseToken gives up a claim, so the next delivery may claim the token
@@ -165,7 +165,7 @@ func (l *Ledger) ReleaseToken(ctx context.Context, arn pipeline.ExecutionARN, to
 		return nil
 	}
 	if err != nil {
-		return wrap("release callback token", token, err)
+		return wrap("release callback token", pipeline.TokenRef(token), err)
 	}
 	return nil
 }
@@ -201,11 +201,11 @@ func (l *Ledger) MarkAnswered(ctx context.Context, arn pipeline.ExecutionARN, to
 		return l.tokenConflict(old, token, "mark answered")
 	}
 	if err != nil {
-		return pipeline.Token{}, wrap("mark callback token answered", token, err)
+		return pipeline.Token{}, wrap("mark callback token answered", pipeline.TokenRef(token), err)
 	}
 	var rec pipeline.Token
 	if err := unmarshal(out, &rec); err != nil {
-		return pipeline.Token{}, wrap("decode callback token", token, err)
+		return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(token), err)
 	}
 	return rec, nil
 }
@@ -221,11 +221,11 @@ func decodeToken(item map[string]types.AttributeValue) (*pipeline.Token, error) 
 // tokenConflict explains a failed token condition from the item as it was.
 func (l *Ledger) tokenConflict(old map[string]types.AttributeValue, token, action string) (pipeline.Token, error) {
 	if old == nil {
-		return pipeline.Token{}, wrap(action+" callback token", token, pipeline.ErrNotFound)
+		return pipeline.Token{}, wrap(action+" callback token", pipeline.TokenRef(token), pipeline.ErrNotFound)
 	}
 	var rec pipeline.Token
 	if err := unmarshal(old, &rec); err != nil {
-		return pipeline.Token{}, wrap("decode callback token", token, err)
+		return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(token), err)
 	}
 	if rec.State == pipeline.TokenAnswered {
 		return rec, &pipeline.AlreadyAnsweredError{Token: token, AnsweredBy: rec.AnsweredBy, AnsweredAt: rec.AnsweredAt, Outcome: rec.Outcome}
