@@ -17,6 +17,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	samples "github.com/stopcoord/stopcoord/events"
+	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/settings"
@@ -44,7 +45,7 @@ func newHandler(tb testing.TB, concurrency int, l time.Duration) (*handler, *fak
 		cleaner: &fakeCleaner{latency: latency(l)},
 		vis:     &fakeVisibility{},
 	}
-	cb := coordinator.NewCallbacks(coordinator.CallbackDeps{Ledger: f.ledger, SageMaker: f.sm, Lambda: f.work, Queue: f.work, Cleaner: f.cleaner,
+	cb := coordinator.NewCallbacks(coordinator.CallbackDeps{Ledger: f.ledger, SageMaker: f.sm, Lambda: f.work, Queue: f.work, Cleaner: f.cleaner, Scope: allInScope(tb),
 		Access: coordinator.AllowList{Accounts: []string{"123456789012"}}})
 	return &handler{consumer: cb, sqs: f.vis, queueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/callbacks", concurrency: concurrency}, f
 }
@@ -277,4 +278,18 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil || c.concurrency != DefaultConcurrency || c.maxAttempts != 3 || c.cleanerTimeout != 30*time.Second {
 		t.Fatalf("defaults %+v, %v", c, err)
 	}
+}
+
+// allInScope is a cleanup scope with every kind in it.
+func allInScope(tb testing.TB) pipeline.CleanupScope {
+	m := map[string][]string{}
+	for _, k := range callback.ScopeKinds() {
+		m[k] = []string{"*"}
+	}
+	raw, _ := json.Marshal(m)
+	s, err := pipeline.ParseCleanupScope(string(raw), callback.ScopeKinds())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
 }

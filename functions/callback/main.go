@@ -25,6 +25,7 @@ import (
 	"github.com/stopcoord/stopcoord/shared/cleanup"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/ledger"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/policy"
 	"github.com/stopcoord/stopcoord/shared/settings"
 	"github.com/stopcoord/stopcoord/shared/startup"
@@ -36,6 +37,7 @@ import (
 const DefaultConcurrency = 4
 
 type appConfig struct {
+	scope     pipeline.CleanupScope
 	table          string
 	retention      time.Duration
 	queueURL       string
@@ -60,6 +62,7 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 		callsPerSecond: env.Int(settings.SageMakerCallsPerSecond, budget.DefaultCallsPerSecond, 1, 1000),
 	}
 	c.policies, c.access = coordinator.PoliciesFromEnv(env)
+	c.scope = coordinator.ScopeFromEnv(env)
 	return c, env.Err()
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/ledger"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/settings"
 	"github.com/stopcoord/stopcoord/shared/startup"
 )
@@ -23,6 +24,7 @@ import (
 const DefaultMaxBodyBytes = 16 << 10
 
 type appConfig struct {
+	scope     pipeline.CleanupScope
 	table        string
 	retention    time.Duration
 	stopQueueURL string
@@ -38,6 +40,7 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 		access:       coordinator.AccessFromEnv(env),
 		maxBodyBytes: env.Int(settings.MaxBodyBytes, DefaultMaxBodyBytes, 1<<10, 1<<20),
 	}
+	c.scope = coordinator.ScopeFromEnv(env)
 	return c, env.Err()
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/stopcoord/stopcoord/shared/budget"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/ledger"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/policy"
 	"github.com/stopcoord/stopcoord/shared/settings"
 	"github.com/stopcoord/stopcoord/shared/startup"
@@ -28,6 +29,7 @@ import (
 const DefaultBatch = 100
 
 type appConfig struct {
+	scope     pipeline.CleanupScope
 	table          string
 	retention      time.Duration
 	access         coordinator.AllowList
@@ -47,6 +49,7 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 	c.limits.Executions = env.Int(settings.SweepBatch, DefaultBatch, 1, 10000)
 	c.limits.Calls = env.Int(settings.SweepMaxCalls, 4*c.limits.Executions, 10, 100000)
 	c.policies, c.access = coordinator.PoliciesFromEnv(env)
+	c.scope = coordinator.ScopeFromEnv(env)
 	return c, env.Err()
 }
 

@@ -71,7 +71,10 @@ type CallbackDeps struct {
 	Queue     WorkSender      // hands work to queue workers
 	Cleaner   Cleaner
 	Access    AllowList
-	Outcome   StopOutcome
+	// Scope is what the cleaners and the worker hand-off may act on; the
+	// zero scope allows nothing.
+	Scope   pipeline.CleanupScope
+	Outcome StopOutcome
 	// MaxAttempts is how many deliveries of a Stopping message may try a
 	// failing cleanup before the token is answered anyway.
 	MaxAttempts int
@@ -92,6 +95,7 @@ type Callbacks struct {
 	lambda      FunctionInvoker
 	queue       WorkSender
 	access      AllowList
+	scope       pipeline.CleanupScope
 	outcome     StopOutcome
 	maxAttempts int
 	retryBase   time.Duration
@@ -101,7 +105,7 @@ type Callbacks struct {
 // NewCallbacks returns the callback use case, with defaults for the
 // settings left zero.
 func NewCallbacks(d CallbackDeps) *Callbacks {
-	c := &Callbacks{ledger: d.Ledger, sm: d.SageMaker, lambda: d.Lambda, queue: d.Queue, access: d.Access,
+	c := &Callbacks{ledger: d.Ledger, sm: d.SageMaker, lambda: d.Lambda, queue: d.Queue, access: d.Access, scope: d.Scope,
 		outcome: d.Outcome, maxAttempts: d.MaxAttempts, retryBase: d.RetryBase, now: d.Clock}
 	if c.maxAttempts <= 0 {
 		c.maxAttempts = DefaultCleanupMaxAttempts
@@ -115,7 +119,7 @@ func NewCallbacks(d CallbackDeps) *Callbacks {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	c.tokens = &tokenPath{ledger: d.Ledger, sm: d.SageMaker, cleaner: d.Cleaner, cleanerTimeout: d.CleanerTimeout, now: c.now}
+	c.tokens = &tokenPath{ledger: d.Ledger, sm: d.SageMaker, cleaner: d.Cleaner, scope: d.Scope, cleanerTimeout: d.CleanerTimeout, now: c.now}
 	return c
 }
 

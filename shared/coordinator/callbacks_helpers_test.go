@@ -148,6 +148,7 @@ func newCBWorld(t *testing.T, cleaner *fakeCleaner, opts ...testbed.Option) *cbW
 	w.deps = coordinator.CallbackDeps{
 		Ledger: w.Ledger, SageMaker: w.answers, Lambda: lam, Queue: w.SQS, Cleaner: cleaner,
 		Access:  coordinator.AllowList{Accounts: []string{account}},
+		Scope:   everything,
 		Outcome: func(p string) (bool, map[string]string) { return w.stopOutcome(p) },
 	}
 	w.cb = coordinator.NewCallbacks(w.deps)

@@ -43,6 +43,9 @@ func (c *Coordinator) RegisterResources(ctx context.Context, in ResourcesInput) 
 		if err := callback.ValidateResource(r); err != nil {
 			return pipeline.Token{}, err
 		}
+		if err := c.scope.Allows(r.Kind, callback.ScopeSubject(r)); err != nil {
+			return pipeline.Token{}, err // refused now, not at the stop
+		}
 	}
 	if err := c.access.Check(arn); err != nil {
 		return pipeline.Token{}, err

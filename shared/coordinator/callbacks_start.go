@@ -72,6 +72,11 @@ func (c *Callbacks) executing(ctx context.Context, d Delivery, m callback.Messag
 	if step.status == pipeline.StepStopping || stopUnderWay(view) {
 		return c.answerNow(ctx, d, m, res, stopReason(view)+" (the stop began before the work started)")
 	}
+	if err := c.workerInScope(plan.Worker); err != nil {
+		// Anyone who can send to the callback queue writes these arguments:
+		// stopcoord invokes and sends only inside its scope.
+		return c.answerNow(ctx, d, m, res, "stopcoord may not hand this step's work over: "+pipeline.Message(err))
+	}
 	cc := callback.Context{Token: m.Token, ExecutionARN: m.ExecutionARN.String(), StepName: step.name, Arguments: m.Arguments, Status: callback.StatusExecuting}
 	if err := c.handOff(ctx, plan.Worker, cc); err != nil {
 		if d.ReceiveCount >= c.maxAttempts {
@@ -117,6 +122,19 @@ func stopUnderWay(v pipeline.View) bool {
 		}
 	}
 	return false
+}
+
+// workerInScope holds the worker a step's arguments name to the scope.
+func (c *Callbacks) workerInScope(w callback.Worker) error {
+	if w.LambdaFunction != "" {
+		if err := c.scope.Allows(pipeline.ScopeWorkerLambda, w.LambdaFunction); err != nil {
+			return err
+		}
+	}
+	if w.QueueURL != "" {
+		return c.scope.Allows(pipeline.ScopeWorkerQueue, w.QueueURL)
+	}
+	return nil
 }
 
 // handOff gives the callback context to the worker the arguments name: an

@@ -60,7 +60,7 @@ func (c *Callbacks) stopping(ctx context.Context, d Delivery, m callback.Message
 		if failure == nil && planErr != nil {
 			failure = &cleanupFailure{what: "step arguments", err: planErr}
 		}
-		if failure != nil && planErr == nil && d.ReceiveCount < c.maxAttempts {
+		if failure != nil && !failure.refused && planErr == nil && d.ReceiveCount < c.maxAttempts {
 			after := c.backoff(d.ReceiveCount)
 			c.logger(m, d).WarnContext(ctx, "cleanup failed; SQS will redeliver the Stopping message", "attempt", d.ReceiveCount, "retryIn", after.String(), "error", failure.Error())
 			return answerPlan{}, &RetryError{After: after, Err: failure}

@@ -35,10 +35,15 @@ func (c *Callbacks) CleanupAndAnswer(ctx context.Context, arn pipeline.Execution
 	} else {
 		job.clean = true
 		job.decide = func(rec pipeline.Token, failure *cleanupFailure) (answerPlan, error) {
-			if failure != nil {
+			if failure != nil && !failure.refused {
 				return answerPlan{}, fmt.Errorf("clean up callback token %s again: %w", pipeline.TokenRef(token), failure)
 			}
 			ap := answerPlan{reason: reason}
+			if failure != nil {
+				ap.reason = withCleanupFailure(reason, failure)
+				ap.attention = "answered with a resource outside the cleanup scope: " + failure.Error()
+				return ap, nil
+			}
 			if c.outcome != nil {
 				ap.succeed, ap.outputs = c.outcome(arn.Pipeline)
 			}

@@ -135,3 +135,64 @@ func createNamed(t *testing.T, w *world, name, def string) string {
 	}
 	return name
 }
+
+// The cleanup scope: a resource or worker outside it is never acted on,
+// whoever named it, and the refusal is recorded, not silently skipped.
+func TestCleanupScopeIsEnforced(t *testing.T) {
+	scope, err := pipeline.ParseCleanupScope(`{"sfn-execution":["arn:aws:states:*:123456789012:execution:etl:*"],"worker-lambda":["etl-worker"]}`, callback.ScopeKinds())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cleaner := &fakeCleaner{}
+	w := newCBWorld(t, cleaner)
+	w.deps.Scope = scope
+	w.useSageMaker(w.answers)
+	w.coord = coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: w.sm, Access: coordinator.AllowList{Accounts: []string{account}}, Scope: scope})
+	prod := "arn:aws:states:us-east-1:123456789012:execution:payments:run-1"
+
+	t.Run("a resource named by the step's arguments", func(t *testing.T) {
+		arn := w.Start(w.CreatePipeline(definition(callbackStepWith("Etl", w.CallbackQueue, map[string]any{callback.ArgSFNExecutionARN: prod}))))
+		start := w.next(t, arn, callback.StatusExecuting)
+		if _, err := w.deliver(start.body, 1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.coord.Stop(w.Ctx, coordinator.StopInput{ExecutionARN: arn}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := w.deliver(w.next(t, arn, callback.StatusStopping).body, 1)
+		if err != nil || res.Action != coordinator.ActionAnswered || !res.Flagged {
+			t.Fatalf("%+v, %v; want answered at once and flagged", res, err)
+		}
+		if n := cleaner.count(); n != 0 {
+			t.Fatalf("the cleaner ran %d times on a resource outside the scope", n)
+		}
+		view, err := w.Ledger.ReadExecution(w.Ctx, mustARN(t, arn))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(view.Cleanups) != 1 || view.Cleanups[0].Status != pipeline.CleanupRefused || !strings.Contains(view.Cleanups[0].LastError, "outside the cleanup scope") {
+			t.Fatalf("cleanups %+v, want one refused with its reason", view.Cleanups)
+		}
+		w.WaitStatus(arn, smtypes.PipelineExecutionStatusStopped)
+	})
+	t.Run("a worker named by the step's arguments", func(t *testing.T) {
+		arn := w.Start(w.CreatePipeline(definition(callbackStepWith("Etl", w.CallbackQueue, map[string]any{callback.ArgWorkerLambda: "prod-payments-fn"}))))
+		res, err := w.deliver(w.next(t, arn, callback.StatusExecuting).body, 1)
+		if err != nil || res.Action != coordinator.ActionAnswered || res.Outcome != pipeline.OutcomeFailure {
+			t.Fatalf("%+v, %v; want the step failed at once", res, err)
+		}
+		if n := len(w.lambda.Calls()); n != 0 {
+			t.Fatalf("%d invocations of a worker outside the scope", n)
+		}
+		w.WaitStatus(arn, smtypes.PipelineExecutionStatusFailed)
+	})
+	t.Run("a resource a worker registers", func(t *testing.T) {
+		arn := w.Start(w.CreatePipeline(definition(callbackStep("Wait", w.CallbackQueue))))
+		token := *w.WaitStep(arn, "Wait", smtypes.StepStatusExecuting).Metadata.Callback.CallbackToken
+		_, err := w.coord.RegisterResources(w.Ctx, coordinator.ResourcesInput{Token: token, ExecutionARN: arn, RegisteredBy: "worker",
+			Resources: []pipeline.Resource{{Kind: callback.KindSFNExecution, ID: prod}}})
+		if pipeline.Code(err) != pipeline.EUnauthorized {
+			t.Fatalf("registration outside the scope: %v, want unauthorized", err)
+		}
+	})
+}

@@ -74,6 +74,7 @@ type tokenPath struct {
 	ledger         TokenLedger
 	sm             TokenSageMaker
 	cleaner        Cleaner // nil where nothing is cleaned (force stops)
+	scope          pipeline.CleanupScope
 	cleanerTimeout time.Duration
 	now            func() time.Time
 }
@@ -298,6 +299,9 @@ func (tp *tokenPath) recordSkipped(ctx context.Context, j tokenJob, rec pipeline
 type cleanupFailure struct {
 	what string // "sfn-execution arn:..."
 	err  error
+	// refused is a resource outside the cleanup scope: retrying cannot
+	// change that, so the token is answered at once and flagged.
+	refused bool
 }
 
 func (f *cleanupFailure) Error() string { return f.what + ": " + f.err.Error() }
@@ -322,6 +326,9 @@ func (tp *tokenPath) clean(ctx context.Context, arn pipeline.ExecutionARN, token
 	if len(todo) == 1 {
 		return tp.cleanOne(ctx, arn, token, todo[0], cc) // nothing to overlap
 	}
+	if len(todo) == 0 {
+		return nil
+	}
 	failures := make([]*cleanupFailure, len(todo))
 	var wg sync.WaitGroup
 	for i, r := range todo {
@@ -332,12 +339,18 @@ func (tp *tokenPath) clean(ctx context.Context, arn pipeline.ExecutionARN, token
 		}()
 	}
 	wg.Wait()
+	// A failure worth retrying comes first: a refusal stays a refusal.
+	var refused *cleanupFailure
 	for _, f := range failures {
-		if f != nil {
+		switch {
+		case f == nil:
+		case !f.refused:
 			return f
+		case refused == nil:
+			refused = f
 		}
 	}
-	return nil
+	return refused
 }
 
 // cleanOne runs one cleaner and records the attempt. A failure to record
@@ -354,6 +367,15 @@ func (tp *tokenPath) cleanOne(ctx context.Context, arn pipeline.ExecutionARN, to
 		}
 	}()
 	start := tp.now()
+	if err := tp.scope.Allows(r.Kind, callback.ScopeSubject(r)); err != nil {
+		// Never acted on, never silently skipped: recorded with why.
+		slog.WarnContext(ctx, "cleanup refused: outside the cleanup scope", logging.KeyExecutionARN, arn.String(), "kind", r.Kind, "resource", truncate(r.ID, 200), "registeredBy", r.RegisteredBy)
+		result := pipeline.CleanupResult{ARN: arn, Token: token, Resource: r, Status: pipeline.CleanupRefused, Error: truncate(pipeline.Message(err), 1024), At: start}
+		if _, rerr := tp.ledger.RecordCleanup(ctx, result); rerr != nil {
+			return &cleanupFailure{what: what, err: fmt.Errorf("record the refused cleanup: %w", rerr)}
+		}
+		return &cleanupFailure{what: what, err: err, refused: true}
+	}
 	cctx, cancel := context.WithTimeout(ctx, tp.cleanerTimeout)
 	err := tp.cleanWith(cctx, r, cc)
 	cancel()

@@ -91,6 +91,7 @@ const (
 	CleanupSucceeded CleanupStatus = "succeeded"
 	CleanupFailed    CleanupStatus = "failed"
 	CleanupSkipped   CleanupStatus = "skipped" // e.g. a force stop answered without cleaning
+	CleanupRefused   CleanupStatus = "refused" // outside the cleanup scope: never acted on
 )
 
 // CleanupAttempt is one try at cleaning one resource.
