@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 )
 
 // envPrefix: every flag can also come from SAGEMAKER_EMULATOR_<FLAG NAME>

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 )
 
 // TestBadInputNeverFails5xx sends odd bodies to every operation: each must

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 )
 
 // TestWireErrors speaks raw HTTP, as a client other than the Go SDK would,

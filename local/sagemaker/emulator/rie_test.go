@@ -7,7 +7,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/stopcoord/stopcoord/local/rie"
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 )
 
 // TestLambdaStepUnderRIE runs a Lambda step against a real Go bootstrap

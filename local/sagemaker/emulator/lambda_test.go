@@ -10,7 +10,7 @@ import (
 
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 )
 
 const functionArn = "arn:aws:lambda:us-east-1:123456789012:function:step"
