@@ -14,21 +14,6 @@ import (
 //   - after a stop, either answer makes the step Stopped.
 
 func (e *Emulator) sendStepSuccess(_ context.Context, in *sendStepSuccessInput) (any, error) {
-	var v violations
-	v.callbackToken(in.CallbackToken)
-	v.listLen("outputParameters", len(in.OutputParameters), 50)
-	for _, p := range in.OutputParameters {
-		if v.required("outputParameters.member.name", p.Name != nil) {
-			v.str("outputParameters.member.name", p.Name, 0, 256, "")
-		}
-		if v.required("outputParameters.member.value", p.Value != nil) {
-			v.str("outputParameters.member.value", p.Value, 0, 1024, "")
-		}
-	}
-	v.clientRequestToken("clientRequestToken", in.ClientRequestToken, false)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	outputs := make([]wireOutputParameter, 0, len(in.OutputParameters))
 	for _, p := range in.OutputParameters {
 		outputs = append(outputs, wireOutputParameter{Name: *p.Name, Value: *p.Value})
@@ -38,21 +23,8 @@ func (e *Emulator) sendStepSuccess(_ context.Context, in *sendStepSuccessInput) 
 }
 
 func (e *Emulator) sendStepFailure(_ context.Context, in *sendStepFailureInput) (any, error) {
-	var v violations
-	v.callbackToken(in.CallbackToken)
-	v.str("failureReason", in.FailureReason, 0, 256, "")
-	v.clientRequestToken("clientRequestToken", in.ClientRequestToken, false)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	return e.answerCallback("SendPipelineExecutionStepFailure", *in.CallbackToken, in.ClientRequestToken, in,
 		callbackAnswer{status: statusFailed, failureReason: deref(in.FailureReason, "")})
-}
-
-func (v *violations) callbackToken(s *string) {
-	if v.required("callbackToken", s != nil) {
-		v.str("callbackToken", s, 10, 10, patCallbackToken)
-	}
 }
 
 // answerCallback accepts the first answer for a waiting step and hands it to

@@ -146,7 +146,7 @@ func parseDefinition(doc string) (*definition, error) {
 
 func parseParam(name, typ string, def json.RawMessage) (paramDef, error) {
 	p := paramDef{Name: name, Type: typ}
-	if name == "" || !patterns[patParameterName].MatchString(name) {
+	if name == "" || !parameterNamePattern.MatchString(name) {
 		return p, errValidation("Invalid pipeline definition: parameter name %q must match %s", name, patParameterName)
 	}
 	switch typ {

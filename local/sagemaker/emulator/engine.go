@@ -36,6 +36,7 @@ func (e *Emulator) run(x *execution) {
 		select {
 		case <-finished:
 			running--
+		case <-x.wake:
 		case <-ctx.Done():
 			return
 		}
@@ -95,10 +96,19 @@ func (e *Emulator) readiness(x *execution, d *stepDef, skipped map[string]bool) 
 	return ready, false
 }
 
-// newStepRun records the step as Starting and resolves its inputs against
-// what has run so far. Caller holds e.mu.
+// newStepRun records the step as Starting. A step a retry runs again is a
+// new attempt: its AttemptCount is one more, and its first event names the
+// replaced attempt's final status as previousStepStatus. Caller holds e.mu.
 func (e *Emulator) newStepRun(x *execution, d *stepDef) *stepRun {
-	s := &stepRun{def: d, start: e.now(), answer: make(chan callbackAnswer, 1)}
+	x.stepSeq++
+	s := &stepRun{def: d, start: e.now(), answer: make(chan callbackAnswer, 1), attempt: 1, seq: x.stepSeq}
+	if old := x.lastAttempt(d.Name); old != nil {
+		s.attempt = old.attempt + 1
+		s.status = old.status
+		if d.Type == typeCallback && e.opts.Switches.RetryKeepsCallbackToken {
+			s.token = old.token
+		}
+	}
 	x.steps = append(x.steps, s)
 	x.byName[d.Name] = s
 	e.setStepStatus(x, s, statusStarting, "")
@@ -205,7 +215,6 @@ func (e *Emulator) finish(x *execution) {
 	default:
 		e.setExecutionStatus(x, statusSucceeded, "")
 	}
-	close(x.done)
 	e.log.Info("execution finished", "executionArn", x.arn, "status", x.status, "failureReason", reason)
 }
 

@@ -18,30 +18,10 @@ func (e *Emulator) findExecution(arn string) (*execution, error) {
 }
 
 func (e *Emulator) startPipelineExecution(_ context.Context, in *startPipelineExecutionInput) (any, error) {
-	var v violations
-	if v.required("pipelineName", in.PipelineName != nil) {
-		v.str("pipelineName", in.PipelineName, 1, 2048, patPipelineNameOrArn)
+	if len(in.SelectiveExecutionConfig) > 0 && string(in.SelectiveExecutionConfig) != "null" {
+		// Checked against the model first; refused, not silently ignored.
+		return nil, errValidation("SelectiveExecutionConfig is not supported by the emulator")
 	}
-	v.str("pipelineExecutionDisplayName", in.PipelineExecutionDisplayName, 1, 82, patExecutionName)
-	v.str("pipelineExecutionDescription", in.PipelineExecutionDescription, 0, 3072, "")
-	v.clientRequestToken("clientRequestToken", in.ClientRequestToken, true)
-	v.listLen("pipelineParameters", len(in.PipelineParameters), 200)
-	for _, p := range in.PipelineParameters {
-		if v.required("pipelineParameters.member.name", p.Name != nil) {
-			v.str("pipelineParameters.member.name", p.Name, 1, 256, patParameterName)
-		}
-		if v.required("pipelineParameters.member.value", p.Value != nil) {
-			v.str("pipelineParameters.member.value", p.Value, 0, 1024, "")
-		}
-	}
-	if pc := in.ParallelismConfiguration; pc != nil && v.required("parallelismConfiguration.maxParallelExecutionSteps", pc.MaxParallelExecutionSteps != nil) {
-		v.intRange("parallelismConfiguration.maxParallelExecutionSteps", pc.MaxParallelExecutionSteps, 1, 0)
-	}
-	v.intRange("pipelineVersionId", in.PipelineVersionID, 1, 0)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if out, ok, err := e.replay("StartPipelineExecution", in.ClientRequestToken, in); ok || err != nil {
@@ -54,7 +34,13 @@ func (e *Emulator) startPipelineExecution(_ context.Context, in *startPipelineEx
 	if err != nil {
 		return nil, err
 	}
-	params, err := bindParameters(p.def, in.PipelineParameters)
+	version := p.latest()
+	if in.PipelineVersionID != nil {
+		if version = p.version(*in.PipelineVersionID); version == nil {
+			return nil, errNotFound("Pipeline version %d of '%s' does not exist.", *in.PipelineVersionID, p.name)
+		}
+	}
+	params, paramList, err := bindParameters(version.def, in.PipelineParameters)
 	if err != nil {
 		return nil, err
 	}
@@ -64,21 +50,23 @@ func (e *Emulator) startPipelineExecution(_ context.Context, in *startPipelineEx
 	now := e.now()
 	id := newExecutionID()
 	x := &execution{
-		arn: e.executionARN(p.name, id), id: id, pipe: p,
+		arn: e.executionARN(p.name, id), id: id, pipe: p, version: version,
 		displayName: deref(in.PipelineExecutionDisplayName, fmt.Sprintf("execution-%d", now.UnixMilli())),
 		description: deref(in.PipelineExecutionDescription, ""),
 		status:      statusExecuting, created: now, modified: now,
-		parallelism: p.parallelism, params: params, def: p.def,
-		byName:       map[string]*stepRun{},
-		stopCh:       make(chan struct{}),
-		dropStopping: e.rng.Float64() < e.opts.Switches.DropStoppingMessage,
-		done:         make(chan struct{}),
+		parallelism: p.parallelism, params: params, paramList: paramList, def: version.def,
+		mlflowExperimentName: deref(in.MlflowExperimentName, ""),
+		byName:               map[string]*stepRun{},
+		stopCh:               make(chan struct{}),
+		wake:                 make(chan struct{}, 1),
+		dropStopping:         e.rng.Float64() < e.opts.Switches.DropStoppingMessage,
 	}
 	if in.ParallelismConfiguration != nil {
 		x.parallelism = in.ParallelismConfiguration.MaxParallelExecutionSteps
 	}
 	e.executions[strings.ToLower(x.arn)] = x
 	p.lastRun = now
+	version.lastExecutionArn = x.arn
 	e.emitExecution(x, "")
 	if !e.goEngine(func() { e.run(x) }) {
 		return nil, errUnavailable()
@@ -101,12 +89,16 @@ func (e *Emulator) runningExecutions() int {
 }
 
 // bindParameters merges the start-time values (strings on the API) with the
-// definition's defaults, typed as the definition declares them.
-func bindParameters(def *definition, given []parameter) (map[string]any, error) {
+// definition's defaults, typed as the definition declares them, and lists
+// them as ListPipelineParametersForExecution shows them: every parameter of
+// the definition, in its order, with the value given or the default.
+func bindParameters(def *definition, given []parameter) (map[string]any, []wireParameter, error) {
 	values := map[string]any{}
+	texts := map[string]string{}
 	for _, p := range def.Parameters {
 		if p.HasDefault {
 			values[p.Name] = p.Default
+			texts[p.Name] = primitiveString(p.Default)
 		}
 	}
 	for _, g := range given {
@@ -117,28 +109,26 @@ func bindParameters(def *definition, given []parameter) (map[string]any, error) 
 			}
 		}
 		if i < 0 {
-			return nil, errValidation("Parameter '%s' is not defined in the pipeline definition.", *g.Name)
+			return nil, nil, errValidation("Parameter '%s' is not defined in the pipeline definition.", *g.Name)
 		}
 		v, err := convertParam(def.Parameters[i].Type, *g.Value)
 		if err != nil {
-			return nil, errValidation("Parameter '%s': %v", *g.Name, err)
+			return nil, nil, errValidation("Parameter '%s': %v", *g.Name, err)
 		}
 		values[*g.Name] = v
+		texts[*g.Name] = *g.Value
 	}
+	list := make([]wireParameter, 0, len(def.Parameters))
 	for _, p := range def.Parameters {
 		if _, ok := values[p.Name]; !ok {
-			return nil, errValidation("Parameter '%s' has no default value and was not provided.", p.Name)
+			return nil, nil, errValidation("Parameter '%s' has no default value and was not provided.", p.Name)
 		}
+		list = append(list, wireParameter{Name: p.Name, Value: texts[p.Name]})
 	}
-	return values, nil
+	return values, list, nil
 }
 
 func (e *Emulator) describePipelineExecution(_ context.Context, in *executionArnInput) (any, error) {
-	var v violations
-	v.executionArn("pipelineExecutionArn", in.PipelineExecutionArn)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	x, err := e.findExecution(*in.PipelineExecutionArn)
@@ -151,10 +141,13 @@ func (e *Emulator) describePipelineExecution(_ context.Context, in *executionArn
 		PipelineExecutionDescription: x.description, FailureReason: x.failureReason,
 		PipelineExperimentConfig: &experimentConfig{ExperimentName: strings.ToLower(x.pipe.name), TrialName: x.id},
 		CreationTime:             epoch(x.created), LastModifiedTime: epoch(x.modified),
-		PipelineVersionID: 1,
+		PipelineVersionID: x.version.id,
 	}
 	if x.parallelism != nil {
 		out.ParallelismConfiguration = &parallelismConfiguration{MaxParallelExecutionSteps: x.parallelism}
+	}
+	if x.mlflowExperimentName != "" {
+		out.MLflowConfig = &mlflowConfiguration{MlflowExperimentName: x.mlflowExperimentName}
 	}
 	return out, nil
 }
@@ -162,16 +155,6 @@ func (e *Emulator) describePipelineExecution(_ context.Context, in *executionArn
 // listPipelineExecutions lists a pipeline's executions. The API has no
 // status filter; callers filter the summaries themselves.
 func (e *Emulator) listPipelineExecutions(_ context.Context, in *listPipelineExecutionsInput) (any, error) {
-	var v violations
-	if v.required("pipelineName", in.PipelineName != nil) {
-		v.str("pipelineName", in.PipelineName, 1, 2048, patPipelineNameOrArn)
-	}
-	v.enum("sortBy", in.SortBy, "CreationTime", "PipelineExecutionArn")
-	v.sortOrder(in.SortOrder)
-	v.pagination(in.NextToken, in.MaxResults)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	type item struct {
 		key     string
 		summary pipelineExecutionSummary
@@ -221,12 +204,6 @@ func (e *Emulator) listPipelineExecutions(_ context.Context, in *listPipelineExe
 // stop of a Stopping execution succeeds again; a terminal execution cannot
 // be stopped.
 func (e *Emulator) stopPipelineExecution(_ context.Context, in *stopPipelineExecutionInput) (any, error) {
-	var v violations
-	v.executionArn("pipelineExecutionArn", in.PipelineExecutionArn)
-	v.clientRequestToken("clientRequestToken", in.ClientRequestToken, true)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if out, ok, err := e.replay("StopPipelineExecution", in.ClientRequestToken, in); ok || err != nil {
@@ -247,6 +224,85 @@ func (e *Emulator) stopPipelineExecution(_ context.Context, in *stopPipelineExec
 	}
 	out := &executionArnOutput{PipelineExecutionArn: x.arn}
 	e.remember("StopPipelineExecution", in.ClientRequestToken, in, out)
+	return out, nil
+}
+
+// updatePipelineExecution changes an execution's display name, description
+// and parallelism. A new parallelism applies to the steps started from now
+// on; on a terminal execution there is nothing it could apply to, so it is a
+// ConflictException (RetryPipelineExecution takes its own). Names and
+// descriptions can be changed in any status.
+func (e *Emulator) updatePipelineExecution(_ context.Context, in *updatePipelineExecutionInput) (any, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	x, err := e.findExecution(*in.PipelineExecutionArn)
+	if err != nil {
+		return nil, err
+	}
+	if in.ParallelismConfiguration != nil && terminal(x.status) {
+		return nil, errConflict("Pipeline execution '%s' is in status %s; its parallelism can no longer change.", x.arn, x.status)
+	}
+	if in.PipelineExecutionDisplayName != nil {
+		x.displayName = *in.PipelineExecutionDisplayName
+	}
+	if in.PipelineExecutionDescription != nil {
+		x.description = *in.PipelineExecutionDescription
+	}
+	if in.ParallelismConfiguration != nil {
+		x.parallelism = in.ParallelismConfiguration.MaxParallelExecutionSteps
+		select {
+		case x.wake <- struct{}{}:
+		default:
+		}
+	}
+	x.modified = e.now()
+	return &executionArnOutput{PipelineExecutionArn: x.arn}, nil
+}
+
+// describePipelineDefinitionForExecution returns the definition the
+// execution started with, whatever UpdatePipeline did since.
+func (e *Emulator) describePipelineDefinitionForExecution(_ context.Context, in *executionArnInput) (any, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	x, err := e.findExecution(*in.PipelineExecutionArn)
+	if err != nil {
+		return nil, err
+	}
+	return &describePipelineDefinitionForExecutionOutput{
+		PipelineDefinition: x.version.definitionDoc, CreationTime: epoch(x.version.created),
+	}, nil
+}
+
+// listPipelineParametersForExecution lists the parameters the execution
+// resolved at start: every parameter of its definition, defaults included,
+// in definition order.
+func (e *Emulator) listPipelineParametersForExecution(_ context.Context, in *listPipelineParametersForExecutionInput) (any, error) {
+	e.mu.Lock()
+	x, err := e.findExecution(*in.PipelineExecutionArn)
+	if err != nil {
+		e.mu.Unlock()
+		return nil, err
+	}
+	type item struct {
+		key   string
+		param wireParameter
+	}
+	items := make([]item, 0, len(x.paramList))
+	for i, p := range x.paramList {
+		items = append(items, item{key: fmt.Sprintf("%06d", i), param: p})
+	}
+	arn := x.arn
+	e.mu.Unlock()
+
+	key := func(it item) string { return it.key }
+	items, next, err := page(items, key, false, in.NextToken, filterDigest("ListPipelineParametersForExecution", arn), in.MaxResults)
+	if err != nil {
+		return nil, err
+	}
+	out := &listPipelineParametersForExecutionOutput{PipelineParameters: []wireParameter{}, NextToken: next}
+	for _, it := range items {
+		out.PipelineParameters = append(out.PipelineParameters, it.param)
+	}
 	return out, nil
 }
 

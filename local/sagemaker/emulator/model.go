@@ -23,31 +23,67 @@ func terminal(status string) bool {
 
 type pipeline struct {
 	name, arn, displayName, description, roleArn string
-	definitionDoc                                string
-	def                                          *definition
 	parallelism                                  *int64
 	created, modified, lastRun                   time.Time
+	// versions holds every version, oldest first: versions[i].id is i+1.
+	// CreatePipeline records version 1 and UpdatePipeline one more each.
+	versions []*pipelineVersion
+}
+
+// latest is the version DescribePipeline and StartPipelineExecution use
+// when no PipelineVersionId is given.
+func (p *pipeline) latest() *pipelineVersion { return p.versions[len(p.versions)-1] }
+
+// version looks a version up by id; nil when there is none.
+func (p *pipeline) version(id int64) *pipelineVersion {
+	if id < 1 || id > int64(len(p.versions)) {
+		return nil
+	}
+	return p.versions[id-1]
+}
+
+// pipelineVersion is one recorded definition of a pipeline. Executions keep
+// a pointer to the version they started with, so DescribePipelineDefinition-
+// ForExecution shows what an execution ran even after UpdatePipeline.
+type pipelineVersion struct {
+	id                       int64
+	definitionDoc            string
+	def                      *definition
+	displayName, description string
+	created                  time.Time
+	lastExecutionArn         string
 }
 
 type execution struct {
 	arn, id                  string
 	pipe                     *pipeline
+	version                  *pipelineVersion
 	displayName, description string
 	status, failureReason    string
 	created, modified, ended time.Time
 	parallelism              *int64
 	params                   map[string]any
+	paramList                []wireParameter // resolved, defaults included, in definition order
+	mlflowExperimentName     string
 	def                      *definition
 
-	steps  []*stepRun // started steps, in start order
+	steps  []*stepRun // current attempt of every started step, in start order
 	byName map[string]*stepRun
+	// history holds the attempts a retry replaced, oldest first; retries
+	// counts RetryPipelineExecution calls accepted.
+	history []*stepRun
+	retries int
+	// stepSeq numbers step runs in start order, for listing.
+	stepSeq int
 
 	// stopCh is closed when a stop is accepted; step goroutines watch it.
+	// A retry replaces it.
 	stopCh chan struct{}
+	// wake tells the runner to look again (UpdatePipelineExecution raised
+	// the parallelism).
+	wake chan struct{}
 	// dropStopping is drawn once per execution from DropStoppingMessage.
 	dropStopping bool
-	// done is closed once the execution is terminal and its runner ended.
-	done chan struct{}
 }
 
 type stepRun struct {
@@ -56,6 +92,8 @@ type stepRun struct {
 	start, end    time.Time
 	failureReason string
 	args          any // resolved Arguments
+	attempt       int // 1, then one more per retry that re-runs the step
+	seq           int // start order within the execution
 
 	// Metadata, filled as the step runs.
 	token, queueURL string

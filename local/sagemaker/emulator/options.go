@@ -60,6 +60,10 @@ type Options struct {
 	// ResourceLimitExceeded. Defaults 500 and 200 (per emulated account).
 	MaxPipelines         int
 	MaxRunningExecutions int
+	// MaxPipelineVersions bounds the versions one pipeline keeps; an
+	// UpdatePipeline beyond it is a ConflictException (the model declares no
+	// limit error for UpdatePipeline). Default 1000.
+	MaxPipelineVersions int
 	// MaxBodyBytes bounds a request body. Default 4 MiB (a 1 MiB definition
 	// can double in size once JSON-escaped).
 	MaxBodyBytes int64
@@ -106,6 +110,23 @@ type Switches struct {
 	// ReorderEvents is the probability that an event is held back and
 	// delivered after the next one.
 	ReorderEvents float64
+
+	// RetryRerunsAll makes RetryPipelineExecution run every step again,
+	// succeeded ones too; by default succeeded steps are kept and only
+	// failed, stopped and never-started steps run.
+	RetryRerunsAll bool
+	// RetryKeepsCallbackToken makes a retried callback step reuse the token
+	// of its first attempt (in its start and Stopping messages); by default
+	// each attempt gets a new token and the old one answers nothing.
+	RetryKeepsCallbackToken bool
+	// ListEveryAttempt makes ListPipelineExecutionSteps list the attempts a
+	// retry replaced as well; by default it lists the latest attempt of each
+	// step, with its AttemptCount.
+	ListEveryAttempt bool
+	// VersionOnDefinitionChange makes UpdatePipeline record a new pipeline
+	// version only when PipelineDefinition changes; by default every
+	// UpdatePipeline records one.
+	VersionOnDefinitionChange bool
 }
 
 // Fault is what to inject into one operation.
@@ -126,6 +147,7 @@ const (
 	defaultStopDelay     = 1 * time.Second
 	defaultMaxPipelines  = 500
 	defaultMaxRunning    = 200
+	defaultMaxVersions   = 1000
 	defaultMaxBodyBytes  = 4 << 20
 	defaultLambdaTimeout = 120 * time.Second
 	maxLambdaTimeout     = 600 * time.Second
@@ -208,6 +230,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxRunningExecutions == 0 {
 		o.MaxRunningExecutions = defaultMaxRunning
+	}
+	if o.MaxPipelineVersions == 0 {
+		o.MaxPipelineVersions = defaultMaxVersions
 	}
 	if o.MaxBodyBytes == 0 {
 		o.MaxBodyBytes = defaultMaxBodyBytes

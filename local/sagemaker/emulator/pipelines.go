@@ -27,48 +27,12 @@ func (e *Emulator) findPipeline(nameOrArn string) (*pipeline, error) {
 	return p, nil
 }
 
+// Every request reaches an operation only after checkRequest held it to the
+// service model (servicemodel.go), so the operations check only what the
+// model cannot say.
+
 func (e *Emulator) createPipeline(_ context.Context, in *createPipelineInput) (any, error) {
-	var v violations
-	if v.required("pipelineName", in.PipelineName != nil) {
-		v.str("pipelineName", in.PipelineName, 1, 256, patPipelineName)
-	}
-	v.str("pipelineDisplayName", in.PipelineDisplayName, 1, 256, patPipelineName)
-	v.str("pipelineDefinition", in.PipelineDefinition, 1, 1048576, "")
-	v.str("pipelineDescription", in.PipelineDescription, 0, 3072, "")
-	v.clientRequestToken("clientRequestToken", in.ClientRequestToken, true)
-	if v.required("roleArn", in.RoleArn != nil) {
-		v.str("roleArn", in.RoleArn, 20, 2048, patRoleArn)
-	}
-	v.listLen("tags", len(in.Tags), 50)
-	for _, t := range in.Tags {
-		if v.required("tags.member.key", t.Key != nil) {
-			v.str("tags.member.key", t.Key, 1, 128, patTag)
-		}
-		if v.required("tags.member.value", t.Value != nil) {
-			v.str("tags.member.value", t.Value, 0, 256, patTag)
-		}
-	}
-	if pc := in.ParallelismConfiguration; pc != nil && v.required("parallelismConfiguration.maxParallelExecutionSteps", pc.MaxParallelExecutionSteps != nil) {
-		v.intRange("parallelismConfiguration.maxParallelExecutionSteps", pc.MaxParallelExecutionSteps, 1, 0)
-	}
-	if s3 := in.PipelineDefinitionS3Location; s3 != nil {
-		if v.required("pipelineDefinitionS3Location.bucket", s3.Bucket != nil) {
-			v.str("pipelineDefinitionS3Location.bucket", s3.Bucket, 3, 63, patBucket)
-		}
-		if v.required("pipelineDefinitionS3Location.objectKey", s3.ObjectKey != nil) {
-			v.str("pipelineDefinitionS3Location.objectKey", s3.ObjectKey, 1, 1024, "")
-		}
-	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	if in.PipelineDefinition == nil {
-		if in.PipelineDefinitionS3Location != nil {
-			return nil, errValidation("PipelineDefinitionS3Location is not supported by the emulator; pass PipelineDefinition")
-		}
-		return nil, errValidation("Either PipelineDefinition or PipelineDefinitionS3Location must be specified.")
-	}
-	def, err := parseDefinition(*in.PipelineDefinition)
+	doc, def, err := pipelineDefinition(in.PipelineDefinition, in.PipelineDefinitionS3Location, true)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +53,8 @@ func (e *Emulator) createPipeline(_ context.Context, in *createPipelineInput) (a
 	p := &pipeline{
 		name: name, arn: e.pipelineARN(name), displayName: deref(in.PipelineDisplayName, name),
 		description: deref(in.PipelineDescription, ""), roleArn: *in.RoleArn,
-		definitionDoc: *in.PipelineDefinition, def: def, created: now, modified: now,
+		created: now, modified: now,
+		versions: []*pipelineVersion{{id: 1, definitionDoc: doc, def: def, created: now}},
 	}
 	if in.ParallelismConfiguration != nil {
 		p.parallelism = in.ParallelismConfiguration.MaxParallelExecutionSteps
@@ -101,13 +66,58 @@ func (e *Emulator) createPipeline(_ context.Context, in *createPipelineInput) (a
 	return out, nil
 }
 
-func (e *Emulator) describePipeline(_ context.Context, in *describePipelineInput) (any, error) {
-	var v violations
-	if v.required("pipelineName", in.PipelineName != nil) {
-		v.str("pipelineName", in.PipelineName, 1, 2048, patPipelineNameOrArn)
+// pipelineDefinition reads the definition of CreatePipeline or
+// UpdatePipeline. The S3 location is refused explicitly: the emulator has
+// no S3 to read it from.
+func pipelineDefinition(doc *string, s3 *s3Location, required bool) (string, *definition, error) {
+	if s3 != nil {
+		return "", nil, errValidation("PipelineDefinitionS3Location is not supported by the emulator; pass PipelineDefinition")
 	}
-	v.intRange("pipelineVersionId", in.PipelineVersionID, 1, 0)
-	if err := v.err(); err != nil {
+	if doc == nil {
+		if required {
+			return "", nil, errValidation("Either PipelineDefinition or PipelineDefinitionS3Location must be specified.")
+		}
+		return "", nil, nil
+	}
+	def, err := parseDefinition(*doc)
+	if err != nil {
+		return "", nil, err
+	}
+	return *doc, def, nil
+}
+
+func (e *Emulator) describePipeline(_ context.Context, in *describePipelineInput) (any, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p, err := e.findPipeline(*in.PipelineName)
+	if err != nil {
+		return nil, err
+	}
+	v := p.latest()
+	if in.PipelineVersionID != nil {
+		if v = p.version(*in.PipelineVersionID); v == nil {
+			return nil, errNotFound("Pipeline version %d of '%s' does not exist.", *in.PipelineVersionID, p.name)
+		}
+	}
+	out := &describePipelineOutput{
+		PipelineArn: p.arn, PipelineName: p.name, PipelineDisplayName: p.displayName,
+		PipelineDefinition: v.definitionDoc, PipelineDescription: p.description, RoleArn: p.roleArn,
+		PipelineStatus: "Active", CreationTime: epoch(p.created), LastModifiedTime: epoch(p.modified),
+		LastRunTime: epoch(p.lastRun), PipelineVersionDisplayName: v.displayName,
+		PipelineVersionDescription: v.description,
+	}
+	if p.parallelism != nil {
+		out.ParallelismConfiguration = &parallelismConfiguration{MaxParallelExecutionSteps: p.parallelism}
+	}
+	return out, nil
+}
+
+// updatePipeline changes the pipeline and records a new version (with
+// VersionOnDefinitionChange, only when the definition changed). Running
+// executions keep the version they started with.
+func (e *Emulator) updatePipeline(_ context.Context, in *updatePipelineInput) (any, error) {
+	doc, def, err := pipelineDefinition(in.PipelineDefinition, in.PipelineDefinitionS3Location, false)
+	if err != nil {
 		return nil, err
 	}
 	e.mu.Lock()
@@ -116,32 +126,39 @@ func (e *Emulator) describePipeline(_ context.Context, in *describePipelineInput
 	if err != nil {
 		return nil, err
 	}
-	if in.PipelineVersionID != nil && *in.PipelineVersionID != 1 {
-		return nil, errNotFound("Pipeline version %d of '%s' does not exist.", *in.PipelineVersionID, p.name)
+	latest := p.latest()
+	newVersion := !e.opts.Switches.VersionOnDefinitionChange || (def != nil && doc != latest.definitionDoc)
+	if newVersion && len(p.versions) >= e.opts.MaxPipelineVersions {
+		return nil, errConflict("Pipeline '%s' already has %d versions, the most the emulator keeps.", p.name, e.opts.MaxPipelineVersions)
 	}
-	out := &describePipelineOutput{
-		PipelineArn: p.arn, PipelineName: p.name, PipelineDisplayName: p.displayName,
-		PipelineDefinition: p.definitionDoc, PipelineDescription: p.description, RoleArn: p.roleArn,
-		PipelineStatus: "Active", CreationTime: epoch(p.created), LastModifiedTime: epoch(p.modified),
-		LastRunTime: epoch(p.lastRun),
+	now := e.now()
+	if in.PipelineDisplayName != nil {
+		p.displayName = *in.PipelineDisplayName
 	}
-	if p.parallelism != nil {
-		out.ParallelismConfiguration = &parallelismConfiguration{MaxParallelExecutionSteps: p.parallelism}
+	if in.PipelineDescription != nil {
+		p.description = *in.PipelineDescription
 	}
-	return out, nil
+	if in.RoleArn != nil {
+		p.roleArn = *in.RoleArn
+	}
+	if in.ParallelismConfiguration != nil {
+		p.parallelism = in.ParallelismConfiguration.MaxParallelExecutionSteps
+	}
+	p.modified = now
+	if newVersion {
+		v := &pipelineVersion{id: latest.id + 1, definitionDoc: latest.definitionDoc, def: latest.def, created: now}
+		if def != nil {
+			v.definitionDoc, v.def = doc, def
+		}
+		p.versions = append(p.versions, v)
+		e.log.Info("pipeline updated", "pipelineArn", p.arn, "pipelineVersionId", v.id)
+	}
+	return &pipelineVersionOutput{PipelineArn: p.arn, PipelineVersionID: p.latest().id}, nil
 }
 
 // deletePipeline removes a pipeline and its executions. Running executions
 // block it: the model's documentation says to stop them first.
 func (e *Emulator) deletePipeline(_ context.Context, in *deletePipelineInput) (any, error) {
-	var v violations
-	if v.required("pipelineName", in.PipelineName != nil) {
-		v.str("pipelineName", in.PipelineName, 1, 256, patPipelineName)
-	}
-	v.clientRequestToken("clientRequestToken", in.ClientRequestToken, true)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if out, ok, err := e.replay("DeletePipeline", in.ClientRequestToken, in); ok || err != nil {
@@ -176,14 +193,6 @@ func (e *Emulator) deletePipeline(_ context.Context, in *deletePipelineInput) (a
 }
 
 func (e *Emulator) listPipelines(_ context.Context, in *listPipelinesInput) (any, error) {
-	var v violations
-	v.str("pipelineNamePrefix", in.PipelineNamePrefix, 1, 256, patPipelineName)
-	v.enum("sortBy", in.SortBy, "Name", "CreationTime")
-	v.sortOrder(in.SortOrder)
-	v.pagination(in.NextToken, in.MaxResults)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	byName := in.SortBy != nil && *in.SortBy == "Name"
 	key := func(p pipelineSummary) string { return timeKey(time.Time(*p.CreationTime), p.PipelineArn) }
 	if byName {

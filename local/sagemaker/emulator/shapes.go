@@ -100,6 +100,9 @@ type describePipelineOutput struct {
 	LastModifiedTime         *epochTime                `json:"LastModifiedTime,omitempty"`
 	LastRunTime              *epochTime                `json:"LastRunTime,omitempty"`
 	ParallelismConfiguration *parallelismConfiguration `json:"ParallelismConfiguration,omitempty"`
+	// The version's own name and description, when it was given any.
+	PipelineVersionDisplayName string `json:"PipelineVersionDisplayName,omitempty"`
+	PipelineVersionDescription string `json:"PipelineVersionDescription,omitempty"`
 }
 
 type deletePipelineInput struct {
@@ -141,6 +144,8 @@ type startPipelineExecutionInput struct {
 	ClientRequestToken           *string                   `json:"ClientRequestToken"`
 	ParallelismConfiguration     *parallelismConfiguration `json:"ParallelismConfiguration"`
 	PipelineVersionID            *int64                    `json:"PipelineVersionId"`
+	SelectiveExecutionConfig     json.RawMessage           `json:"SelectiveExecutionConfig"`
+	MlflowExperimentName         *string                   `json:"MlflowExperimentName"`
 }
 
 type executionArnInput struct {
@@ -168,6 +173,11 @@ type describePipelineExecutionOutput struct {
 	LastModifiedTime             *epochTime                `json:"LastModifiedTime,omitempty"`
 	ParallelismConfiguration     *parallelismConfiguration `json:"ParallelismConfiguration,omitempty"`
 	PipelineVersionID            int64                     `json:"PipelineVersionId,omitempty"`
+	MLflowConfig                 *mlflowConfiguration      `json:"MLflowConfig,omitempty"`
+}
+
+type mlflowConfiguration struct {
+	MlflowExperimentName string `json:"MlflowExperimentName,omitempty"`
 }
 
 type listPipelineExecutionsInput struct {
@@ -272,4 +282,83 @@ type sendStepFailureInput struct {
 	CallbackToken      *string `json:"CallbackToken"`
 	FailureReason      *string `json:"FailureReason"`
 	ClientRequestToken *string `json:"ClientRequestToken"`
+}
+
+type updatePipelineInput struct {
+	PipelineName                 *string                   `json:"PipelineName"`
+	PipelineDisplayName          *string                   `json:"PipelineDisplayName"`
+	PipelineDefinition           *string                   `json:"PipelineDefinition"`
+	PipelineDefinitionS3Location *s3Location               `json:"PipelineDefinitionS3Location"`
+	PipelineDescription          *string                   `json:"PipelineDescription"`
+	RoleArn                      *string                   `json:"RoleArn"`
+	ParallelismConfiguration     *parallelismConfiguration `json:"ParallelismConfiguration"`
+}
+
+type pipelineVersionOutput struct {
+	PipelineArn       string `json:"PipelineArn"`
+	PipelineVersionID int64  `json:"PipelineVersionId"`
+}
+
+type listPipelineVersionsInput struct {
+	PipelineName  *string    `json:"PipelineName"`
+	CreatedAfter  *epochTime `json:"CreatedAfter"`
+	CreatedBefore *epochTime `json:"CreatedBefore"`
+	SortOrder     *string    `json:"SortOrder"`
+	NextToken     *string    `json:"NextToken"`
+	MaxResults    *int64     `json:"MaxResults"`
+}
+
+type pipelineVersionSummary struct {
+	PipelineArn                       string     `json:"PipelineArn"`
+	PipelineVersionID                 int64      `json:"PipelineVersionId"`
+	CreationTime                      *epochTime `json:"CreationTime,omitempty"`
+	PipelineVersionDescription        string     `json:"PipelineVersionDescription,omitempty"`
+	PipelineVersionDisplayName        string     `json:"PipelineVersionDisplayName,omitempty"`
+	LastExecutionPipelineExecutionArn string     `json:"LastExecutionPipelineExecutionArn,omitempty"`
+}
+
+type listPipelineVersionsOutput struct {
+	PipelineVersionSummaries []pipelineVersionSummary `json:"PipelineVersionSummaries"`
+	NextToken                string                   `json:"NextToken,omitempty"`
+}
+
+type updatePipelineVersionInput struct {
+	PipelineArn                *string `json:"PipelineArn"`
+	PipelineVersionID          *int64  `json:"PipelineVersionId"`
+	PipelineVersionDisplayName *string `json:"PipelineVersionDisplayName"`
+	PipelineVersionDescription *string `json:"PipelineVersionDescription"`
+}
+
+type updatePipelineExecutionInput struct {
+	PipelineExecutionArn         *string                   `json:"PipelineExecutionArn"`
+	PipelineExecutionDescription *string                   `json:"PipelineExecutionDescription"`
+	PipelineExecutionDisplayName *string                   `json:"PipelineExecutionDisplayName"`
+	ParallelismConfiguration     *parallelismConfiguration `json:"ParallelismConfiguration"`
+}
+
+type retryPipelineExecutionInput struct {
+	PipelineExecutionArn     *string                   `json:"PipelineExecutionArn"`
+	ClientRequestToken       *string                   `json:"ClientRequestToken"`
+	ParallelismConfiguration *parallelismConfiguration `json:"ParallelismConfiguration"`
+}
+
+type describePipelineDefinitionForExecutionOutput struct {
+	PipelineDefinition string     `json:"PipelineDefinition"`
+	CreationTime       *epochTime `json:"CreationTime,omitempty"`
+}
+
+type listPipelineParametersForExecutionInput struct {
+	PipelineExecutionArn *string `json:"PipelineExecutionArn"`
+	NextToken            *string `json:"NextToken"`
+	MaxResults           *int64  `json:"MaxResults"`
+}
+
+type wireParameter struct {
+	Name  string `json:"Name"`
+	Value string `json:"Value"`
+}
+
+type listPipelineParametersForExecutionOutput struct {
+	PipelineParameters []wireParameter `json:"PipelineParameters"`
+	NextToken          string          `json:"NextToken,omitempty"`
 }

@@ -16,8 +16,11 @@ import (
 // default) and keeps waiting: the execution stays Stopping until the step
 // is answered, which is the behaviour stopcoord exists to handle.
 func (e *Emulator) runCallback(ctx context.Context, x *execution, s *stepRun) {
-	token := newCallbackToken()
 	e.mu.Lock()
+	token := s.token // set when a retried attempt keeps its first token
+	if token == "" {
+		token = newCallbackToken()
+	}
 	s.token, s.queueURL = token, s.def.SqsQueueURL
 	e.tokens[token] = &tokenRef{x: x, s: s}
 	e.mu.Unlock()

@@ -3,20 +3,18 @@ package emulator
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // listPipelineExecutionSteps lists the steps that have started; steps that
 // never started are not listed, as with the real service. Order is by start
 // time, Descending (newest first) unless SortOrder says otherwise.
 func (e *Emulator) listPipelineExecutionSteps(_ context.Context, in *listPipelineExecutionStepsInput) (any, error) {
-	var v violations
 	// The model leaves PipelineExecutionArn optional; without it there is
 	// nothing to list, so the emulator rejects it like a missing member.
-	v.executionArn("pipelineExecutionArn", in.PipelineExecutionArn)
-	v.sortOrder(in.SortOrder)
-	v.pagination(in.NextToken, in.MaxResults)
-	if err := v.err(); err != nil {
-		return nil, err
+	var v violations
+	if !v.required("pipelineExecutionArn", in.PipelineExecutionArn != nil) {
+		return nil, v.err()
 	}
 	type item struct {
 		key  string
@@ -28,9 +26,13 @@ func (e *Emulator) listPipelineExecutionSteps(_ context.Context, in *listPipelin
 		e.mu.Unlock()
 		return nil, err
 	}
-	items := make([]item, 0, len(x.steps))
-	for i, s := range x.steps {
-		items = append(items, item{key: fmt.Sprintf("%06d", i), step: wireStep(s)})
+	runs := x.steps
+	if e.opts.Switches.ListEveryAttempt {
+		runs = append(slices.Clone(x.history), runs...)
+	}
+	items := make([]item, 0, len(runs))
+	for _, s := range runs {
+		items = append(items, item{key: fmt.Sprintf("%06d", s.seq), step: wireStep(s)})
 	}
 	arn := x.arn
 	e.mu.Unlock()
@@ -55,7 +57,7 @@ func wireStep(s *stepRun) pipelineExecutionStep {
 	return pipelineExecutionStep{
 		StepName: s.def.Name, StepDisplayName: s.def.DisplayName, StepDescription: s.def.Description,
 		StartTime: epoch(s.start), EndTime: epoch(s.end), StepStatus: s.status,
-		FailureReason: s.failureReason, Metadata: wireMetadata(s), AttemptCount: 1,
+		FailureReason: s.failureReason, Metadata: wireMetadata(s), AttemptCount: s.attempt,
 	}
 }
 

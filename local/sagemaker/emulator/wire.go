@@ -39,6 +39,14 @@ func init() {
 		"StopPipelineExecution":            decodeThen((*Emulator).stopPipelineExecution),
 		"SendPipelineExecutionStepSuccess": decodeThen((*Emulator).sendStepSuccess),
 		"SendPipelineExecutionStepFailure": decodeThen((*Emulator).sendStepFailure),
+
+		"UpdatePipeline":                         decodeThen((*Emulator).updatePipeline),
+		"ListPipelineVersions":                   decodeThen((*Emulator).listPipelineVersions),
+		"UpdatePipelineVersion":                  decodeThen((*Emulator).updatePipelineVersion),
+		"UpdatePipelineExecution":                decodeThen((*Emulator).updatePipelineExecution),
+		"RetryPipelineExecution":                 decodeThen((*Emulator).retryPipelineExecution),
+		"DescribePipelineDefinitionForExecution": decodeThen((*Emulator).describePipelineDefinitionForExecution),
+		"ListPipelineParametersForExecution":     decodeThen((*Emulator).listPipelineParametersForExecution),
 	}
 }
 
@@ -102,6 +110,11 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := e.faults.inject(ctx, name); err != nil {
 		e.log.DebugContext(ctx, "injected fault", "operation", name, "error", err, "requestId", requestID)
+		writeError(w, err)
+		return
+	}
+	if err := checkRequest(name, body); err != nil {
+		e.log.DebugContext(ctx, "request refused by the service model", "operation", name, "error", err, "requestId", requestID)
 		writeError(w, err)
 		return
 	}
