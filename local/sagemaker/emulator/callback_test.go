@@ -2,17 +2,20 @@ package emulator_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulatortest"
 )
 
 func TestCallbackStepStartMessageAndSuccess(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	pipe := e.createPipeline(definition(callbackStep("Wait", e.queueURL)))
+	pipe := e.createPipeline(emulatortest.Pipeline(emulatortest.Callback("Wait", e.queueURL).Args(map[string]any{
+		"number": 5, "label": map[string]any{"Get": "Parameters.Label"}, "arn": map[string]any{"Get": "Execution.PipelineExecutionArn"},
+	}).Outputs(emulatortest.Output{Name: "result", Type: "String"})).Param("Label", "String", "x").JSON())
 	arn := e.start(pipe, smtypes.Parameter{Name: aws.String("Label"), Value: aws.String("hello")})
 
 	msgs := e.callbackMessages(1)
@@ -52,5 +55,4 @@ func TestCallbackStepStartMessageAndSuccess(t *testing.T) {
 		*step.Metadata.Callback.OutputParameters[0].Value != "42" {
 		t.Errorf("step %+v, want Succeeded with output result=42", step)
 	}
-	_ = time.Second
 }

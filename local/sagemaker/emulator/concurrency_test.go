@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -16,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulatortest"
 )
 
 // TestFiftyConcurrentExecutions starts 50 executions at once; a consumer
@@ -25,7 +25,7 @@ func TestFiftyConcurrentExecutions(t *testing.T) {
 	t.Parallel()
 	const n = 50
 	e := newEnv(t)
-	pipe := e.createPipeline(definition(jobStep("Prep", "Processing", 5), callbackStep("Wait", e.queueURL, "Prep")))
+	pipe := e.createPipeline(emulatortest.Pipeline(emulatortest.Job("Prep", "Processing").Duration(5), emulatortest.Callback("Wait", e.queueURL).After("Prep")).JSON())
 
 	arns := make([]string, n)
 	index := map[string]int{}
@@ -52,8 +52,7 @@ func TestFiftyConcurrentExecutions(t *testing.T) {
 	}
 
 	answered := 0
-	deadline := time.Now().Add(60 * time.Second)
-	for answered < n+n/2 && time.Now().Before(deadline) {
+	emulatortest.WaitFor(t, func() (bool, string) {
 		out, err := e.sqs.ReceiveMessage(e.ctx, receiveInput(e.queueURL, 1))
 		if err != nil {
 			t.Fatal(err)
@@ -84,7 +83,8 @@ func TestFiftyConcurrentExecutions(t *testing.T) {
 				}
 			})
 		}
-	}
+		return answered >= n+n/2, fmt.Sprintf("answered %d of %d callback messages", answered, n+n/2)
+	})
 	wg.Wait()
 	close(errs)
 	for err := range errs {
@@ -98,7 +98,7 @@ func TestFiftyConcurrentExecutions(t *testing.T) {
 		e.waitStatus(arn, want)
 	}
 	// One terminal event per execution, in the file.
-	waitFor(t, 10*time.Second, func() (bool, string) {
+	emulatortest.WaitFor(t, func() (bool, string) {
 		terminal := 0
 		for _, ev := range e.fileEvents() {
 			if s := ev.Detail["currentPipelineExecutionStatus"]; s == "Succeeded" || s == "Stopped" {
@@ -133,7 +133,7 @@ func TestCloseEndsEveryGoroutine(t *testing.T) {
 		o.BaseEndpoint = aws.String(url)
 		o.HTTPClient = &http.Client{Transport: tr}
 	})
-	def := definition(callbackStep("Wait", e.queueURL), jobStep("Job", "Training", 600000), lambdaStep("Fn", functionArn, 600))
+	def := emulatortest.Pipeline(emulatortest.Callback("Wait", e.queueURL), emulatortest.Job("Job", "Training").Duration(600000), emulatortest.Lambda("Fn", functionArn, 600).Args(lambdaArgs).Outputs(answerOutput)).JSON()
 	if _, err := c.CreatePipeline(e.ctx, &sagemaker.CreatePipelineInput{PipelineName: aws.String("p"), PipelineDefinition: aws.String(def), RoleArn: aws.String(roleArn)}); err != nil {
 		t.Fatal(err)
 	}
@@ -143,13 +143,11 @@ func TestCloseEndsEveryGoroutine(t *testing.T) {
 		}
 	}
 	e.callbackMessages(5)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := emu.Close(ctx); err != nil {
+	if err := emu.Close(context.Background()); err != nil {
 		t.Fatalf("close: %v", err)
 	}
 	tr.CloseIdleConnections()
-	waitFor(t, 5*time.Second, func() (bool, string) {
+	emulatortest.WaitFor(t, func() (bool, string) {
 		now := runtime.NumGoroutine()
 		return now <= before, fmt.Sprintf("%d goroutines after Close, %d before the emulator", now, before)
 	})

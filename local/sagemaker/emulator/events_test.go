@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulatortest"
 )
 
 // TestEventsForEveryTransition runs a callback and a job step to success and
@@ -15,10 +17,7 @@ import (
 func TestEventsForEveryTransition(t *testing.T) {
 	t.Parallel()
 	e := newEnvWithBus(t)
-	pipe := e.createPipeline(definition(
-		jobStep("Train", "Training", 1),
-		callbackStep("Wait", e.queueURL, "Train"),
-	))
+	pipe := e.createPipeline(emulatortest.Pipeline(emulatortest.Job("Train", "Training").Duration(1), emulatortest.Callback("Wait", e.queueURL).After("Train")).JSON())
 	arn := e.start(pipe)
 	token := e.callbackMessages(1)[0]["token"].(string)
 	if _, err := e.sm.SendPipelineExecutionStepSuccess(e.ctx, &sagemaker.SendPipelineExecutionStepSuccessInput{CallbackToken: aws.String(token)}); err != nil {
@@ -29,14 +28,14 @@ func TestEventsForEveryTransition(t *testing.T) {
 	// 2 execution events + 3 per step.
 	const want = 2 + 3 + 3
 	var bus []event
-	for _, b := range e.receive(e.eventsURL, want, 10*time.Second) {
+	for _, b := range e.receive(e.eventsURL, want) {
 		var ev event
 		if err := json.Unmarshal([]byte(b), &ev); err != nil {
 			t.Fatalf("event %s: %v", b, err)
 		}
 		bus = append(bus, ev)
 	}
-	waitFor(t, 5*time.Second, func() (bool, string) {
+	emulatortest.WaitFor(t, func() (bool, string) {
 		n := len(e.fileEvents())
 		return n == want, "events in file: " + itoa(n)
 	})

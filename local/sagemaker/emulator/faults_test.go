@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulatortest"
 )
 
 func withFaults(f map[string]emulator.Fault) envOption {
@@ -76,12 +77,12 @@ func TestFaultInjection(t *testing.T) {
 func TestResourceLimitExceeded(t *testing.T) {
 	t.Parallel()
 	e := newBareEnv(t, func(o *emulator.Options) { o.MaxRunningExecutions = 1; o.MaxPipelines = 1 })
-	pipe := e.createPipeline(definition(jobStep("Long", "Processing", 600000)))
+	pipe := e.createPipeline(emulatortest.Pipeline(emulatortest.Job("Long", "Processing").Duration(600000)).JSON())
 	arn := e.start(pipe)
 	_, err := e.sm.StartPipelineExecution(e.ctx, &sagemaker.StartPipelineExecutionInput{PipelineName: aws.String(pipe)})
 	checkCode(t, err, "ResourceLimitExceeded")
 	_, err = e.sm.CreatePipeline(e.ctx, &sagemaker.CreatePipelineInput{PipelineName: aws.String("second"),
-		PipelineDefinition: aws.String(definition(jobStep("A", "Processing", 1))), RoleArn: aws.String(roleArn)})
+		PipelineDefinition: aws.String(emulatortest.Pipeline(emulatortest.Job("A", "Processing").Duration(1)).JSON()), RoleArn: aws.String(roleArn)})
 	checkCode(t, err, "ResourceLimitExceeded")
 	e.stop(arn)
 	e.waitStatus(arn, "Stopped")

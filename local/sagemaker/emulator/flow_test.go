@@ -6,6 +6,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulatortest"
 )
 
 // conditionDef branches on the Threshold parameter; the Else branch ends in
@@ -61,8 +63,7 @@ func TestLambdaOutputFeedsCallback(t *testing.T) {
 	t.Parallel()
 	f := newLambda(t, false, func(map[string]any) string { return `{"answer": 7}` })
 	e := newEnv(t, withLambda(f.srv.URL))
-	def := definition(lambdaStep("Fn", functionArn, 60),
-		`{"Name":"Wait","Type":"Callback","SqsQueueUrl":"`+e.queueURL+`","Arguments":{"fromLambda":{"Get":"Steps.Fn.OutputParameters['answer']"}}}`)
+	def := emulatortest.Pipeline(emulatortest.Lambda("Fn", functionArn, 60).Args(lambdaArgs).Outputs(answerOutput), emulatortest.Callback("Wait", e.queueURL).Args(map[string]any{"fromLambda": map[string]any{"Get": "Steps.Fn.OutputParameters['answer']"}})).JSON()
 	arn := e.start(e.createPipeline(def))
 	msg := e.callbackMessages(1)[0]
 	if args := msg["arguments"].(map[string]any); args["fromLambda"] != float64(7) {

@@ -11,9 +11,16 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulatortest"
 )
 
 const functionArn = "arn:aws:lambda:us-east-1:123456789012:function:step"
+
+// A Lambda step's event and its one declared output.
+var (
+	lambdaArgs   = map[string]any{"n": 1}
+	answerOutput = emulatortest.Output{Name: "answer", Type: "Integer"}
+)
 
 // lambdaFunc is a plain HTTP Lambda endpoint: release lets a blocked call
 // finish; calls reports every event received.
@@ -68,7 +75,7 @@ func TestLambdaStepResults(t *testing.T) {
 			t.Parallel()
 			f := newLambda(t, false, func(map[string]any) string { return tc.response })
 			e := newEnv(t, withLambda(f.srv.URL))
-			arn := e.start(e.createPipeline(definition(lambdaStep("Fn", functionArn, 60))))
+			arn := e.start(e.createPipeline(emulatortest.Pipeline(emulatortest.Lambda("Fn", functionArn, 60).Args(lambdaArgs).Outputs(answerOutput)).JSON()))
 			if ev := <-f.calls; ev["n"] != float64(1) {
 				t.Errorf("event %v, want the resolved Arguments {n: 1}", ev)
 			}
@@ -111,10 +118,7 @@ func TestLambdaStepDuringStop(t *testing.T) {
 			t.Parallel()
 			f := newLambda(t, true, func(map[string]any) string { return `{"answer": 1}` })
 			e := newEnv(t, withLambda(f.srv.URL))
-			pipe := e.createPipeline(definition(
-				lambdaStep("Fn", functionArn, tc.timeoutSec),
-				jobStep("Next", "Processing", 1, "Fn"),
-			))
+			pipe := e.createPipeline(emulatortest.Pipeline(emulatortest.Lambda("Fn", functionArn, tc.timeoutSec).Args(lambdaArgs).Outputs(answerOutput), emulatortest.Job("Next", "Processing").Duration(1).After("Fn")).JSON())
 			arn := e.start(pipe)
 			<-f.calls
 			e.stop(arn)

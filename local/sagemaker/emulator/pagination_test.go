@@ -7,12 +7,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulatortest"
 )
 
 func TestPaginators(t *testing.T) {
 	t.Parallel()
 	e := newBareEnv(t)
-	pipe := e.createPipeline(definition(jobStep("A", "Processing", 1), jobStep("B", "Processing", 1), jobStep("C", "Processing", 1, "A", "B")))
+	pipe := e.createPipeline(emulatortest.Pipeline(emulatortest.Job("A", "Processing").Duration(1), emulatortest.Job("B", "Processing").Duration(1), emulatortest.Job("C", "Processing").Duration(1).After("A", "B")).JSON())
 	const n = 23
 	var arns []string
 	for range n {
@@ -82,7 +84,7 @@ func TestPaginators(t *testing.T) {
 	})
 
 	t.Run("pipelines", func(t *testing.T) {
-		e.createPipeline(definition(jobStep("A", "Processing", 1)))
+		e.createPipeline(emulatortest.Pipeline(emulatortest.Job("A", "Processing").Duration(1)).JSON())
 		p := sagemaker.NewListPipelinesPaginator(e.sm, &sagemaker.ListPipelinesInput{SortBy: smtypes.SortPipelinesByName},
 			func(o *sagemaker.ListPipelinesPaginatorOptions) { o.Limit = 1 })
 		count := 0

@@ -7,12 +7,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulatortest"
 )
 
 func TestPipelineLifecycle(t *testing.T) {
 	t.Parallel()
 	e := newBareEnv(t)
-	def := definition(jobStep("Long", "Processing", 600000))
+	def := emulatortest.Pipeline(emulatortest.Job("Long", "Processing").Duration(600000)).JSON()
 	const crt = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 	create := func(name string) (*sagemaker.CreatePipelineOutput, error) {
 		return e.sm.CreatePipeline(e.ctx, &sagemaker.CreatePipelineInput{PipelineName: aws.String(name),
@@ -56,7 +58,7 @@ func TestPipelineLifecycle(t *testing.T) {
 func TestCreatePipelineValidation(t *testing.T) {
 	t.Parallel()
 	e := newBareEnv(t)
-	good := definition(jobStep("A", "Processing", 1))
+	good := emulatortest.Pipeline(emulatortest.Job("A", "Processing").Duration(1)).JSON()
 	cases := []struct {
 		name, pipeline, def, role string
 	}{
@@ -64,13 +66,13 @@ func TestCreatePipelineValidation(t *testing.T) {
 		{"bad role", "ok", good, "arn:aws:iam::1:role/x"},
 		{"not JSON", "ok", "{", roleArn},
 		{"no steps", "ok", `{"Version":"2020-12-01","Steps":[]}`, roleArn},
-		{"unknown step type", "ok", definition(`{"Name":"A","Type":"Teleport","Arguments":{}}`), roleArn},
-		{"unknown dependency", "ok", definition(jobStep("A", "Processing", 1, "Ghost")), roleArn},
-		{"cycle", "ok", definition(jobStep("A", "Processing", 1, "B"), jobStep("B", "Processing", 1, "A")), roleArn},
-		{"callback without queue", "ok", definition(`{"Name":"A","Type":"Callback","Arguments":{}}`), roleArn},
-		{"lambda timeout over 600", "ok", definition(lambdaStep("A", functionArn, 601)), roleArn},
-		{"duplicate step", "ok", definition(jobStep("A", "Processing", 1), jobStep("A", "Training", 1)), roleArn},
-		{"bad parameter type", "ok", `{"Version":"2020-12-01","Parameters":[{"Name":"P","Type":"Blob"}],"Steps":[` + jobStep("A", "Processing", 1) + `]}`, roleArn},
+		{"unknown step type", "ok", emulatortest.Pipeline(emulatortest.RawStep(`{"Name":"A","Type":"Teleport","Arguments":{}}`)).JSON(), roleArn},
+		{"unknown dependency", "ok", emulatortest.Pipeline(emulatortest.Job("A", "Processing").Duration(1).After("Ghost")).JSON(), roleArn},
+		{"cycle", "ok", emulatortest.Pipeline(emulatortest.Job("A", "Processing").Duration(1).After("B"), emulatortest.Job("B", "Processing").Duration(1).After("A")).JSON(), roleArn},
+		{"callback without queue", "ok", emulatortest.Pipeline(emulatortest.RawStep(`{"Name":"A","Type":"Callback","Arguments":{}}`)).JSON(), roleArn},
+		{"lambda timeout over 600", "ok", emulatortest.Pipeline(emulatortest.Lambda("A", functionArn, 601).Args(lambdaArgs).Outputs(answerOutput)).JSON(), roleArn},
+		{"duplicate step", "ok", emulatortest.Pipeline(emulatortest.Job("A", "Processing").Duration(1), emulatortest.Job("A", "Training").Duration(1)).JSON(), roleArn},
+		{"bad parameter type", "ok", emulatortest.Pipeline(emulatortest.Job("A", "Processing").Duration(1)).Param("P", "Blob", nil).JSON(), roleArn},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,7 +81,7 @@ func TestCreatePipelineValidation(t *testing.T) {
 			checkCode(t, err, "ValidationException")
 		})
 	}
-	pipe := e.createPipeline(good)
+	pipe := e.createPipeline(emulatortest.Pipeline(emulatortest.Job("A", "Processing").Duration(1)).Param("Threshold", "Float", 0.5).JSON())
 	params := []struct {
 		name string
 		p    []smtypes.Parameter

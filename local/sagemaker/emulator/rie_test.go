@@ -1,13 +1,13 @@
 package emulator_test
 
 import (
-	"fmt"
 	"testing"
 
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/stopcoord/stopcoord/local/rie"
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulatortest"
 )
 
 // TestLambdaStepUnderRIE runs a Lambda step against a real Go bootstrap
@@ -18,14 +18,14 @@ func TestLambdaStepUnderRIE(t *testing.T) {
 	e := newEnv(t, func(o *emulator.Options) {
 		o.Lambda = map[string]emulator.LambdaEndpoint{"*": {URL: fn.URL, RIE: true}}
 	})
-	step := func(sleepMs int) string {
+	step := func(sleepMs int) emulatortest.Step {
 		// The longest timeout, 600 modelled seconds, is 600 ms at the
 		// tests' time scale: room for a 300 ms call.
-		return fmt.Sprintf(`{"Name":"Fn","Type":"Lambda","FunctionArn":%q,"Timeout":600,"Arguments":{"n":21,"sleepMs":%d},"OutputParameters":[{"OutputName":"answer","OutputType":"Integer"}]}`, functionArn, sleepMs)
+		return emulatortest.Lambda("Fn", functionArn, 600).Args(map[string]any{"n": 21, "sleepMs": sleepMs}).Outputs(answerOutput)
 	}
 
 	// The function finishes: its output is the step's output.
-	arn := e.start(e.createPipeline(definition(step(0))))
+	arn := e.start(e.createPipeline(emulatortest.Pipeline(step(0)).JSON()))
 	e.waitStatus(arn, smtypes.PipelineExecutionStatusSucceeded)
 	out := e.steps(arn)["Fn"].Metadata.Lambda.OutputParameters
 	if len(out) != 1 || deref(out[0].Value) != "42" {
@@ -34,7 +34,7 @@ func TestLambdaStepUnderRIE(t *testing.T) {
 
 	// A stop while the function runs waits for it, then ends Stopped.
 	{
-		arn := e.start(e.createPipeline(definition(step(300), jobStep("Next", "Processing", 1, "Fn"))))
+		arn := e.start(e.createPipeline(emulatortest.Pipeline(step(300), emulatortest.Job("Next", "Processing").Duration(1).After("Fn")).JSON()))
 		e.waitStep(arn, "Fn", smtypes.StepStatusExecuting)
 		e.stop(arn)
 		if got := e.status(arn); got != smtypes.PipelineExecutionStatusStopping {

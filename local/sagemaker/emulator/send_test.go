@@ -7,12 +7,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulatortest"
 )
 
 func TestSendStepErrors(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	pipe := e.createPipeline(definition(callbackStep("Wait", e.queueURL)))
+	pipe := e.createPipeline(emulatortest.Pipeline(emulatortest.Callback("Wait", e.queueURL)).JSON())
 	arn := e.start(pipe)
 	token := e.callbackMessages(1)[0]["token"].(string)
 	const crt = "11111111-2222-3333-4444-555555555555"

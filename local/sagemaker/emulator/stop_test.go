@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulatortest"
 )
 
 // stillFor checks that cond keeps holding for d: the way to assert that a
@@ -45,10 +47,7 @@ func TestStopCallbackStepBlocksUntilAnswered(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
-			pipe := e.createPipeline(definition(
-				callbackStep("Wait", e.queueURL),
-				jobStep("After", "Processing", 1, "Wait"),
-			))
+			pipe := e.createPipeline(emulatortest.Pipeline(emulatortest.Callback("Wait", e.queueURL), emulatortest.Job("After", "Processing").Duration(1).After("Wait")).JSON())
 			arn := e.start(pipe)
 			start := e.callbackMessages(1)[0]
 			e.waitStep(arn, "Wait", smtypes.StepStatusExecuting)
@@ -93,11 +92,7 @@ func TestStopCallbackStepBlocksUntilAnswered(t *testing.T) {
 func TestStopJobStepsAndUnstartedSteps(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	pipe := e.createPipeline(definition(
-		`{"Name":"Train","Type":"Training","Arguments":{},"x-emulator":{"durationMs":600000,"stopDelayMs":20000}}`,
-		jobStep("Transform", "Transform", 600000),
-		jobStep("Evaluate", "Processing", 1, "Train"),
-	))
+	pipe := e.createPipeline(emulatortest.Pipeline(emulatortest.Job("Train", "Training").Duration(600000).StopDelay(20000), emulatortest.Job("Transform", "Transform").Duration(600000), emulatortest.Job("Evaluate", "Processing").Duration(1).After("Train")).JSON())
 	arn := e.start(pipe)
 	e.waitStep(arn, "Train", smtypes.StepStatusExecuting)
 	e.waitStep(arn, "Transform", smtypes.StepStatusExecuting)
@@ -127,9 +122,9 @@ func TestStopJobStepsAndUnstartedSteps(t *testing.T) {
 func TestStopPipelineExecutionErrors(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	pipe := e.createPipeline(definition(callbackStep("Wait", e.queueURL)))
+	pipe := e.createPipeline(emulatortest.Pipeline(emulatortest.Callback("Wait", e.queueURL)).JSON())
 	running := e.start(pipe)
-	done := e.start(e.createPipeline(definition(jobStep("Quick", "Processing", 1))))
+	done := e.start(e.createPipeline(emulatortest.Pipeline(emulatortest.Job("Quick", "Processing").Duration(1)).JSON()))
 	e.waitStatus(done, smtypes.PipelineExecutionStatusSucceeded)
 	e.callbackMessages(1)
 	e.stop(running)

@@ -2,13 +2,13 @@ package emulator_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulatortest"
 )
 
 func withSwitches(s emulator.Switches) envOption {
@@ -47,7 +47,7 @@ func TestCallbackMessageSwitches(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, withSwitches(tc.switches))
-			arn := e.start(e.createPipeline(definition(callbackStep("Wait", e.queueURL))))
+			arn := e.start(e.createPipeline(emulatortest.Pipeline(emulatortest.Callback("Wait", e.queueURL)).JSON()))
 			start := e.callbackMessages(1)[0]
 			e.waitStep(arn, "Wait", smtypes.StepStatusExecuting)
 			e.stop(arn)
@@ -69,7 +69,7 @@ func TestCallbackMessageSwitches(t *testing.T) {
 func TestDropStoppingMessage(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withSwitches(emulator.Switches{DropStoppingMessage: 1}))
-	arn := e.start(e.createPipeline(definition(callbackStep("Wait", e.queueURL))))
+	arn := e.start(e.createPipeline(emulatortest.Pipeline(emulatortest.Callback("Wait", e.queueURL)).JSON()))
 	token := e.callbackMessages(1)[0]["token"].(string)
 	e.waitStep(arn, "Wait", smtypes.StepStatusExecuting)
 	e.stop(arn)
@@ -90,7 +90,7 @@ func TestDropStoppingMessage(t *testing.T) {
 
 func TestEventSwitches(t *testing.T) {
 	t.Parallel()
-	def := definition(jobStep("A", "Processing", 1), jobStep("B", "Training", 1, "A"))
+	def := emulatortest.Pipeline(emulatortest.Job("A", "Processing").Duration(1), emulatortest.Job("B", "Training").Duration(1).After("A")).JSON()
 	t.Run("duplicates", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, withSwitches(emulator.Switches{DuplicateEvents: 1}))
@@ -107,7 +107,7 @@ func TestEventSwitches(t *testing.T) {
 		arn := e.start(e.createPipeline(def))
 		e.waitStatus(arn, smtypes.PipelineExecutionStatusSucceeded)
 		var evs []event
-		waitFor(t, 5*time.Second, func() (bool, string) {
+		emulatortest.WaitFor(t, func() (bool, string) {
 			evs = e.fileEvents()
 			return len(evs) == 8, "events: " + itoa(len(evs))
 		})
