@@ -2,6 +2,7 @@ package emulator_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -181,14 +182,4 @@ func checkCode(t *testing.T, err error, want string) {
 	}
 }
 
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+func equal[T comparable](a, b []T) bool { return slices.Equal(a, b) }
