@@ -64,6 +64,10 @@ type Options struct {
 	// UpdatePipeline beyond it is a ConflictException (the model declares no
 	// limit error for UpdatePipeline). Default 1000.
 	MaxPipelineVersions int
+	// MaxRetries bounds RetryPipelineExecution calls per execution (each
+	// keeps the replaced step attempts); one more is ResourceLimitExceeded.
+	// Default 100.
+	MaxRetries int
 	// MaxBodyBytes bounds a request body. Default 4 MiB (a 1 MiB definition
 	// can double in size once JSON-escaped).
 	MaxBodyBytes int64
@@ -148,6 +152,7 @@ const (
 	defaultMaxPipelines  = 500
 	defaultMaxRunning    = 200
 	defaultMaxVersions   = 1000
+	defaultMaxRetries    = 100
 	defaultMaxBodyBytes  = 4 << 20
 	defaultLambdaTimeout = 120 * time.Second
 	maxLambdaTimeout     = 600 * time.Second
@@ -233,6 +238,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxPipelineVersions == 0 {
 		o.MaxPipelineVersions = defaultMaxVersions
+	}
+	if o.MaxRetries == 0 {
+		o.MaxRetries = defaultMaxRetries
 	}
 	if o.MaxBodyBytes == 0 {
 		o.MaxBodyBytes = defaultMaxBodyBytes

@@ -28,6 +28,9 @@ func (e *Emulator) retryPipelineExecution(_ context.Context, in *retryPipelineEx
 	if x.status != statusFailed && x.status != statusStopped {
 		return nil, errConflict("Pipeline execution '%s' is in status %s; only Failed or Stopped executions can be retried.", x.arn, x.status)
 	}
+	if x.retries >= e.opts.MaxRetries {
+		return nil, errLimit("Pipeline execution '%s' was already retried %d times, the most the emulator allows.", x.arn, x.retries)
+	}
 	if e.runningExecutions() >= e.opts.MaxRunningExecutions {
 		return nil, errLimit("The account-level service limit 'Maximum number of concurrent pipeline executions' is %d.", e.opts.MaxRunningExecutions)
 	}

@@ -149,7 +149,10 @@ func TestRetryStoppedExecution(t *testing.T) {
 // RetryPipelineExecution, and its idempotency.
 func TestRetryConflictsAndLimits(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(o *emulator.Options) { o.MaxRunningExecutions = 1 })
+	e := newEnv(t, func(o *emulator.Options) {
+		o.MaxRunningExecutions = 1
+		o.MaxRetries = 1
+	})
 	pipe := e.createPipeline(retryDef(e.queueURL))
 	arn := e.start(pipe)
 	token := e.callbackMessages(1)[0]["token"].(string)
@@ -182,6 +185,16 @@ func TestRetryConflictsAndLimits(t *testing.T) {
 	}
 	e.waitStatus(arn, smtypes.PipelineExecutionStatusSucceeded)
 	checkCode(t, e.retry(arn, ""), "ConflictException") // Succeeded
+	// A second failure cannot be retried: MaxRetries is 1.
+	again := e.start(pipe)
+	e.fail(e.callbackMessages(1)[0]["token"].(string), "worker crashed")
+	e.waitStatus(again, smtypes.PipelineExecutionStatusFailed)
+	if err := e.retry(again, ""); err != nil {
+		t.Fatalf("first retry of another execution: %v", err)
+	}
+	e.fail(e.callbackMessages(1)[0]["token"].(string), "worker crashed again")
+	e.waitStatus(again, smtypes.PipelineExecutionStatusFailed)
+	checkCode(t, e.retry(again, ""), "ResourceLimitExceeded")
 	if ex := e.doneTransitions(arn)["execution"]; len(ex) != 4 {
 		t.Errorf("execution transitions %v, want one retry only", ex)
 	}
