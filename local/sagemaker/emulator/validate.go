@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // The service model's constraints on request members are checked in
@@ -61,8 +62,8 @@ func (v violations) err() error {
 // message helps nobody.
 func quote(s string) string {
 	const maxShown = 200
-	if len(s) > maxShown {
-		return s[:maxShown] + "..."
+	if utf8.RuneCountInString(s) > maxShown {
+		return string([]rune(s)[:maxShown]) + "..."
 	}
 	return s
 }
