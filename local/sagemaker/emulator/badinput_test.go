@@ -16,12 +16,15 @@ func TestBadInputNeverFails5xx(t *testing.T) {
 	e := newBareEnv(t)
 	ops := []string{"CreatePipeline", "DescribePipeline", "DeletePipeline", "ListPipelines", "StartPipelineExecution",
 		"DescribePipelineExecution", "ListPipelineExecutions", "ListPipelineExecutionSteps", "StopPipelineExecution",
-		"SendPipelineExecutionStepSuccess", "SendPipelineExecutionStepFailure"}
+		"SendPipelineExecutionStepSuccess", "SendPipelineExecutionStepFailure", "UpdatePipeline", "ListPipelineVersions",
+		"UpdatePipelineVersion", "UpdatePipelineExecution", "RetryPipelineExecution", "DescribePipelineDefinitionForExecution",
+		"ListPipelineParametersForExecution"}
 	bodies := []string{``, `null`, `[]`, `"x"`, `{}`, `{"PipelineName":""}`, `{"PipelineParameters":[{}],"PipelineName":"p"}`,
 		`{"OutputParameters":[null],"CallbackToken":"abcdefghij"}`, `{"Tags":[{}]}`, `{"MaxResults":-1,"NextToken":"%%%"}`,
 		`{"PipelineExecutionArn":"arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/"}`,
 		`{"PipelineName":"p","PipelineDefinition":"{\"Version\":\"1\",\"Steps\":[{\"Name\":\"a\",\"Type\":\"Condition\",\"Arguments\":{\"IfSteps\":[null]}}]}","RoleArn":"` + roleArn + `"}`,
-		`{"CreatedAfter":"yesterday"}`, `{"CreatedAfter":1e400}`}
+		`{"CreatedAfter":"yesterday"}`, `{"CreatedAfter":1e400}`, `{"PipelineVersionId":1.5}`, `{"PipelineVersionId":99999999999999999999}`,
+		`{"SelectiveExecutionConfig":{"SelectedSteps":[null]}}`, `{"ParallelismConfiguration":null}`, `{"PipelineArn":"arn:aws:sagemaker:us-east-1:aws:pipeline/p","PipelineVersionId":1}`}
 	for _, op := range ops {
 		for _, body := range bodies {
 			req, _ := http.NewRequest("POST", e.url+"/", strings.NewReader(body))
