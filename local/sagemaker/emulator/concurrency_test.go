@@ -118,7 +118,9 @@ func TestCloseEndsEveryGoroutine(t *testing.T) {
 	before := runtime.NumGoroutine()
 
 	emu, err := emulator.New(emulator.Options{
-		SQSEndpoint: sharedMoto(t).URL, TimeScale: testScale,
+		// Real time: the job and the Lambda step must still be blocked
+		// when Close comes, however busy the machine.
+		SQSEndpoint: sharedMoto(t).URL, TimeScale: 1,
 		Lambda: map[string]emulator.LambdaEndpoint{"*": {URL: f.srv.URL}},
 	})
 	if err != nil {
@@ -133,7 +135,7 @@ func TestCloseEndsEveryGoroutine(t *testing.T) {
 		o.BaseEndpoint = aws.String(url)
 		o.HTTPClient = &http.Client{Transport: tr}
 	})
-	def := emulatortest.Pipeline(emulatortest.Callback("Wait", e.queueURL), emulatortest.Job("Job", "Training").Duration(600000), emulatortest.Lambda("Fn", functionArn, 600).Args(lambdaArgs).Outputs(answerOutput)).JSON()
+	def := emulatortest.Pipeline(emulatortest.Callback("Wait", e.queueURL), emulatortest.Job("Job", "Training").Duration(longJob), emulatortest.Lambda("Fn", functionArn, 600).Args(lambdaArgs).Outputs(answerOutput)).JSON()
 	if _, err := c.CreatePipeline(e.ctx, &sagemaker.CreatePipelineInput{PipelineName: aws.String("p"), PipelineDefinition: aws.String(def), RoleArn: aws.String(roleArn)}); err != nil {
 		t.Fatal(err)
 	}

@@ -172,7 +172,7 @@ func TestResponsesFitTheServiceModel(t *testing.T) {
 	t.Parallel()
 	m := loadBotocore(t)
 	f := newLambda(t, false, func(map[string]any) string { return `{"answer": 42}` })
-	e := newEnv(t, withLambda(f.srv.URL))
+	e := newEnv(t, withLambda(f.srv.URL), realTime)
 	called := map[string]int{}
 	call := func(op string, in map[string]any) map[string]any {
 		t.Helper()

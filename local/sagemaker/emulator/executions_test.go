@@ -70,9 +70,9 @@ func TestUpdatePipelineExecution(t *testing.T) {
 	t.Parallel()
 	e := newBareEnv(t)
 	pipe := e.createPipeline(emulatortest.Pipeline(
-		emulatortest.Job("A", "Processing").Duration(600000000),
-		emulatortest.Job("B", "Processing").Duration(600000000),
-		emulatortest.Job("C", "Processing").Duration(600000000),
+		emulatortest.Job("A", "Processing").Duration(longJob),
+		emulatortest.Job("B", "Processing").Duration(longJob),
+		emulatortest.Job("C", "Processing").Duration(longJob),
 	).JSON())
 	out, err := e.sm.StartPipelineExecution(e.ctx, &sagemaker.StartPipelineExecutionInput{PipelineName: aws.String(pipe),
 		ParallelismConfiguration: &smtypes.ParallelismConfiguration{MaxParallelExecutionSteps: aws.Int32(1)}})

@@ -77,7 +77,7 @@ func TestFaultInjection(t *testing.T) {
 func TestResourceLimitExceeded(t *testing.T) {
 	t.Parallel()
 	e := newBareEnv(t, func(o *emulator.Options) { o.MaxRunningExecutions = 1; o.MaxPipelines = 1 })
-	pipe := e.createPipeline(emulatortest.Pipeline(emulatortest.Job("Long", "Processing").Duration(600000)).JSON())
+	pipe := e.createPipeline(emulatortest.Pipeline(emulatortest.Job("Long", "Processing").Duration(longJob)).JSON())
 	arn := e.start(pipe)
 	_, err := e.sm.StartPipelineExecution(e.ctx, &sagemaker.StartPipelineExecutionInput{PipelineName: aws.String(pipe)})
 	checkCode(t, err, "ResourceLimitExceeded")

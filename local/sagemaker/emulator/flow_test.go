@@ -62,7 +62,7 @@ func TestConditionAndFailSteps(t *testing.T) {
 func TestLambdaOutputFeedsCallback(t *testing.T) {
 	t.Parallel()
 	f := newLambda(t, false, func(map[string]any) string { return `{"answer": 7}` })
-	e := newEnv(t, withLambda(f.srv.URL))
+	e := newEnv(t, withLambda(f.srv.URL), realTime)
 	def := emulatortest.Pipeline(emulatortest.Lambda("Fn", functionArn, 60).Args(lambdaArgs).Outputs(answerOutput), emulatortest.Callback("Wait", e.queueURL).Args(map[string]any{"fromLambda": map[string]any{"Get": "Steps.Fn.OutputParameters['answer']"}})).JSON()
 	arn := e.start(e.createPipeline(def))
 	msg := e.callbackMessages(1)[0]

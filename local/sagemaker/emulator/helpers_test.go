@@ -32,6 +32,11 @@ import (
 // testScale makes a modelled second one millisecond.
 const testScale = 0.001
 
+// longJob is a simulated job's duration in modelled milliseconds that no
+// test outlives: an hour at the test scale, so "still running" holds
+// however busy the machine (the emulator's Close ends it).
+const longJob = 3_600_000_000
+
 const roleArn = "arn:aws:iam::123456789012:role/pipeline"
 
 var (
@@ -257,13 +262,28 @@ func (e *env) steps(arn string) map[string]smtypes.PipelineExecutionStep {
 	return out
 }
 
+// waitStatus waits until the execution has the status. A terminal status
+// other than the one wanted can never change, so it fails at once.
 func (e *env) waitStatus(arn string, want smtypes.PipelineExecutionStatus) {
 	e.t.Helper()
 	emulatortest.WaitFor(e.t, func() (bool, string) {
-		got := e.status(arn)
+		d := e.describe(arn)
+		got := d.PipelineExecutionStatus
+		if got != want && isTerminal(string(got)) {
+			e.t.Fatalf("execution ended %s (%s), want %s", got, deref(d.FailureReason), want)
+		}
 		return got == want, fmt.Sprintf("execution status %s, want %s", got, want)
 	})
 }
+
+func isTerminal(status string) bool {
+	return status == "Succeeded" || status == "Failed" || status == "Stopped"
+}
+
+// realTime makes modelled durations real (TimeScale 1), for tests whose
+// subject is not a timeout: at the test scale a 60 s Lambda timeout is
+// 60 ms, which a busy machine overruns.
+func realTime(o *emulator.Options) { o.TimeScale = 1 }
 
 func (e *env) waitStep(arn, step string, want smtypes.StepStatus) smtypes.PipelineExecutionStep {
 	e.t.Helper()
@@ -271,6 +291,9 @@ func (e *env) waitStep(arn, step string, want smtypes.StepStatus) smtypes.Pipeli
 	emulatortest.WaitFor(e.t, func() (bool, string) {
 		var ok bool
 		s, ok = e.steps(arn)[step]
+		if ok && s.StepStatus != want && isTerminal(string(s.StepStatus)) {
+			e.t.Fatalf("step %s ended %s (%s), want %s", step, s.StepStatus, deref(s.FailureReason), want)
+		}
 		return ok && s.StepStatus == want, fmt.Sprintf("step %s status %q, want %s", step, s.StepStatus, want)
 	})
 	return s

@@ -74,7 +74,7 @@ func TestLambdaStepResults(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newLambda(t, false, func(map[string]any) string { return tc.response })
-			e := newEnv(t, withLambda(f.srv.URL))
+			e := newEnv(t, withLambda(f.srv.URL), realTime)
 			arn := e.start(e.createPipeline(emulatortest.Pipeline(emulatortest.Lambda("Fn", functionArn, 60).Args(lambdaArgs).Outputs(answerOutput)).JSON()))
 			if ev := <-f.calls; ev["n"] != float64(1) {
 				t.Errorf("event %v, want the resolved Arguments {n: 1}", ev)
@@ -109,15 +109,22 @@ func TestLambdaStepDuringStop(t *testing.T) {
 		wantExecution smtypes.PipelineExecutionStatus
 		wantStep      smtypes.StepStatus
 	}{
-		// Timeouts are modelled seconds: 600 s is 600 ms at the test scale.
+		// Timeouts are modelled seconds. The first case runs in real time
+		// (600 s: never the thing that ends it); the second at 1/100, so its
+		// 300 s timeout is 3 s: long enough for the stop to land first on a
+		// busy machine, short enough to wait for.
 		{"function finishes: Stopped", 600, true, smtypes.PipelineExecutionStatusStopped, smtypes.StepStatusSucceeded},
-		{"step times out: Failed", 200, false, smtypes.PipelineExecutionStatusFailed, smtypes.StepStatusFailed},
+		{"step times out: Failed", 300, false, smtypes.PipelineExecutionStatusFailed, smtypes.StepStatusFailed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newLambda(t, true, func(map[string]any) string { return `{"answer": 1}` })
-			e := newEnv(t, withLambda(f.srv.URL))
+			opts := []envOption{withLambda(f.srv.URL), realTime}
+			if !tc.finish {
+				opts = append(opts, func(o *emulator.Options) { o.TimeScale = 0.01 })
+			}
+			e := newEnv(t, opts...)
 			pipe := e.createPipeline(emulatortest.Pipeline(emulatortest.Lambda("Fn", functionArn, tc.timeoutSec).Args(lambdaArgs).Outputs(answerOutput), emulatortest.Job("Next", "Processing").Duration(1).After("Fn")).JSON())
 			arn := e.start(pipe)
 			<-f.calls

@@ -14,7 +14,7 @@ import (
 func TestPipelineLifecycle(t *testing.T) {
 	t.Parallel()
 	e := newBareEnv(t)
-	def := emulatortest.Pipeline(emulatortest.Job("Long", "Processing").Duration(600000)).JSON()
+	def := emulatortest.Pipeline(emulatortest.Job("Long", "Processing").Duration(longJob)).JSON()
 	const crt = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 	create := func(name string) (*sagemaker.CreatePipelineOutput, error) {
 		return e.sm.CreatePipeline(e.ctx, &sagemaker.CreatePipelineInput{PipelineName: aws.String(name),

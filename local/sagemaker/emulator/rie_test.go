@@ -15,12 +15,12 @@ import (
 // and a stop during the call waits for the function, then ends Stopped.
 func TestLambdaStepUnderRIE(t *testing.T) {
 	fn := rie.StartT(t, rie.Spec{Bootstrap: rie.BuildT(t, "./testdata/lambdastep"), Name: "step"})
-	e := newEnv(t, func(o *emulator.Options) {
+	e := newEnv(t, realTime, func(o *emulator.Options) {
 		o.Lambda = map[string]emulator.LambdaEndpoint{"*": {URL: fn.URL, RIE: true}}
 	})
 	step := func(sleepMs int) emulatortest.Step {
-		// The longest timeout, 600 modelled seconds, is 600 ms at the
-		// tests' time scale: room for a 300 ms call.
+		// In real time the 600 s timeout never ends a 300 ms call, however
+		// busy the machine.
 		return emulatortest.Lambda("Fn", functionArn, 600).Args(map[string]any{"n": 21, "sleepMs": sleepMs}).Outputs(answerOutput)
 	}
 

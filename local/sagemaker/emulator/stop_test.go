@@ -93,7 +93,7 @@ func TestStopCallbackStepBlocksUntilAnswered(t *testing.T) {
 func TestStopJobStepsAndUnstartedSteps(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	pipe := e.createPipeline(emulatortest.Pipeline(emulatortest.Job("Train", "Training").Duration(600000).StopDelay(20000), emulatortest.Job("Transform", "Transform").Duration(600000), emulatortest.Job("Evaluate", "Processing").Duration(1).After("Train")).JSON())
+	pipe := e.createPipeline(emulatortest.Pipeline(emulatortest.Job("Train", "Training").Duration(longJob).StopDelay(20000), emulatortest.Job("Transform", "Transform").Duration(longJob), emulatortest.Job("Evaluate", "Processing").Duration(1).After("Train")).JSON())
 	arn := e.start(pipe)
 	e.waitStep(arn, "Train", smtypes.StepStatusExecuting)
 	e.waitStep(arn, "Transform", smtypes.StepStatusExecuting)

@@ -19,8 +19,8 @@ import (
 func TestPipelineVersions(t *testing.T) {
 	t.Parallel()
 	e := newBareEnv(t)
-	v1 := emulatortest.Pipeline(emulatortest.Job("Train", "Training").Duration(600000)).JSON()
-	v2 := emulatortest.Pipeline(emulatortest.Job("Process", "Processing").Duration(600000)).JSON()
+	v1 := emulatortest.Pipeline(emulatortest.Job("Train", "Training").Duration(longJob)).JSON()
+	v2 := emulatortest.Pipeline(emulatortest.Job("Process", "Processing").Duration(longJob)).JSON()
 	pipe := e.createPipeline(v1)
 	pipeArn := e.pipelineArn(pipe)
 
