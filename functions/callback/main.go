@@ -37,7 +37,7 @@ import (
 const DefaultConcurrency = 4
 
 type appConfig struct {
-	scope     pipeline.CleanupScope
+	scope          pipeline.CleanupScope
 	table          string
 	retention      time.Duration
 	queueURL       string

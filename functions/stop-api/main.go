@@ -24,7 +24,7 @@ import (
 const DefaultMaxBodyBytes = 16 << 10
 
 type appConfig struct {
-	scope     pipeline.CleanupScope
+	scope        pipeline.CleanupScope
 	table        string
 	retention    time.Duration
 	stopQueueURL string

@@ -29,7 +29,7 @@ import (
 const DefaultBatch = 100
 
 type appConfig struct {
-	scope     pipeline.CleanupScope
+	scope          pipeline.CleanupScope
 	table          string
 	retention      time.Duration
 	access         coordinator.AllowList
