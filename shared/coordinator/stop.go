@@ -61,20 +61,27 @@ func (c *Coordinator) Stop(ctx context.Context, in StopInput) (StopResult, error
 		return StopResult{}, err
 	}
 	// The key first: an idempotent retry gets its stop even after the end.
-	prev, err := c.ledger.StopOf(ctx, arn, pipeline.StopID(arn, req.Key))
-	switch {
-	case err == nil && prev.Phase == pipeline.StopClosed:
-		return StopResult{Stop: prev, Status: prev.Outcome}, nil
-	case err != nil && !errors.Is(err, pipeline.ErrNotFound):
+	prev, found, err := c.stopOfKey(ctx, arn, req.Key)
+	if err != nil {
 		return StopResult{}, err
 	}
-	found := err == nil
-
 	desc, err := c.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(arn.String())})
 	if err != nil {
 		return StopResult{}, fromSageMaker("describe execution", arn.String(), err)
 	}
 	status := pipeline.ExecutionStatus(desc.PipelineExecutionStatus)
+	if found && prev.Phase == pipeline.StopClosed {
+		if status.Terminal() {
+			last, err := c.latestAttempt(ctx, arn, req.Key, prev)
+			return StopResult{Stop: last, Status: last.Outcome}, err
+		}
+		// The stop closed and the execution runs again: it was retried
+		// (RetryPipelineExecution), and this is a stop of the new attempt,
+		// under the key's next attempt.
+		if req.Key, prev, found, err = c.nextAttemptKey(ctx, arn, req.Key); err != nil {
+			return StopResult{}, err
+		}
+	}
 	if status.Terminal() {
 		if found {
 			return StopResult{Stop: prev, Status: status}, nil // ours; it closes with the execution's event
@@ -94,7 +101,7 @@ func (c *Coordinator) Stop(ctx context.Context, in StopInput) (StopResult, error
 			// Stopped by another request or from outside stopcoord: joined,
 			// not asked again.
 			res.AlreadyStopping, detail = true, "execution was already Stopping"
-		} else if err := c.issue(ctx, arn); err != nil {
+		} else if err := c.issue(ctx, arn, res.Stop.ID); err != nil {
 			return res, err
 		}
 		if res.Stop, err = c.ledger.AdvanceStop(ctx, arn, res.Stop.ID, pipeline.StopIssued, c.now(), detail); err != nil && !errors.Is(err, pipeline.ErrStale) {
@@ -110,14 +117,70 @@ func (c *Coordinator) Stop(ctx context.Context, in StopInput) (StopResult, error
 	return res, nil
 }
 
+// stopOfKey reads the stop request of a key, if there is one.
+func (c *Coordinator) stopOfKey(ctx context.Context, arn pipeline.ExecutionARN, key string) (pipeline.StopRequest, bool, error) {
+	s, err := c.ledger.StopOf(ctx, arn, pipeline.StopID(arn, key))
+	switch {
+	case errors.Is(err, pipeline.ErrNotFound):
+		return s, false, nil
+	case err != nil:
+		return s, false, err
+	}
+	return s, true, nil
+}
+
+// maxAttempts bounds the retried attempts of one execution a key follows.
+const maxAttempts = 1000
+
+// latestAttempt is the stop of the key's latest attempt (first is the
+// first attempt's): what a repeat of a request answers once all ended.
+func (c *Coordinator) latestAttempt(ctx context.Context, arn pipeline.ExecutionARN, key string, first pipeline.StopRequest) (pipeline.StopRequest, error) {
+	last := first
+	for n := 2; n <= maxAttempts; n++ {
+		s, found, err := c.stopOfKey(ctx, arn, attemptKey(key, n))
+		if err != nil || !found {
+			return last, err
+		}
+		last = s
+	}
+	return last, nil
+}
+
+func attemptKey(key string, n int) string {
+	k := fmt.Sprintf("%s#attempt-%d", key, n)
+	if len(k) > MaxKeyLength {
+		k = k[len(k)-MaxKeyLength:]
+	}
+	return k
+}
+
+// nextAttemptKey is the key of the first attempt whose stop under key is
+// not closed: "key", then "key#attempt-2", "key#attempt-3"... A retry of
+// a request for the same attempt finds its stop; a stop of a later attempt
+// gets a stop of its own.
+func (c *Coordinator) nextAttemptKey(ctx context.Context, arn pipeline.ExecutionARN, key string) (string, pipeline.StopRequest, bool, error) {
+	for n := 2; n <= maxAttempts; n++ {
+		k := attemptKey(key, n)
+		s, found, err := c.stopOfKey(ctx, arn, k)
+		if err != nil || !found || s.Phase != pipeline.StopClosed {
+			return k, s, found, err
+		}
+	}
+	return "", pipeline.StopRequest{}, false, pipeline.Errorf(pipeline.EConflict, "execution %s has more than %d stopped attempts", arn.ExecutionID, maxAttempts)
+}
+
 // issue asks SageMaker to stop, with a ClientRequestToken derived from the
-// execution, and records the execution Stopping: the Stopping event will
+// stop request, and records the execution Stopping: the Stopping event will
 // say the same, and recording it now lets the view and the sweeper see the
 // stop at once. Order-safe, so harmless.
-func (c *Coordinator) issue(ctx context.Context, arn pipeline.ExecutionARN) error {
+func (c *Coordinator) issue(ctx context.Context, arn pipeline.ExecutionARN, stopID string) error {
 	_, err := c.sm.StopPipelineExecution(ctx, &sagemaker.StopPipelineExecutionInput{
 		PipelineExecutionArn: aws.String(arn.String()),
-		ClientRequestToken:   aws.String(pipeline.RequestToken("stop", arn.String())),
+		// Per stop request: a retry of the request is the call SageMaker
+		// accepted, while a stop of a retried execution's new attempt is a
+		// new call (one token per execution would be replayed, and stop
+		// nothing).
+		ClientRequestToken: aws.String(pipeline.RequestToken("stop", arn.String(), stopID)),
 	})
 	if err != nil {
 		return c.stopFailed(ctx, arn, err)

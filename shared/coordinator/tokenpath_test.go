@@ -447,3 +447,60 @@ func TestForceRacingStoppingAndSweeperAnswersOnce(t *testing.T) {
 		}
 	}
 }
+
+// Issue 11, defect 10 (and issue 15): an execution retried with
+// RetryPipelineExecution is seen again: the ledger reopens it, and a new
+// stop of the new attempt is a stop of its own, while a retry of the first
+// request still gets the first stop.
+func TestRetriedExecutionIsStoppedAgain(t *testing.T) {
+	w := newWorld(t)
+	status := coordinator.NewStatus(coordinator.StatusDeps{Ledger: w.Ledger})
+	arn := w.Start(w.CreatePipeline(definition(callbackStep("Wait", w.CallbackQueue))))
+	w.WaitStep(arn, "Wait", smtypes.StepStatusExecuting)
+	record := func(s pipeline.ExecutionStatus) {
+		t.Helper()
+		desc, err := w.SageMaker.DescribePipelineExecution(w.Ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(arn)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := pipeline.ExecutionChange{ARN: mustARN(t, arn), Status: s, At: aws.ToTime(desc.LastModifiedTime)}
+		if s.Terminal() {
+			c.EndedAt = c.At
+		}
+		if _, err := status.RecordExecution(w.Ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := w.coord.Stop(w.Ctx, coordinator.StopInput{ExecutionARN: arn, Mode: "force"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WaitStatus(arn, smtypes.PipelineExecutionStatusStopped)
+	record(pipeline.ExecutionStopped)
+
+	if _, err := w.SageMaker.RetryPipelineExecution(w.Ctx, &sagemaker.RetryPipelineExecutionInput{PipelineExecutionArn: aws.String(arn), ClientRequestToken: aws.String(strings.Repeat("r", 32))}); err != nil {
+		t.Fatal(err)
+	}
+	w.WaitStep(arn, "Wait", smtypes.StepStatusExecuting)
+	record(pipeline.ExecutionExecuting)
+
+	second, err := w.coord.Stop(w.Ctx, coordinator.StopInput{ExecutionARN: arn, Mode: "force"})
+	if err != nil {
+		t.Fatalf("stop of the retried execution: %v", err)
+	}
+	if second.Stop.ID == first.Stop.ID || !second.Created || len(second.Answered) != 1 {
+		t.Fatalf("second stop %+v, want a new stop that answered the new attempt's token", second)
+	}
+	w.WaitStatus(arn, smtypes.PipelineExecutionStatusStopped)
+	record(pipeline.ExecutionStopped)
+	view, err := w.Ledger.ReadExecution(w.Ctx, mustARN(t, arn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(view.Stops) != 2 || view.Stops[0].Phase != pipeline.StopClosed || view.Stops[1].Phase != pipeline.StopClosed {
+		t.Fatalf("stops %+v, want both attempts' stops closed", view.Stops)
+	}
+	if again, err := w.coord.Stop(w.Ctx, coordinator.StopInput{ExecutionARN: arn, Mode: "force"}); err != nil || again.Stop.ID != second.Stop.ID {
+		t.Fatalf("repeat after the end: %+v, %v; want the latest attempt's stop", again.Stop, err)
+	}
+}
