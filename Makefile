@@ -108,6 +108,12 @@ inittrace: ## where each function's init time goes, package by package (GODEBUG=
 	go run ./bench/cmd/coldstart -inittrace -runs 5 \
 	  $(foreach pkg,$(BENCH_BOOTSTRAPS),$(notdir $(pkg))=$(LOCAL)/bench/$(notdir $(pkg))/bootstrap)
 
+.PHONY: bench-bulk
+BULK_EXECUTIONS ?= 1000
+BULK_BUDGET ?= 10
+bench-bulk: tools build synth ## stop BULK_EXECUTIONS=1000 running executions with one POST /pipelines/{name}/stops on the local stack, within BULK_BUDGET=10 calls/s
+	go run ./bench/cmd/bulkstop -template cdk.out/StopCoord.template.json -bin $(LOCAL)/bin -executions $(BULK_EXECUTIONS) -budget $(BULK_BUDGET)
+
 .PHONY: bench-go
 bench-go: tools ## the Go benchmarks of every package (results in bench/out/)
 	mkdir -p bench/out
