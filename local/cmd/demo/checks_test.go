@@ -137,6 +137,10 @@ func TestBreakdown(t *testing.T) {
 	if sfn.total != 200*time.Millisecond || sfn.sageMaker != 30*time.Millisecond || sfn.cleaners != 70*time.Millisecond || sfn.overhead != 95*time.Millisecond {
 		t.Errorf("StartStateMachine: %+v, want total 200, SageMaker 30, cleaners 70, overhead 95 ms", sfn)
 	}
+	// sent at 40, delivered 5 ms later, cleaning 60-130, answered at 200
+	if sfn.stopAPI != 10*time.Millisecond || sfn.beforeCleaning != 15*time.Millisecond || sfn.afterCleaning != 70*time.Millisecond {
+		t.Errorf("StartStateMachine: %+v, want API 10, before cleaning 15, after 70 ms", sfn)
+	}
 	if ext := got["RunExternalJob"]; ext.sageMaker != 0 || ext.overhead != 75*time.Millisecond {
 		t.Errorf("RunExternalJob, whose message went out before the stop was noted as issued: %+v, want SageMaker 0 and overhead 75 ms", ext)
 	}

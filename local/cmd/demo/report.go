@@ -28,9 +28,11 @@ type stepPath struct {
 	// their own work (their calls to the services they stop).
 	sageMaker, sqs, cleaners time.Duration
 	// stopcoord's own: the rest, and, within it, the stop API's part
-	// (POST /stops to StopPipelineExecution accepted).
-	overhead, stopAPI time.Duration
-	missing           string // what could not be measured, if anything
+	// (POST /stops to StopPipelineExecution accepted), the callback
+	// function's before its first cleaner starts (after SQS delivered the
+	// message) and after its last cleaner ends, until the answer.
+	overhead, stopAPI, beforeCleaning, afterCleaning time.Duration
+	missing                                          string // what could not be measured, if anything
 }
 
 // pathInputs is what the breakdown is computed from; every time is from
@@ -81,16 +83,27 @@ func breakdown(in pathInputs) []stepPath {
 		// the stop as issued; then its part is nil, not negative.
 		p.sageMaker = max(sent.Sub(in.issued), 0)
 		var spans []span
+		first, last := time.Time{}, time.Time{}
 		for _, c := range in.cleanups {
 			if c.Token != record.Token {
 				continue
 			}
 			for _, a := range c.History {
 				spans = append(spans, span{a.At, a.At.Add(a.Duration)})
+				if first.IsZero() || a.At.Before(first) {
+					first = a.At
+				}
+				if end := a.At.Add(a.Duration); end.After(last) {
+					last = end
+				}
 			}
 		}
 		p.cleaners = covered(spans)
 		p.overhead = p.total - p.sageMaker - p.sqs - p.cleaners
+		if !first.IsZero() {
+			p.beforeCleaning = first.Sub(sent) - p.sqs
+			p.afterCleaning = record.AnsweredAt.Sub(last)
+		}
 		out = append(out, p)
 	}
 	return out
@@ -143,17 +156,19 @@ func medianOverhead(paths []stepPath) (time.Duration, bool) {
 
 func printBreakdown(out io.Writer, paths []stepPath, sqsDelivery time.Duration) {
 	fmt.Fprintln(out, "\nstopcoord's own share of each callback step's stop (POST /stops to SageMaker accepting the answer):")
-	fmt.Fprintf(out, "  %-18s %8s %10s %8s %9s %10s %14s\n", "step", "total", "SageMaker", "SQS", "cleaners", "stopcoord", "(of which API)")
+	fmt.Fprintf(out, "  %-18s %9s %10s %7s %10s %10s %8s %11s %10s\n", "step", "total", "SageMaker", "SQS", "cleaners", "stopcoord", "(API", "pre-clean", "answer)")
 	for _, p := range paths {
 		if p.missing != "" {
 			fmt.Fprintf(out, "  %-18s not measured: %s\n", p.step, p.missing)
 			continue
 		}
-		fmt.Fprintf(out, "  %-18s %8s %10s %8s %9s %10s %14s\n", p.step, msText(p.total), msText(p.sageMaker), msText(p.sqs), msText(p.cleaners), msText(p.overhead), msText(p.stopAPI))
+		fmt.Fprintf(out, "  %-18s %9s %10s %7s %10s %10s %8s %11s %10s\n", p.step, msText(p.total), msText(p.sageMaker), msText(p.sqs), msText(p.cleaners),
+			msText(p.overhead), msText(p.stopAPI), msText(p.beforeCleaning), msText(p.afterCleaning))
 	}
 	fmt.Fprintf(out, "  SageMaker: the stop accepted to the Stopping message in the callback queue (seen between the emulator and SQS);\n"+
 		"  SQS: delivery on the same SQS server, a long-poll receive waiting for a sent message, median of probes (%s);\n"+
-		"  cleaners: each cleaner's own time as the ledger records every attempt; stopcoord: the rest.\n", msText(sqsDelivery))
+		"  cleaners: each cleaner's own time as the ledger records every attempt; stopcoord: the rest, of which the stop API\n"+
+		"  (POST to the stop issued), the callback function before its first cleaner, and after its last one until the answer.\n", msText(sqsDelivery))
 	if m, ok := medianOverhead(paths); ok {
 		verdict := "within"
 		if m > overheadGoal {
