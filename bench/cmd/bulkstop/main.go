@@ -4,10 +4,10 @@
 // and prints what it took: SageMaker calls, the peak rate, throttled calls,
 // the wall time against calls ÷ budget, and how the executions ended.
 //
-// SageMaker's own rate limit is modelled in front of the emulator: every
-// call beyond the budget in any second is refused with ThrottlingException,
-// as SageMaker refuses calls beyond an account's rate, so a stop that
-// outran its budget shows up as a throttled call. SageMaker's status
+// SageMaker's own rate limit is modelled in front of the emulator: per
+// operation, as SageMaker limits each API action, a token bucket of the
+// budget a second refuses the excess with ThrottlingException, so a stop
+// that outran its budget shows up as a throttled call. SageMaker's status
 // events are left out (see the emulator options below).
 //
 //	go run ./bench/cmd/bulkstop -executions 1000        (make bench-bulk)

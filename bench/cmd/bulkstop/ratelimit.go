@@ -15,12 +15,14 @@ import (
 )
 
 // rateLimit stands in front of the SageMaker emulator as SageMaker's
-// request rate limit: a token bucket of budget calls a second (a second's
-// worth of burst), beyond which a call gets ThrottlingException and does
-// nothing. It counts every call by operation and when it came.
+// request rate limit: for each operation (SageMaker's limits are per API
+// action) a token bucket of budget calls a second with a second's worth of
+// burst, beyond which a call gets ThrottlingException and does nothing. It
+// counts every call by operation and when it came.
 type rateLimit struct {
 	srv     *httptest.Server
-	bucket  *rate.Limiter
+	budget  int
+	buckets map[string]*rate.Limiter
 	mu      sync.Mutex
 	target  *httputil.ReverseProxy
 	byOp    map[string]int
@@ -30,7 +32,7 @@ type rateLimit struct {
 }
 
 func newRateLimit(budget int) *rateLimit {
-	l := &rateLimit{bucket: rate.NewLimiter(rate.Limit(budget), budget), byOp: map[string]int{}}
+	l := &rateLimit{budget: budget, buckets: map[string]*rate.Limiter{}, byOp: map[string]int{}}
 	l.srv = httptest.NewServer(http.HandlerFunc(l.serve))
 	return l
 }
@@ -61,7 +63,12 @@ func (l *rateLimit) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "SageMaker is not up yet", http.StatusServiceUnavailable)
 		return
 	}
-	if !l.bucket.Allow() {
+	bucket, ok := l.buckets[op]
+	if !ok {
+		bucket = rate.NewLimiter(rate.Limit(l.budget), l.budget)
+		l.buckets[op] = bucket
+	}
+	if !bucket.Allow() {
 		l.refused++
 		l.mu.Unlock()
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
