@@ -91,10 +91,34 @@ lint: ## gofmt and go vet only
 	go vet ./...
 
 .PHONY: bench
-bench: tools ## run the benchmarks (results in bench/out/)
+BENCH_RUNS ?= 25
+BENCH_BOOTSTRAPS := bench/testdata/hello bench/testdata/floor $(addprefix functions/,$(FUNCTIONS))
+bench: ## cold init of every function against hello world, the floor and Python/boto3, in one table (BENCH_RUNS=25)
+	@for pkg in $(BENCH_BOOTSTRAPS); do \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_HOST) go build $(LAMBDA_FLAGS) -o $(LOCAL)/bench/$$(basename $$pkg)/bootstrap ./$$pkg; \
+	done
+	go run ./bench/cmd/coldstart -runs $(BENCH_RUNS) -python bench/testdata/python/bootstrap.py \
+	  $(foreach pkg,$(BENCH_BOOTSTRAPS),$(notdir $(pkg))=$(LOCAL)/bench/$(notdir $(pkg))/bootstrap)
+
+.PHONY: inittrace
+inittrace: ## where each function's init time goes, package by package (GODEBUG=inittrace=1)
+	@for pkg in $(BENCH_BOOTSTRAPS); do \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_HOST) go build $(LAMBDA_FLAGS) -o $(LOCAL)/bench/$$(basename $$pkg)/bootstrap ./$$pkg; \
+	done
+	go run ./bench/cmd/coldstart -inittrace -runs 5 \
+	  $(foreach pkg,$(BENCH_BOOTSTRAPS),$(notdir $(pkg))=$(LOCAL)/bench/$(notdir $(pkg))/bootstrap)
+
+.PHONY: bench-bulk
+BULK_EXECUTIONS ?= 1000
+BULK_BUDGET ?= 10
+bench-bulk: tools build synth ## stop BULK_EXECUTIONS=1000 running executions with one POST /pipelines/{name}/stops on the local stack, within BULK_BUDGET=10 calls/s
+	go run ./bench/cmd/bulkstop -template cdk.out/StopCoord.template.json -bin $(LOCAL)/bin -executions $(BULK_EXECUTIONS) -budget $(BULK_BUDGET)
+
+.PHONY: bench-go
+bench-go: tools ## the Go benchmarks of every package (results in bench/out/)
 	mkdir -p bench/out
 	go test -run='^$$' -bench=. -benchmem -count=5 ./... | tee bench/out/bench.txt
 
 .PHONY: clean
 clean: ## remove build outputs (keeps the installed tools in .local/ddb)
-	rm -rf dist cdk.out node_modules $(LOCAL)/bin bench/out
+	rm -rf dist cdk.out node_modules $(LOCAL)/bin $(LOCAL)/bench bench/out

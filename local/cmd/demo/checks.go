@@ -2,121 +2,225 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
-// check verifies that everything the stop promises happened.
-func (d *demo) check(ctx context.Context, arn string, w *watcher) {
-	sfnExecution, glueRunID := d.started()
-	if out, err := d.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(sfnExecution)}); err != nil || out.Status != "ABORTED" {
-		d.fail("the Step Functions execution is %v (err %v), want ABORTED", statusOf(out), err)
+// What the demo's stop must end in.
+var (
+	// wantSteps is each step's status at the end: everything SageMaker can
+	// stop is Stopped; the Lambda step cannot be stopped, and its function
+	// ends early and succeeds once it sees the stop.
+	wantSteps = map[string]string{
+		"Train": "Stopped", "StartStateMachine": "Stopped", "StartGlueJob": "Stopped", "RunExternalJob": "Stopped",
+		"Score": "Succeeded",
 	}
-	if out, err := d.glue.GetJobRun(ctx, &glue.GetJobRunInput{JobName: aws.String("demo-features"), RunId: aws.String(glueRunID)}); err != nil ||
-		(out.JobRun.JobRunState != "STOPPED" && out.JobRun.JobRunState != "STOPPING") {
-		d.fail("the Glue job run is not stopped (err %v)", err)
-	}
-	if n := d.cleanupCalls.Load(); n != 1 {
-		d.fail("the cleanup Lambda was called %d times, want once", n)
-	}
-	view, err := d.ledger.ReadExecution(ctx, mustARN(arn))
-	if err != nil {
-		d.fail("read the ledger: %v", err)
-		return
-	}
-	answered := 0
-	for _, t := range view.Tokens {
-		if t.State == pipeline.TokenAnswered {
-			answered++
-		} else {
-			d.fail("the token of %s is %s, want answered", t.StepName, t.State)
+	callbackSteps = []string{"StartStateMachine", "StartGlueJob", "RunExternalJob"}
+)
+
+// wantAnswer is the Send* every callback token gets: the demo pipeline has
+// no policy, so a stopped callback step is answered with a failure.
+const wantAnswer = "SendPipelineExecutionStepFailure"
+
+// facts is everything the checks look at, read after the stop from each
+// party's own records: SageMaker (the emulator), the ledger, the services
+// the workers used, the cleanup Lambda and the stop API.
+type facts struct {
+	steps   map[string]string // step name -> SageMaker's final status
+	answers []emulator.Answer // what SageMaker accepted, per callback token
+	tokens  []pipeline.Token  // the ledger's token records
+	// cleanups are the ledger's cleanup records; resources is what each
+	// callback step should have had cleaned: what its worker registered,
+	// and the cleanup Lambda its arguments name.
+	cleanups  []pipeline.Cleanup
+	resources map[string][]pipeline.Resource
+	// The resources themselves, as their services report them.
+	sfnStatus, glueState string
+	cleanupLambdaCalls   int64
+	stops                []stopSummary // GET /executions/{arn}
+}
+
+type stopSummary struct{ Phase, Outcome string }
+
+// evaluate returns every promise of the stop that did not hold.
+func evaluate(f facts) []string {
+	var failed []string
+	fail := func(format string, args ...any) { failed = append(failed, fmt.Sprintf(format, args...)) }
+
+	// Every step against the status it should end in, and no other step.
+	for _, name := range sortedKeys(wantSteps) {
+		if got, ok := f.steps[name]; !ok {
+			fail("step %s is not listed by SageMaker", name)
+		} else if got != wantSteps[name] {
+			fail("step %s ended %s, want %s", name, got, wantSteps[name])
 		}
 	}
-	if answered != 3 {
-		d.fail("%d callback tokens answered, want 3", answered)
-	}
-	cleaned := map[string]pipeline.CleanupStatus{}
-	for _, c := range view.Cleanups {
-		cleaned[c.Resource.Kind] = c.Status
-	}
-	for _, kind := range []string{"sfn-execution", "glue-job-run", "lambda-cleanup"} {
-		if cleaned[kind] != pipeline.CleanupSucceeded {
-			d.fail("cleanup of the %s is %q in the ledger, want succeeded", kind, cleaned[kind])
+	for _, name := range sortedKeys(f.steps) {
+		if _, ok := wantSteps[name]; !ok {
+			fail("step %s (%s) is not part of the demo pipeline", name, f.steps[name])
 		}
 	}
-	steps, err := d.steps(ctx, arn)
-	if err != nil {
+
+	// Answers as SageMaker received them: exactly one accepted per
+	// callback step, with the expected outcome.
+	accepted := map[string]int{}
+	for _, a := range f.answers {
+		accepted[a.StepName] += a.Accepted
+		if a.Accepted > 0 && a.Operation != wantAnswer {
+			fail("SageMaker accepted %s for the token of %s, want %s", orNone(a.Operation), a.StepName, wantAnswer)
+		}
+	}
+	for _, name := range callbackSteps {
+		if accepted[name] != 1 {
+			fail("SageMaker accepted %d answers for %s, want exactly 1", accepted[name], name)
+		}
+	}
+
+	// The ledger agrees: every token answered once, with a failure.
+	stepOf := map[string]string{}
+	answered := map[string]int{}
+	for _, t := range f.tokens {
+		stepOf[t.Token] = t.StepName
+		if t.State != pipeline.TokenAnswered {
+			fail("the ledger has the token of %s %s, want answered", t.StepName, t.State)
+			continue
+		}
+		answered[t.StepName]++
+		if t.Outcome != pipeline.OutcomeFailure {
+			fail("the ledger has the token of %s answered with %s, want failure", t.StepName, t.Outcome)
+		}
+	}
+	for _, name := range callbackSteps {
+		if answered[name] != 1 {
+			fail("the ledger has %d answered tokens for %s, want 1", answered[name], name)
+		}
+	}
+
+	// Every cleanup per resource: once, succeeded, and nothing cleaned
+	// that the step did not start.
+	type key struct{ step, resource string }
+	cleaned := map[key][]pipeline.Cleanup{}
+	for _, c := range f.cleanups {
+		k := key{stepOf[c.Token], c.Resource.Key()}
+		cleaned[k] = append(cleaned[k], c)
+	}
+	want := map[key]bool{}
+	for _, step := range sortedKeys(f.resources) {
+		for _, r := range f.resources[step] {
+			k := key{step, r.Key()}
+			want[k] = true
+			cs := cleaned[k]
+			switch {
+			case len(cs) == 0:
+				fail("no cleanup of %s %s (step %s) in the ledger", r.Kind, r.ID, step)
+			case len(cs) > 1:
+				fail("%d cleanup records of %s %s (step %s), want 1", len(cs), r.Kind, r.ID, step)
+			case cs[0].Status != pipeline.CleanupSucceeded:
+				fail("cleanup of %s %s (step %s) is %s in the ledger (%s), want succeeded", r.Kind, r.ID, step, cs[0].Status, cs[0].LastError)
+			}
+		}
+	}
+	var extra []string
+	for k := range cleaned {
+		if !want[k] {
+			extra = append(extra, fmt.Sprintf("the ledger has a cleanup of %s for step %q, which did not start it", k.resource, k.step))
+		}
+	}
+	sort.Strings(extra)
+	failed = append(failed, extra...)
+	if f.sfnStatus != "ABORTED" {
+		fail("the Step Functions execution is %s, want ABORTED", orNone(f.sfnStatus))
+	}
+	if f.glueState != "STOPPED" && f.glueState != "STOPPING" {
+		fail("the Glue job run is %s, want STOPPED or STOPPING", orNone(f.glueState))
+	}
+	if f.cleanupLambdaCalls != 1 {
+		fail("the cleanup Lambda was called %d times, want once", f.cleanupLambdaCalls)
+	}
+
+	// The stop request: exactly one, closed, with the execution Stopped.
+	switch {
+	case len(f.stops) != 1:
+		fail("GET /executions shows %d stop requests, want 1", len(f.stops))
+	case f.stops[0].Phase != "closed":
+		fail("the stop request is %s, want closed", orNone(f.stops[0].Phase))
+	case f.stops[0].Outcome != "Stopped":
+		fail("the stop request closed with %s, want Stopped", orNone(f.stops[0].Outcome))
+	}
+	return failed
+}
+
+// collect reads the facts after the stop.
+func (d *demo) collect(ctx context.Context, arn string) facts {
+	f := facts{resources: map[string][]pipeline.Resource{}, cleanupLambdaCalls: d.cleanupCalls.Load()}
+	var err error
+	if f.steps, err = d.steps(ctx, arn); err != nil {
 		d.fail("list steps: %v", err)
 	}
-	for name, status := range steps {
-		if status != "Stopped" && status != "Succeeded" {
-			d.fail("step %s ended %s", name, status)
-		}
+	f.answers = d.st.Emulator.Answers(arn)
+	if view, err := d.ledger.ReadExecution(ctx, mustARN(arn)); err != nil {
+		d.fail("read the ledger: %v", err)
+	} else {
+		f.tokens, f.cleanups = view.Tokens, view.Cleanups
 	}
-}
+	d.registered.Range(func(k, v any) bool {
+		f.resources[k.(string)] = append(f.resources[k.(string)], v.([]pipeline.Resource)...)
+		return true
+	})
+	f.resources["RunExternalJob"] = append(f.resources["RunExternalJob"], pipeline.Resource{Kind: callback.KindLambdaCleanup, ID: cleanupFn})
 
-func statusOf(out *sfn.DescribeExecutionOutput) string {
-	if out == nil {
-		return "unknown"
+	sfnExecution, glueRunID := d.started()
+	if out, err := d.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(sfnExecution)}); err != nil {
+		f.sfnStatus = "unknown (" + err.Error() + ")"
+	} else {
+		f.sfnStatus = string(out.Status)
 	}
-	return string(out.Status)
-}
-
-// report prints the phases of the stop, their durations, and the ledger's
-// final view as the stop API shows it.
-func (d *demo) report(ctx context.Context, arn string, stopAt, stoppedAt time.Time, w *watcher) {
-	fmt.Fprintln(d.out, "\nphases:")
-	phase := func(name string, at time.Time) {
-		if at.IsZero() {
-			fmt.Fprintf(d.out, "  %-54s not seen\n", name)
-			return
-		}
-		fmt.Fprintf(d.out, "  %-54s %8.3fs\n", name, at.Sub(stopAt).Seconds())
+	if out, err := d.glue.GetJobRun(ctx, &glue.GetJobRunInput{JobName: aws.String("demo-features"), RunId: aws.String(glueRunID)}); err != nil {
+		f.glueState = "unknown (" + err.Error() + ")"
+	} else if out.JobRun != nil {
+		f.glueState = string(out.JobRun.JobRunState)
 	}
-	has := func(parts ...string) func(string) bool {
-		return func(s string) bool {
-			for _, p := range parts {
-				if !strings.Contains(s, p) {
-					return false
-				}
-			}
-			return true
-		}
-	}
-	first := func(m func(string) bool) time.Time { f, _ := w.when(m); return f }
-	last := func(m func(string) bool) time.Time { _, l := w.when(m); return l }
-	phase("stop issued to SageMaker", first(has("stop issued")))
-	phase("execution Stopping", first(has("execution Stopping")))
-	phase("Stopping messages sent (last callback step Stopping)", last(has("Stopping message is on the callback queue")))
-	phase("every cleanup done", last(has("cleanup of ")))
-	phase("every token answered", last(has("token of ", "answered")))
-	phase("Lambda step finished (waited for)", first(has("step Score Succeeded")))
-	phase("training job stopped (SageMaker's own stop)", first(has("step Train Stopped")))
-	phase("execution Stopped", stoppedAt)
-	phase("stop request closed in the ledger", first(has("stop request closed")))
-	fmt.Fprintf(d.out, "\nend-to-end stop latency: %.3fs (POST /stops to the execution Stopped)\n", stoppedAt.Sub(stopAt).Seconds())
-
-	view, err := d.getExecution(ctx, arn)
-	if err != nil {
+	if view, err := d.getExecution(ctx, arn); err != nil {
 		d.fail("GET /executions: %v", err)
-		return
-	}
-	summary := map[string]any{"status": view["status"], "steps": view["steps"], "blocking": view["blocking"]}
-	if stops, ok := view["stops"].([]any); ok && len(stops) > 0 {
-		s := stops[0].(map[string]any)
-		summary["stop"] = map[string]any{"id": s["id"], "phase": s["phase"], "outcome": s["outcome"], "latencyMs": s["latencyMs"], "requestedBy": s["requestedBy"]}
-		if s["phase"] != "closed" {
-			d.fail("the stop request is %v, want closed", s["phase"])
+	} else if stops, ok := view["stops"].([]any); ok {
+		for _, s := range stops {
+			m, _ := s.(map[string]any)
+			phase, _ := m["phase"].(string)
+			outcome, _ := m["outcome"].(string)
+			f.stops = append(f.stops, stopSummary{Phase: phase, Outcome: outcome})
 		}
 	}
-	b, _ := json.MarshalIndent(summary, "  ", "  ")
-	fmt.Fprintf(d.out, "\nthe ledger's final view (GET /executions/{arn}):\n  %s\n", b)
+	return f
+}
+
+// check records every failed promise of the stop.
+func (d *demo) check(ctx context.Context, arn string) {
+	for _, msg := range evaluate(d.collect(ctx, arn)) {
+		d.fail("%s", msg)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func orNone(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "none"
+	}
+	return s
 }

@@ -47,6 +47,7 @@ type demo struct {
 	glue                     *glue.Client
 	sqs                      *sqs.Client
 	ledger                   *ledger.Ledger
+	tap                      *sqsTap // between SageMaker and SQS: when each callback message was sent
 	workQueue                string
 	registered               sync.Map // step name -> resource
 	cleanupCalls, scoreCalls atomic.Int64
@@ -67,6 +68,12 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	defer os.RemoveAll(dir)
 
+	var tapErr error
+	defer func() {
+		if d.tap != nil {
+			d.tap.Close() // after the stack, whose emulator sends through it
+		}
+	}()
 	level := slog.LevelError
 	if d.verbose {
 		level = slog.LevelInfo
@@ -80,12 +87,18 @@ func (d *demo) run(ctx context.Context) error {
 			o.StopDelay = time.Second // and takes a moment to stop, as SageMaker's do
 			o.EventsFile = filepath.Join(dir, "sagemaker-events.jsonl")
 			o.Lambda[scoreFunction] = emulator.LambdaEndpoint{URL: score.URL}
+			if d.tap, tapErr = newSQSTap(o.SQSEndpoint); tapErr == nil {
+				o.SQSEndpoint = d.tap.URL()
+			}
 		},
 	})
 	if err != nil {
 		return err
 	}
 	defer d.st.Close()
+	if tapErr != nil {
+		return tapErr
+	}
 	fmt.Fprintf(d.out, "local stack up in %s: HTTP API %s, SageMaker emulator %s\n", time.Since(begin).Round(time.Millisecond), d.st.GatewayURL, d.st.SageMakerURL)
 
 	d.sm = d.st.SageMakerClient()
@@ -126,7 +139,7 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	w.settle(ctx, 3*time.Second)
 	w.print(d.out, stopAt)
-	d.check(ctx, arn, w)
+	d.check(ctx, arn)
 	d.report(ctx, arn, stopAt, stoppedAt, w)
 	if failures := d.failed(); len(failures) > 0 {
 		return fmt.Errorf("%d checks failed:\n  - %s", len(failures), strings.Join(failures, "\n  - "))

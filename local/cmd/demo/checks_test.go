@@ -1,0 +1,153 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/shared/callback"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
+)
+
+const (
+	sfnARN  = "arn:aws:states:us-east-1:123456789012:execution:demo-etl:run-1"
+	glueRun = "jr_1"
+)
+
+// goodFacts is a stop that kept every promise.
+func goodFacts() facts {
+	tok := func(step, token string) pipeline.Token {
+		return pipeline.Token{Token: token, StepName: step, State: pipeline.TokenAnswered, Outcome: pipeline.OutcomeFailure}
+	}
+	clean := func(token, kind, id string) pipeline.Cleanup {
+		return pipeline.Cleanup{Token: token, Resource: pipeline.Resource{Kind: kind, ID: id}, Status: pipeline.CleanupSucceeded, Attempts: 1}
+	}
+	return facts{
+		steps: map[string]string{"Train": "Stopped", "StartStateMachine": "Stopped", "StartGlueJob": "Stopped", "RunExternalJob": "Stopped", "Score": "Succeeded"},
+		answers: []emulator.Answer{
+			{Token: "TokenSFN01", StepName: "StartStateMachine", Operation: wantAnswer, Accepted: 1},
+			{Token: "TokenGLUE1", StepName: "StartGlueJob", Operation: wantAnswer, Accepted: 1},
+			{Token: "TokenEXT01", StepName: "RunExternalJob", Operation: wantAnswer, Accepted: 1},
+		},
+		tokens: []pipeline.Token{tok("StartStateMachine", "TokenSFN01"), tok("StartGlueJob", "TokenGLUE1"), tok("RunExternalJob", "TokenEXT01")},
+		cleanups: []pipeline.Cleanup{
+			clean("TokenSFN01", callback.KindSFNExecution, sfnARN),
+			clean("TokenGLUE1", callback.KindGlueJobRun, glueRun),
+			clean("TokenEXT01", callback.KindLambdaCleanup, cleanupFn),
+		},
+		resources: map[string][]pipeline.Resource{
+			"StartStateMachine": {{Kind: callback.KindSFNExecution, ID: sfnARN}},
+			"StartGlueJob":      {{Kind: callback.KindGlueJobRun, ID: glueRun}},
+			"RunExternalJob":    {{Kind: callback.KindLambdaCleanup, ID: cleanupFn}},
+		},
+		sfnStatus: "ABORTED", glueState: "STOPPED", cleanupLambdaCalls: 1,
+		stops: []stopSummary{{Phase: "closed", Outcome: "Stopped"}},
+	}
+}
+
+func TestEvaluatePassesAKeptStop(t *testing.T) {
+	if failed := evaluate(goodFacts()); len(failed) != 0 {
+		t.Errorf("a stop that kept every promise fails:\n%s", strings.Join(failed, "\n"))
+	}
+}
+
+// TestEvaluateFailsEachBrokenPromise breaks one promise at a time; each
+// must fail its own check, with a message that names it.
+func TestEvaluateFailsEachBrokenPromise(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		breakIt func(*facts)
+		want    string
+	}{
+		{"a callback step ended Succeeded", func(f *facts) { f.steps["StartGlueJob"] = "Succeeded" }, "step StartGlueJob ended Succeeded, want Stopped"},
+		{"the training step ended Succeeded", func(f *facts) { f.steps["Train"] = "Succeeded" }, "step Train ended Succeeded, want Stopped"},
+		{"the Lambda step failed", func(f *facts) { f.steps["Score"] = "Failed" }, "step Score ended Failed, want Succeeded"},
+		{"a step is missing", func(f *facts) { delete(f.steps, "RunExternalJob") }, "step RunExternalJob is not listed"},
+		{"an unknown step", func(f *facts) { f.steps["Extra"] = "Stopped" }, "step Extra (Stopped) is not part of the demo pipeline"},
+		{"SageMaker never got an answer", func(f *facts) { f.answers[0].Accepted, f.answers[0].Operation = 0, "" }, "SageMaker accepted 0 answers for StartStateMachine, want exactly 1"},
+		{"SageMaker got two answers for a step", func(f *facts) {
+			f.answers = append(f.answers, emulator.Answer{Token: "TokenGLUE2", StepName: "StartGlueJob", Operation: wantAnswer, Accepted: 1})
+		}, "SageMaker accepted 2 answers for StartGlueJob, want exactly 1"},
+		{"SageMaker got a success", func(f *facts) { f.answers[1].Operation = "SendPipelineExecutionStepSuccess" }, "SageMaker accepted SendPipelineExecutionStepSuccess for the token of StartGlueJob"},
+		{"the ledger has a token open", func(f *facts) { f.tokens[2].State = pipeline.TokenOpen }, "the ledger has the token of RunExternalJob open, want answered"},
+		{"the ledger answered with success", func(f *facts) { f.tokens[0].Outcome = pipeline.OutcomeSuccess }, "answered with success, want failure"},
+		{"a resource was not cleaned", func(f *facts) { f.cleanups = f.cleanups[1:] }, "no cleanup of sfn-execution " + sfnARN},
+		{"a cleanup failed", func(f *facts) { f.cleanups[1].Status, f.cleanups[1].LastError = pipeline.CleanupFailed, "boom" }, "cleanup of glue-job-run jr_1 (step StartGlueJob) is failed in the ledger (boom)"},
+		{"a resource cleaned twice (under two tokens of one step)", func(f *facts) {
+			f.tokens = append(f.tokens, pipeline.Token{Token: "TokenGLUE2", StepName: "StartGlueJob", State: pipeline.TokenAnswered, Outcome: pipeline.OutcomeFailure})
+			f.cleanups = append(f.cleanups, pipeline.Cleanup{Token: "TokenGLUE2", Resource: pipeline.Resource{Kind: callback.KindGlueJobRun, ID: glueRun}, Status: pipeline.CleanupSucceeded})
+		}, "2 cleanup records of glue-job-run jr_1 (step StartGlueJob), want 1"},
+		{"a second resource of one kind not cleaned", func(f *facts) {
+			f.resources["StartGlueJob"] = append(f.resources["StartGlueJob"], pipeline.Resource{Kind: callback.KindGlueJobRun, ID: "jr_2"})
+		}, "no cleanup of glue-job-run jr_2 (step StartGlueJob)"},
+		{"something cleaned that was not started", func(f *facts) {
+			f.cleanups = append(f.cleanups, pipeline.Cleanup{Token: "TokenSFN01", Resource: pipeline.Resource{Kind: callback.KindBatchJob, ID: "job-9"}, Status: pipeline.CleanupSucceeded})
+		}, "a cleanup of batch-job#job-9 for step \"StartStateMachine\", which did not start it"},
+		{"the Step Functions execution still runs", func(f *facts) { f.sfnStatus = "RUNNING" }, "the Step Functions execution is RUNNING, want ABORTED"},
+		{"the Glue job run still runs", func(f *facts) { f.glueState = "RUNNING" }, "the Glue job run is RUNNING"},
+		{"the cleanup Lambda was not called", func(f *facts) { f.cleanupLambdaCalls = 0 }, "the cleanup Lambda was called 0 times, want once"},
+		{"the cleanup Lambda was called twice", func(f *facts) { f.cleanupLambdaCalls = 2 }, "the cleanup Lambda was called 2 times, want once"},
+		{"no stop request in the view", func(f *facts) { f.stops = nil }, "GET /executions shows 0 stop requests, want 1"},
+		{"the stop request is not closed", func(f *facts) { f.stops[0].Phase = "issued" }, "the stop request is issued, want closed"},
+		{"the stop request closed with another outcome", func(f *facts) { f.stops[0].Outcome = "Failed" }, "the stop request closed with Failed, want Stopped"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := goodFacts()
+			tc.breakIt(&f)
+			failed := evaluate(f)
+			found := false
+			for _, msg := range failed {
+				found = found || strings.Contains(msg, tc.want)
+			}
+			if !found {
+				t.Errorf("no failure says %q; got:\n%s", tc.want, strings.Join(failed, "\n"))
+			}
+		})
+	}
+}
+
+// TestBreakdown cuts a step's stop into its hops: what is left after
+// SageMaker, SQS and the cleaners is stopcoord's.
+func TestBreakdown(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	in := pathInputs{
+		requested: t0, issued: at(10),
+		sent:        map[string]time.Time{"TokenSFN01": at(40), "TokenEXT01": at(5)},
+		sqsDelivery: 5 * time.Millisecond,
+		answers:     goodFacts().answers,
+		tokens: []pipeline.Token{
+			{Token: "TokenSFN01", StepName: "StartStateMachine", State: pipeline.TokenAnswered, AnsweredAt: at(200)},
+			{Token: "TokenGLUE1", StepName: "StartGlueJob", State: pipeline.TokenAnswered, AnsweredAt: at(300)},
+			{Token: "TokenEXT01", StepName: "RunExternalJob", State: pipeline.TokenAnswered, AnsweredAt: at(100)},
+		},
+		cleanups: []pipeline.Cleanup{
+			// two cleaners side by side: 60-100 and 80-130 cover 70 ms
+			{Token: "TokenSFN01", History: []pipeline.CleanupAttempt{{At: at(60), Duration: 40 * time.Millisecond}}},
+			{Token: "TokenSFN01", History: []pipeline.CleanupAttempt{{At: at(80), Duration: 50 * time.Millisecond}}},
+			{Token: "TokenEXT01", History: []pipeline.CleanupAttempt{{At: at(30), Duration: 20 * time.Millisecond}}},
+		},
+	}
+	got := map[string]stepPath{}
+	for _, p := range breakdown(in) {
+		got[p.step] = p
+	}
+	sfn := got["StartStateMachine"]
+	if sfn.total != 200*time.Millisecond || sfn.sageMaker != 30*time.Millisecond || sfn.cleaners != 70*time.Millisecond || sfn.overhead != 95*time.Millisecond {
+		t.Errorf("StartStateMachine: %+v, want total 200, SageMaker 30, cleaners 70, overhead 95 ms", sfn)
+	}
+	// sent at 40, delivered 5 ms later, cleaning 60-130, answered at 200
+	if sfn.stopAPI != 10*time.Millisecond || sfn.beforeCleaning != 15*time.Millisecond || sfn.afterCleaning != 70*time.Millisecond {
+		t.Errorf("StartStateMachine: %+v, want API 10, before cleaning 15, after 70 ms", sfn)
+	}
+	if ext := got["RunExternalJob"]; ext.sageMaker != 0 || ext.overhead != 75*time.Millisecond {
+		t.Errorf("RunExternalJob, whose message went out before the stop was noted as issued: %+v, want SageMaker 0 and overhead 75 ms", ext)
+	}
+	if glue := got["StartGlueJob"]; glue.missing == "" {
+		t.Errorf("StartGlueJob has no Stopping message seen but was measured: %+v", glue)
+	}
+	if m, ok := medianOverhead(breakdown(in)); !ok || m != 85*time.Millisecond {
+		t.Errorf("median overhead %v, want 85 ms (the mean of the two measured steps)", m)
+	}
+}
