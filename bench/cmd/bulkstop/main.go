@@ -35,7 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/local/stack"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/settings"

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )

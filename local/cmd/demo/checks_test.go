@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )

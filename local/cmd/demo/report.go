@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 

@@ -6,6 +6,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulatortest"
 )
 
 // TestAnswers reports what the emulator accepted: one answer per answered
@@ -14,7 +16,7 @@ import (
 func TestAnswers(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	pipe := e.createPipeline(definition(callbackStep("A", e.queueURL), callbackStep("B", e.queueURL)))
+	pipe := e.createPipeline(emulatortest.Pipeline(emulatortest.Callback("A", e.queueURL), emulatortest.Callback("B", e.queueURL)).JSON())
 	arn := e.start(pipe)
 	e.callbackMessages(2) // both steps wait for an answer
 	tokens := map[string]string{}
