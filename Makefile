@@ -47,12 +47,16 @@ build: ## build every function: dist/<fn>/bootstrap (linux/arm64) and .local/bin
 	  CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_HOST) go build $(LAMBDA_FLAGS) -o $(LOCAL)/bin/$$fn/bootstrap ./functions/$$fn; \
 	done
 
+# One DynamoDB Local for the whole run, shared by every test binary
+# (local/cmd/dynamodb-local sets STOPCOORD_DYNAMODB_ENDPOINT); each test
+# still gets a fresh table. STOPCOORD_TEST_SLOWDOWN=3 stretches every
+# deadline the tests keep, on a slow or busy machine.
 .PHONY: test
 test: tools ## gofmt, go vet and every test with the race detector, against real DynamoDB Local and moto
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
-	go test -race -count=1 ./...
+	go run ./local/cmd/dynamodb-local -- go test -race -count=1 ./...
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
