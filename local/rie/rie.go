@@ -5,6 +5,7 @@ package rie
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -46,6 +47,9 @@ type Spec struct {
 	Env       []string      // the function's environment (RIE passes its own to the bootstrap)
 	Timeout   time.Duration // the function timeout RIE enforces; default 30 s
 	Name      string        // AWS_LAMBDA_FUNCTION_NAME
+	// Log, when set, also receives what RIE and the function write, as
+	// they write it (Output keeps a bounded copy).
+	Log io.Writer
 }
 
 // Find returns the path of aws-lambda-rie or an error that says how to get it.
@@ -108,6 +112,7 @@ func Start(ctx context.Context, riePath string, s Spec) (*Function, error) {
 		Path: riePath,
 		Args: []string{"--runtime-interface-emulator-address", addr, "--runtime-api-address", "127.0.0.1:" + strconv.Itoa(apiPort), s.Bootstrap},
 		Env:  env,
+		Log:  s.Log,
 		// RIE starts the bootstrap on the first invoke, so listening is ready.
 		Ready: func(ctx context.Context) error {
 			var d net.Dialer
