@@ -3,6 +3,13 @@
 //
 //	stopcoord-local                      keep the stack running (make local)
 //	stopcoord-local -invoke FN -event F  invoke one function once (make invoke)
+//
+// Every function's log lines go to stderr, prefixed with its name. Lambda
+// steps run too: those naming one of the stack's functions, and those
+// naming a function given with -lambda ARN=path/to/bootstrap (run under
+// aws-lambda-rie) or -lambda ARN=http://endpoint. The SageMaker emulator's
+// switches and faults have the same flags as sagemaker-emulator's
+// (-duplicate-events, -fault, -seed, ...).
 package main
 
 import (
@@ -17,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
 	"github.com/stopcoord/stopcoord/local/stack"
 )
 
@@ -37,15 +45,33 @@ func run(args []string, stdout, stderr io.Writer) error {
 	invoke := fs.String("invoke", "", "invoke this function once with -event and exit")
 	event := fs.String("event", "", "the event file for -invoke (events/...)")
 	verbose := fs.Bool("v", false, "log what the local parts do")
+	functionLogs := fs.Bool("function-logs", true, "show every function's log lines on stderr, prefixed with its name")
+	var lambdas []stack.Lambda
+	fs.Func("lambda", "run Lambda steps (and invocations) of function `ARN=TARGET`, where TARGET is a bootstrap to run under aws-lambda-rie or an http(s) URL that gets the event as a POST; repeatable", func(v string) error {
+		l, err := stack.ParseLambda(v)
+		lambdas = append(lambdas, l)
+		return err
+	})
+	concurrency := fs.Int("lambda-concurrency", stack.DefaultLambdaConcurrency, "most instances of one -lambda bootstrap running at once")
+	var emu emulator.Options
+	emu.AddFlags(fs) // the emulator's time, switches and faults
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	cfg := stack.Config{Template: *template, BinDir: *bin, GatewayAddr: *gateway, ScheduleEvery: *every, Logger: log}
+	cfg := stack.Config{Template: *template, BinDir: *bin, GatewayAddr: *gateway, ScheduleEvery: *every, Logger: log,
+		EmulatorOptions: emu, Lambdas: lambdas, LambdaConcurrency: *concurrency}
+	if *functionLogs || *invoke != "" {
+		// make invoke always shows the function's logs.
+		cfg.FunctionLogs = stderr
+	}
 	ctx := context.Background()
 
 	if *invoke != "" {
@@ -68,9 +94,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		out, err := fn.Invoke(ctx, payload)
 		fmt.Fprintln(stdout, string(out))
-		if err != nil {
-			fmt.Fprintln(stderr, fn.Output())
-		}
 		return err
 	}
 
@@ -84,7 +107,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "  SageMaker emulator  %s   (AWS_ENDPOINT_URL_SAGEMAKER)\n", s.SageMakerURL)
 	fmt.Fprintf(stdout, "  moto                %s   (SQS, EventBridge, Step Functions, Glue, ...)\n", s.MotoURL)
 	fmt.Fprintf(stdout, "  DynamoDB Local      %s\n", s.DynamoDBURL)
-	fmt.Fprintf(stdout, "  Lambda Invoke API   %s\n", s.LambdaURL)
+	fmt.Fprintf(stdout, "  Lambda Invoke API   %s   (AWS_ENDPOINT_URL_LAMBDA)\n", s.LambdaURL)
 	for _, id := range sortedKeys(s.Queues) {
 		fmt.Fprintf(stdout, "  queue %-30s %s\n", id, s.Queues[id])
 	}
@@ -93,6 +116,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, n := range names(s) {
 		fmt.Fprintf(stdout, "  function %-27s %s\n", n, s.Functions[n].URL)
+	}
+	for _, l := range lambdas {
+		target := l.URL
+		if target == "" {
+			target = l.Bootstrap + " (under aws-lambda-rie, started on demand)"
+		}
+		fmt.Fprintf(stdout, "  Lambda step target  %s -> %s\n", l.ARN, target)
+	}
+	fmt.Fprintf(stdout, "  Lambda steps may also name the stack's functions: %s\n", stack.FunctionARN("<function>"))
+	if *functionLogs {
+		fmt.Fprintf(stdout, "Function logs follow on stderr, each line prefixed with [function].\n")
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
