@@ -159,7 +159,8 @@ func (s *Stack) startLambdas(_ context.Context, cfg Config) error {
 		if err != nil {
 			return err
 		}
-		pool := rie.NewPool(riePath, rie.Spec{Bootstrap: bootstrap, Name: name, Env: env, Timeout: timeout, Log: s.functionLog(name)}, limit)
+		pool := rie.NewPool(riePath, rie.Spec{Bootstrap: bootstrap, Name: name, Env: env, Timeout: timeout,
+			Log: s.functionLog(name), RIELogLevel: "warn"}, limit)
 		s.onClose(pool.Stop)
 		s.Lambdas.Register(name, pool)
 	}

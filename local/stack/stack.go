@@ -359,6 +359,9 @@ func (s *Stack) startFunctions(ctx context.Context, cfg Config) error {
 			Env:       env,
 			Timeout:   time.Duration(r.number("Timeout", 3)) * time.Second,
 			Log:       s.functionLog(name),
+			// Only the function's own lines and RIE's START, END and
+			// REPORT, as Lambda shows them, not RIE's internals.
+			RIELogLevel: "warn",
 		})
 		if err != nil {
 			return fmt.Errorf("function %s (run `make build` first): %w", name, err)

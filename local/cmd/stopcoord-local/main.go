@@ -35,7 +35,16 @@ func main() {
 	}
 }
 
-func run(args []string, stdout, stderr io.Writer) error {
+// command is what the flags ask for.
+type command struct {
+	cfg           stack.Config
+	invoke, event string
+}
+
+// parseFlags reads the flags into the stack's configuration; every
+// function's logs go to stderr unless -function-logs=false, and always
+// for -invoke.
+func parseFlags(args []string, stderr io.Writer) (*command, error) {
 	fs := flag.NewFlagSet("stopcoord-local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	template := fs.String("template", "cdk.out/StopCoord.template.json", "the synthesized template (make synth)")
@@ -54,30 +63,41 @@ func run(args []string, stdout, stderr io.Writer) error {
 	})
 	concurrency := fs.Int("lambda-concurrency", stack.DefaultLambdaConcurrency, "most instances of one -lambda bootstrap running at once")
 	var emu emulator.Options
-	emu.AddFlags(fs) // the emulator's time, switches and faults
+	emu.AddFlags(fs) // the emulator's time, switches and faults, as sagemaker-emulator takes them
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *invoke != "" && *event == "" {
+		return nil, fmt.Errorf("-invoke needs -event")
 	}
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelInfo
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	cfg := stack.Config{Template: *template, BinDir: *bin, GatewayAddr: *gateway, ScheduleEvery: *every, Logger: log,
-		EmulatorOptions: emu, Lambdas: lambdas, LambdaConcurrency: *concurrency}
+	c := &command{invoke: *invoke, event: *event, cfg: stack.Config{
+		Template: *template, BinDir: *bin, GatewayAddr: *gateway, ScheduleEvery: *every,
+		Logger:          slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		EmulatorOptions: emu, Lambdas: lambdas, LambdaConcurrency: *concurrency,
+	}}
 	if *functionLogs || *invoke != "" {
-		// make invoke always shows the function's logs.
-		cfg.FunctionLogs = stderr
+		c.cfg.FunctionLogs = stderr
 	}
+	return c, nil
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	c, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, invoke, event := c.cfg, &c.invoke, &c.event
+	lambdas := cfg.Lambdas
 	ctx := context.Background()
 
 	if *invoke != "" {
-		if *event == "" {
-			return fmt.Errorf("-invoke needs -event")
-		}
 		payload, err := os.ReadFile(*event)
 		if err != nil {
 			return err
@@ -125,7 +145,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  Lambda step target  %s -> %s\n", l.ARN, target)
 	}
 	fmt.Fprintf(stdout, "  Lambda steps may also name the stack's functions: %s\n", stack.FunctionARN("<function>"))
-	if *functionLogs {
+	if cfg.FunctionLogs != nil {
 		fmt.Fprintf(stdout, "Function logs follow on stderr, each line prefixed with [function].\n")
 	}
 	sig := make(chan os.Signal, 1)
