@@ -112,10 +112,7 @@ const trainingStep = `{"Name":"Train","Type":"Training","Arguments":{"AlgorithmS
 // TestStopAPIUnderRIE runs the built bootstrap under aws-lambda-rie against
 // DynamoDB Local and the SageMaker emulator.
 func TestStopAPIUnderRIE(t *testing.T) {
-	// The Lambda step's 300 s timeout lasts 30 s at this scale, so a busy
-	// machine never times it out while the test looks at it (at the
-	// testbed's default scale it would last 300 ms).
-	b := testbed.New(t, func(o *emulator.Options) { o.TimeScale = 0.1 })
+	b := testbed.New(t)
 	calls := b.RecordSageMaker()
 	apiBin, _ := buildBootstraps(t)
 	a := api{t: t, fn: rie.StartT(t, rie.Spec{Bootstrap: apiBin, Name: "stop-api", Env: functionEnv(b, calls.URL, b.Queue("stops"))})}

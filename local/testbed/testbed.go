@@ -33,8 +33,11 @@ import (
 )
 
 // TimeScale is the emulator's time scale in a testbed: a modelled second
-// lasts a millisecond.
-const TimeScale = 0.001
+// lasts 100 ms. Short enough that a stopped job is Stopped within 100 ms,
+// long enough that a Lambda step's timeout (300 s lasts 30 s) never runs
+// out on a busy machine while a test looks at the running step; at a
+// millisecond a second, it lasted 300 ms, and a loaded machine failed it.
+const TimeScale = 0.1
 
 // Bed is one test's set of local parts.
 type Bed struct {
@@ -86,7 +89,7 @@ func New(t testing.TB, opts ...Option) *Bed {
 	eo := emulator.Options{
 		SQSEndpoint: b.MotoURL,
 		TimeScale:   TimeScale,
-		// An hour at TimeScale: jobs keep running while a test acts, however
+		// 100 hours at TimeScale: jobs keep running while a test acts, however
 		// slow the machine. A test that wants a job to end says so in its
 		// definition (x-emulator durationMs).
 		JobDuration: 1000 * time.Hour,
