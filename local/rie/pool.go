@@ -13,7 +13,8 @@ import (
 // caller gave up in the middle of an invocation is stopped rather than
 // reused: the abandoned invocation still runs in it, and RIE crashes when a
 // second one arrives. (Lambda, too, discards an execution environment that
-// timed out.) Instances start on demand, so the first call pays a cold
+// timed out.) So is an instance whose RIE did not answer at all, say
+// because it was killed. Instances start on demand, so the first call pays a cold
 // start, as with Lambda.
 type Pool struct {
 	riePath string
@@ -50,7 +51,11 @@ func (p *Pool) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		return nil, err
 	}
 	out, err := f.Invoke(ctx, payload)
-	if ctx.Err() != nil {
+	var failed *FunctionError
+	if ctx.Err() != nil || (err != nil && !errors.As(err, &failed)) {
+		// Abandoned mid-invocation, or RIE itself did not answer (killed,
+		// crashed): a fresh instance serves the next call. A function
+		// error leaves RIE ready for the next invocation.
 		p.discard(f)
 	} else {
 		p.give(f)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -86,5 +87,31 @@ func TestPoolRefusesCallsOnceStopped(t *testing.T) {
 	p.Stop()
 	if _, err := p.Invoke(context.Background(), []byte(`{}`)); !errors.Is(err, errPoolStopped) {
 		t.Fatalf("Invoke after Stop: %v", err)
+	}
+}
+
+// TestPoolReplacesAKilledInstance: the call that meets a killed RIE fails,
+// as an invocation in a crashed sandbox does, and the next one gets a
+// fresh instance.
+func TestPoolReplacesAKilledInstance(t *testing.T) {
+	p := newPoolT(t, 1, 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), procs.Scaled(time.Minute))
+	defer cancel()
+	if _, err := p.Invoke(ctx, []byte(`{"mode":"echo"}`)); err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	victim := p.idle[0]
+	p.mu.Unlock()
+	if err := syscall.Kill(-victim.proc.Pid(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-victim.proc.Done()
+	if _, err := p.Invoke(ctx, []byte(`{"mode":"echo"}`)); err == nil {
+		t.Fatal("a call to the killed instance succeeded")
+	}
+	out, err := p.Invoke(ctx, []byte(`{"mode":"echo","n":3}`))
+	if err != nil || string(out) != `{"mode":"echo","sleepMs":0,"n":3}` {
+		t.Fatalf("call after the kill: %s, %v", out, err)
 	}
 }

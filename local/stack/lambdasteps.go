@@ -155,11 +155,7 @@ func (s *Stack) startLambdas(_ context.Context, cfg Config) error {
 		if timeout == 0 {
 			timeout = 15 * time.Minute
 		}
-		env, err := s.baseEnv(cfg)
-		if err != nil {
-			return err
-		}
-		pool := rie.NewPool(riePath, rie.Spec{Bootstrap: bootstrap, Name: name, Env: env, Timeout: timeout,
+		pool := rie.NewPool(riePath, rie.Spec{Bootstrap: bootstrap, Name: name, Env: withOverrides(s.baseEnv(), cfg), Timeout: timeout,
 			Log: s.functionLog(name), RIELogLevel: "warn"}, limit)
 		s.onClose(pool.Stop)
 		s.Lambdas.Register(name, pool)

@@ -387,25 +387,26 @@ func (s *Stack) functionLog(name string) io.Writer {
 // baseEnv is what every local function's environment starts with: local
 // credentials, and the SDK pointed at the local parts through
 // AWS_ENDPOINT_URL_*, so function code has no local mode.
-func (s *Stack) baseEnv(cfg Config) ([]string, error) {
-	env := append(localaws.Env(),
+func (s *Stack) baseEnv() []string {
+	return append(localaws.Env(),
 		"AWS_ENDPOINT_URL="+s.MotoURL, // SQS, EventBridge and the services the cleaners call
 		"AWS_ENDPOINT_URL_SAGEMAKER="+s.SageMakerURL,
 		"AWS_ENDPOINT_URL_DYNAMODB="+s.DynamoDBURL,
 		"AWS_ENDPOINT_URL_LAMBDA="+s.LambdaURL,
 		"AWS_ENDPOINT_URL_GLUE="+s.GlueURL,
 	)
+}
+
+// withOverrides adds Config.Env, which wins over what came before.
+func withOverrides(env []string, cfg Config) []string {
 	for k, v := range cfg.Env {
 		env = append(env, k+"="+v)
 	}
-	return env, nil
+	return env
 }
 
 func (s *Stack) functionEnv(r Resource, cfg Config) ([]string, error) {
-	env, err := s.baseEnv(Config{})
-	if err != nil {
-		return nil, err
-	}
+	env := s.baseEnv()
 	// The log level Lambda's advanced logging controls would set.
 	if lc, ok := r.Properties["LoggingConfig"].(map[string]any); ok {
 		if level, ok := lc["ApplicationLogLevel"].(string); ok {
@@ -421,10 +422,7 @@ func (s *Stack) functionEnv(r Resource, cfg Config) ([]string, error) {
 		}
 		env = append(env, k+"="+val)
 	}
-	for k, v := range cfg.Env {
-		env = append(env, k+"="+v)
-	}
-	return env, nil
+	return withOverrides(env, cfg), nil
 }
 
 // startPollers runs each AWS::Lambda::EventSourceMapping as an SQS poller.
