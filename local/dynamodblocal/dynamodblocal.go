@@ -119,6 +119,15 @@ func (s *Server) Stop() {
 	os.RemoveAll(s.dir)
 }
 
+// Pid is the process id of a server this process started (0 for an
+// Existing one), for a run that pauses it (SIGSTOP, SIGCONT) on purpose.
+func (s *Server) Pid() int {
+	if s.proc == nil {
+		return 0
+	}
+	return s.proc.Pid()
+}
+
 // Done is closed when a server this process started has exited; it is
 // never closed for an Existing one.
 func (s *Server) Done() <-chan struct{} {

@@ -154,6 +154,10 @@ func StartT(t testing.TB, s Spec) *Function {
 	return f
 }
 
+// Pid is RIE's process id; the bootstrap runs as its child, in its process
+// group. (A fault-injection run kills or pauses them.)
+func (f *Function) Pid() int { return f.proc.Pid() }
+
 // Stop stops RIE and the bootstrap it runs.
 func (f *Function) Stop() { f.proc.Stop() }
 

@@ -83,13 +83,16 @@ type Stack struct {
 	MotoURL      string // SQS, EventBridge, Step Functions, Batch, ...
 	GlueURL      string // moto's Glue behind a stand-in that can stop job runs
 	DynamoDBURL  string
-	LambdaURL    string            // the local Lambda Invoke API
-	Tables       map[string]string // logical id -> table name
-	Queues       map[string]string // logical id -> queue URL
-	Functions    map[string]*rie.Function
-	Emulator     *emulator.Emulator
-	AWS          aws.Config // static local credentials and region
-	Lambdas      *lambdaAPI
+	// DynamoDB is the DynamoDB Local the stack started, or one named by
+	// Config.DynamoDBURL (whose Pid is 0).
+	DynamoDB  *dynamodblocal.Server
+	LambdaURL string            // the local Lambda Invoke API
+	Tables    map[string]string // logical id -> table name
+	Queues    map[string]string // logical id -> queue URL
+	Functions map[string]*rie.Function
+	Emulator  *emulator.Emulator
+	AWS       aws.Config // static local credentials and region
+	Lambdas   *lambdaAPI
 	// FunctionEnv is each function's resolved environment.
 	FunctionEnv map[string][]string
 
@@ -200,10 +203,11 @@ func (s *Stack) startMoto(ctx context.Context, _ Config) error {
 
 func (s *Stack) startDynamoDB(ctx context.Context, cfg Config) error {
 	if cfg.DynamoDBURL != "" {
-		if _, err := dynamodblocal.Existing(ctx, cfg.DynamoDBURL); err != nil {
+		d, err := dynamodblocal.Existing(ctx, cfg.DynamoDBURL)
+		if err != nil {
 			return err
 		}
-		s.DynamoDBURL = cfg.DynamoDBURL
+		s.DynamoDB, s.DynamoDBURL = d, cfg.DynamoDBURL
 		suffix := fmt.Sprintf("-%d-%d", os.Getpid(), stackSeq.Add(1))
 		s.tableName = func(id string) string { return "StopCoord-" + id + suffix }
 		return nil
@@ -217,7 +221,7 @@ func (s *Stack) startDynamoDB(ctx context.Context, cfg Config) error {
 		return err
 	}
 	s.onClose(d.Stop)
-	s.DynamoDBURL = d.URL
+	s.DynamoDB, s.DynamoDBURL = d, d.URL
 	return nil
 }
 
