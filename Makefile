@@ -47,12 +47,16 @@ build: ## build every function: dist/<fn>/bootstrap (linux/arm64) and .local/bin
 	  CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_HOST) go build $(LAMBDA_FLAGS) -o $(LOCAL)/bin/$$fn/bootstrap ./functions/$$fn; \
 	done
 
+# One DynamoDB Local for the whole run, shared by every test binary
+# (local/cmd/dynamodb-local sets STOPCOORD_DYNAMODB_ENDPOINT); each test
+# still gets a fresh table. STOPCOORD_TEST_SLOWDOWN=3 stretches every
+# deadline the tests keep, on a slow or busy machine.
 .PHONY: test
 test: tools ## gofmt, go vet and every test with the race detector, against real DynamoDB Local and moto
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
-	go test -race -count=1 ./...
+	go run ./local/cmd/dynamodb-local -- go test -race -count=1 ./...
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
@@ -65,14 +69,20 @@ synth: build node_modules/.package-lock.json ## synthesize the CDK stack into cd
 demo: tools build synth ## the main job end to end: a pipeline with callback and Lambda steps, stopped over HTTP, with its timeline
 	go run ./local/cmd/demo -template cdk.out/StopCoord.template.json -bin $(LOCAL)/bin
 
+# ARGS passes flags to stopcoord-local: Lambda-step functions and the
+# emulator's switches and faults, e.g.
+#   make local ARGS="-lambda arn:aws:lambda:us-east-1:123456789012:function:score=./score/bootstrap -fault '*:throttle=0.2'"
+# (`go run ./local/cmd/stopcoord-local -h` lists them all).
+ARGS ?=
+
 .PHONY: local
-local: tools build synth ## run the synthesized stack locally (HTTP API on 127.0.0.1:3000) until Ctrl-C
-	go run ./local/cmd/stopcoord-local -template cdk.out/StopCoord.template.json -bin $(LOCAL)/bin
+local: tools build synth ## run the synthesized stack locally (HTTP API on 127.0.0.1:3000; function logs on stderr) until Ctrl-C; ARGS='-lambda ARN=bootstrap ...'
+	go run ./local/cmd/stopcoord-local -template cdk.out/StopCoord.template.json -bin $(LOCAL)/bin $(ARGS)
 
 .PHONY: invoke
-invoke: tools build synth ## invoke one function once, like sam local invoke: make invoke FN=stop-api EVENT=events/apigw/stop.json
+invoke: tools build synth ## invoke one function once, like sam local invoke, and print its logs: make invoke FN=stop-api EVENT=events/apigw/stop.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<events/...json>"; exit 2; }
-	go run ./local/cmd/stopcoord-local -template cdk.out/StopCoord.template.json -bin $(LOCAL)/bin -invoke $(FN) -event $(EVENT)
+	go run ./local/cmd/stopcoord-local -template cdk.out/StopCoord.template.json -bin $(LOCAL)/bin -invoke $(FN) -event $(EVENT) $(ARGS)
 
 .PHONY: sam-invoke
 sam-invoke: build synth ## the real SAM CLI on the same template (needs sam and Docker): make sam-invoke FN=<logical id> EVENT=...

@@ -45,6 +45,9 @@ func recordFromSageMaker(t *testing.T, b *testbed.Bed, arn string) {
 // whose Stopping message the emulator dropped.
 func TestSweeperUnderRIE(t *testing.T) {
 	b := testbed.New(t, func(o *emulator.Options) { o.Switches.DropStoppingMessage = 1 })
+	// Built before the executions start: a build on a busy machine takes
+	// long, and nothing in the test should depend on how long.
+	bootstrap := testbed.Bootstrap(t, ".")
 	long := b.CreatePipeline(definition(`{"Name":"Train","Type":"Training","Arguments":{}}`))
 	stuck := b.CreatePipeline(definition(fmt.Sprintf(`{"Name":"Wait","Type":"Callback","SqsQueueUrl":%q,"Arguments":{},"OutputParameters":[]}`, b.CallbackQueue)))
 	policies := fmt.Sprintf(`{"policies":[{"pipelines":[%q],"maxRuntime":"1s"},{"pipelines":[%q],"gracePeriod":"0s","forceDeadline":"1h"}]}`, long, stuck)
@@ -61,7 +64,7 @@ func TestSweeperUnderRIE(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond) // past the 1 s maximum runtime; the emulator's clock is the wall clock
 
 	calls := b.RecordSageMaker()
-	fn := rie.StartT(t, rie.Spec{Bootstrap: testbed.Bootstrap(t, "."), Name: "sweeper", Env: append(localaws.Env(),
+	fn := rie.StartT(t, rie.Spec{Bootstrap: bootstrap, Name: "sweeper", Env: append(localaws.Env(),
 		"AWS_ENDPOINT_URL_SAGEMAKER="+calls.URL,
 		"AWS_ENDPOINT_URL_DYNAMODB="+b.DynamoDBURL,
 		settings.TableName+"="+b.Table,

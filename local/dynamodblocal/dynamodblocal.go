@@ -33,8 +33,17 @@ const relJar = ".local/ddb/package/emulator/DynamoDBLocal.jar"
 // Server is a running DynamoDB Local.
 type Server struct {
 	URL  string
-	proc *procs.Process
+	proc *procs.Process // nil for one this process did not start
 	dir  string
+}
+
+// Existing returns the DynamoDB Local already serving at url, once it
+// answers. Stop leaves it running: its owner stops it.
+func Existing(ctx context.Context, url string) (*Server, error) {
+	if err := listTables(ctx, url); err != nil {
+		return nil, fmt.Errorf("DynamoDB Local at %s (%s) does not answer: %w", url, EndpointEnv, err)
+	}
+	return &Server{URL: url}, nil
 }
 
 // FindJar returns the path of DynamoDBLocal.jar or an error that says how
@@ -100,10 +109,32 @@ func Start(ctx context.Context, javaPath, jarPath string) (*Server, error) {
 	return &Server{URL: url, proc: p, dir: dir}, nil
 }
 
-// Stop stops and reaps DynamoDB Local and removes its scratch directory.
+// Stop stops and reaps DynamoDB Local and removes its scratch directory,
+// if this process started it.
 func (s *Server) Stop() {
+	if s.proc == nil {
+		return
+	}
 	s.proc.Stop()
 	os.RemoveAll(s.dir)
+}
+
+// Pid is the process id of a server this process started (0 for an
+// Existing one), for a run that pauses it (SIGSTOP, SIGCONT) on purpose.
+func (s *Server) Pid() int {
+	if s.proc == nil {
+		return 0
+	}
+	return s.proc.Pid()
+}
+
+// Done is closed when a server this process started has exited; it is
+// never closed for an Existing one.
+func (s *Server) Done() <-chan struct{} {
+	if s.proc == nil {
+		return nil
+	}
+	return s.proc.Done()
 }
 
 // Client returns a DynamoDB client for the server.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -26,8 +27,14 @@ type Spec struct {
 	Env  []string // extra environment, appended to os.Environ()
 	// Ready reports nil once the server answers. It is polled until it
 	// succeeds, the process exits or ReadyTimeout passes.
-	Ready        func(ctx context.Context) error
-	ReadyTimeout time.Duration // default 30 s
+	Ready func(ctx context.Context) error
+	// ReadyTimeout bounds the wait for Ready. Default: 2 minutes times
+	// Slowdown(). It only ends a wait for a server that never comes up;
+	// one that exits is noticed at once.
+	ReadyTimeout time.Duration
+	// Log, when set, also receives everything the process writes to stdout
+	// and stderr, as it is written (Output keeps a bounded copy).
+	Log io.Writer
 }
 
 // Process is a running child server.
@@ -57,7 +64,11 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	cmd.Dir = spec.Dir
 	cmd.Env = append(os.Environ(), spec.Env...)
 	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
+	var w io.Writer = out
+	if spec.Log != nil {
+		w = io.MultiWriter(out, spec.Log)
+	}
+	cmd.Stdout, cmd.Stderr = w, w
 	// A process group of its own, so Stop reaches the JVM or Python behind a
 	// wrapper script too; and a signal to the child if this process dies
 	// without stopping it (a killed test binary must not leave servers).
@@ -75,7 +86,7 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	}
 	timeout := spec.ReadyTimeout
 	if timeout == 0 {
-		timeout = 30 * time.Second
+		timeout = Scaled(2 * time.Minute)
 	}
 	if err := p.waitReady(ctx, spec.Ready, timeout); err != nil {
 		p.Stop()

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stopcoord/stopcoord/local/procs"
 )
 
 // TestInvokeUnderRIE runs a real bootstrap under aws-lambda-rie and checks
@@ -35,7 +37,7 @@ func TestInvokeUnderRIE(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), procs.Scaled(time.Minute))
 			defer cancel()
 			body, err := fn.Invoke(ctx, []byte(tc.event))
 			if tc.wantBody != "" {
@@ -70,7 +72,7 @@ func TestInvokeUnderRIE(t *testing.T) {
 // function still answering afterwards) shows Invoke queued them.
 func TestInvokeSerialisesConcurrentCalls(t *testing.T) {
 	fn := StartT(t, Spec{Bootstrap: BuildT(t, "./testdata/echo"), Name: "echo"})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), procs.Scaled(time.Minute))
 	defer cancel()
 	const n = 5
 	var wg sync.WaitGroup

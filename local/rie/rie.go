@@ -5,6 +5,7 @@ package rie
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -46,6 +47,13 @@ type Spec struct {
 	Env       []string      // the function's environment (RIE passes its own to the bootstrap)
 	Timeout   time.Duration // the function timeout RIE enforces; default 30 s
 	Name      string        // AWS_LAMBDA_FUNCTION_NAME
+	// Log, when set, also receives what RIE and the function write, as
+	// they write it (Output keeps a bounded copy).
+	Log io.Writer
+	// RIELogLevel is RIE's own --log-level (debug, info, warn, error);
+	// empty keeps RIE's default, info. Its START, END and REPORT lines
+	// are printed at every level, as Lambda's are.
+	RIELogLevel string
 }
 
 // Find returns the path of aws-lambda-rie or an error that says how to get it.
@@ -103,11 +111,17 @@ func Start(ctx context.Context, riePath string, s Spec) (*Function, error) {
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(int((timeout+time.Second-1)/time.Second)),
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
 	}, s.Env...)
+	args := []string{"--runtime-interface-emulator-address", addr, "--runtime-api-address", "127.0.0.1:" + strconv.Itoa(apiPort)}
+	if s.RIELogLevel != "" {
+		args = append(args, "--log-level", s.RIELogLevel)
+	}
+	args = append(args, s.Bootstrap)
 	p, err := procs.Start(ctx, procs.Spec{
 		Name: "aws-lambda-rie " + name,
 		Path: riePath,
-		Args: []string{"--runtime-interface-emulator-address", addr, "--runtime-api-address", "127.0.0.1:" + strconv.Itoa(apiPort), s.Bootstrap},
+		Args: args,
 		Env:  env,
+		Log:  s.Log,
 		// RIE starts the bootstrap on the first invoke, so listening is ready.
 		Ready: func(ctx context.Context) error {
 			var d net.Dialer
@@ -139,6 +153,10 @@ func StartT(t testing.TB, s Spec) *Function {
 	t.Cleanup(f.Stop)
 	return f
 }
+
+// Pid is RIE's process id; the bootstrap runs as its child, in its process
+// group. (A fault-injection run kills or pauses them.)
+func (f *Function) Pid() int { return f.proc.Pid() }
 
 // Stop stops RIE and the bootstrap it runs.
 func (f *Function) Stop() { f.proc.Stop() }

@@ -116,12 +116,13 @@ func counts(t *testing.T, c *sqs.Client, url string) (visible, inFlight int) {
 	return visible, inFlight
 }
 
-// receiveN long-polls until n messages have arrived or the deadline passes,
-// and returns what arrived; the test's own receives hide messages for 30 s
-// so that they are not counted twice.
+// receiveN long-polls until n messages have arrived or the deadline
+// (stretched by procs.Slowdown) passes, and returns what arrived; the
+// test's own receives hide messages for 30 s so that they are not counted
+// twice.
 func receiveN(t *testing.T, c *sqs.Client, url string, n int, within time.Duration) []types.Message {
 	t.Helper()
-	deadline := time.Now().Add(within)
+	deadline := time.Now().Add(procs.Scaled(within))
 	var got []types.Message
 	for len(got) < n && time.Now().Before(deadline) {
 		out, err := c.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{

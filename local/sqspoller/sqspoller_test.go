@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/stopcoord/stopcoord/local/procs"
 	"github.com/stopcoord/stopcoord/local/sqspoller"
 )
 
@@ -236,7 +237,7 @@ func TestPollOnceHonoursBatchSize(t *testing.T) {
 		return nil, nil
 	}), testLogger(t))
 	total := 0
-	for deadline := time.Now().Add(10 * time.Second); total < 5 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(procs.Scaled(30 * time.Second)); total < 5 && time.Now().Before(deadline); {
 		st, err := p.PollOnce(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -267,7 +268,7 @@ func TestRedriveToDeadLetterQueue(t *testing.T) {
 	}), testLogger(t))
 
 	var dead []types.Message
-	for deadline := time.Now().Add(15 * time.Second); len(dead) == 0 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(procs.Scaled(30 * time.Second)); len(dead) == 0 && time.Now().Before(deadline); {
 		if _, err := p.PollOnce(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -326,7 +327,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 
 			select {
 			case <-inside:
-			case <-time.After(10 * time.Second):
+			case <-time.After(procs.Scaled(30 * time.Second)):
 				t.Fatal("the function was not invoked")
 			}
 			if !tc.cancelInside {
@@ -340,8 +341,8 @@ func TestRunStopsOnCancel(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Run returned %v, want nil on cancel", err)
 				}
-			case <-time.After(3 * time.Second):
-				t.Fatal("Run did not return within 3 s of the cancel")
+			case <-time.After(promptly):
+				t.Fatalf("Run did not return within %s of the cancel", promptly)
 			}
 			if fnCtxErr != nil {
 				t.Errorf("the function's context was cancelled (%v); an in-flight batch should finish", fnCtxErr)
@@ -373,8 +374,8 @@ func TestRunRetriesFailedPolls(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Run returned %v, want nil on cancel", err)
 		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("Run did not return within 3 s of the cancel")
+	case <-time.After(promptly):
+		t.Fatalf("Run did not return within %s of the cancel", promptly)
 	}
 	if !strings.Contains(logs.String(), "QueueDoesNotExist") && !strings.Contains(logs.String(), "NonExistentQueue") {
 		t.Errorf("log does not name the missing queue:\n%s", logs.String())
@@ -432,9 +433,16 @@ func deletedQueue(t *testing.T, c *sqs.Client) (url, arn string) {
 	return url, arn
 }
 
-// waitFor polls cond every 20 ms until it holds or the time is up.
+// promptly bounds how long Run may take to return after a cancel. It stays
+// under the tests' 20 s long poll, or the bound would say nothing; on a
+// busy machine a cancel still takes milliseconds, not seconds.
+const promptly = 10 * time.Second
+
+// waitFor polls cond every 20 ms until it holds or the time (stretched by
+// procs.Slowdown) is up.
 func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
+	within = procs.Scaled(within)
 	for deadline := time.Now().Add(within); !cond(); {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %s waiting for: %s", within, what)

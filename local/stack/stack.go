@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,12 +28,16 @@ import (
 	"github.com/stopcoord/stopcoord/local/gluestandin"
 	"github.com/stopcoord/stopcoord/local/localaws"
 	"github.com/stopcoord/stopcoord/local/moto"
+	"github.com/stopcoord/stopcoord/local/procs"
 	"github.com/stopcoord/stopcoord/local/rie"
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/local/sqspoller"
 )
 
 var jsonMarshal = json.Marshal
+
+// stackSeq tells apart the tables of stacks sharing one DynamoDB Local.
+var stackSeq atomic.Int64
 
 // Config says where the pieces are and how to run them.
 type Config struct {
@@ -41,9 +48,26 @@ type Config struct {
 	GatewayAddr string
 	// ScheduleEvery replaces every schedule's rate (0 keeps the template's).
 	ScheduleEvery time.Duration
-	// Emulator adjusts the SageMaker emulator before it starts; the stack
-	// sets its SQS, EventBridge and Lambda endpoints.
+	// EmulatorOptions is how the SageMaker emulator behaves: time scale,
+	// switches, faults (the flags of emulator.Options.AddFlags). The stack
+	// sets where it sends things: SQS, EventBridge, Lambda and its logger.
+	EmulatorOptions emulator.Options
+	// Emulator adjusts the emulator's options last, before it starts.
 	Emulator func(*emulator.Options)
+	// Lambdas are functions outside the template, for pipelines' Lambda
+	// steps (and anything else that invokes them): `-lambda ARN=...`.
+	// The template's own functions are Lambda-step targets too, by the
+	// ARN the stack gives them.
+	Lambdas []Lambda
+	// LambdaConcurrency bounds the instances of each bootstrap of Lambdas;
+	// default DefaultLambdaConcurrency.
+	LambdaConcurrency int
+	// FunctionLogs receives every line the functions write, prefixed with
+	// the function's name; nil keeps them only in each function's Output.
+	FunctionLogs io.Writer
+	// DynamoDBURL is a DynamoDB Local to use instead of starting one; the
+	// stack's tables then get names no other user of it has.
+	DynamoDBURL string
 	// Env adds to (and overrides) every function's environment.
 	Env    map[string]string
 	Logger *slog.Logger
@@ -59,13 +83,16 @@ type Stack struct {
 	MotoURL      string // SQS, EventBridge, Step Functions, Batch, ...
 	GlueURL      string // moto's Glue behind a stand-in that can stop job runs
 	DynamoDBURL  string
-	LambdaURL    string            // the local Lambda Invoke API
-	Tables       map[string]string // logical id -> table name
-	Queues       map[string]string // logical id -> queue URL
-	Functions    map[string]*rie.Function
-	Emulator     *emulator.Emulator
-	AWS          aws.Config // static local credentials and region
-	Lambdas      *lambdaAPI
+	// DynamoDB is the DynamoDB Local the stack started, or one named by
+	// Config.DynamoDBURL (whose Pid is 0).
+	DynamoDB  *dynamodblocal.Server
+	LambdaURL string            // the local Lambda Invoke API
+	Tables    map[string]string // logical id -> table name
+	Queues    map[string]string // logical id -> queue URL
+	Functions map[string]*rie.Function
+	Emulator  *emulator.Emulator
+	AWS       aws.Config // static local credentials and region
+	Lambdas   *lambdaAPI
 	// FunctionEnv is each function's resolved environment.
 	FunctionEnv map[string][]string
 
@@ -76,6 +103,8 @@ type Stack struct {
 	physical  physical
 	template  *Template
 	closeOnce sync.Once
+	lines     *procs.Lines // nil: function logs are not streamed
+	tableName func(id string) string
 }
 
 // Start brings the whole stack up. On error, whatever started is stopped.
@@ -89,7 +118,11 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s := &Stack{log: cfg.Logger, cancel: cancel, physical: physical{}, template: t,
-		Tables: map[string]string{}, Queues: map[string]string{}, Functions: map[string]*rie.Function{}, FunctionEnv: map[string][]string{}}
+		Tables: map[string]string{}, Queues: map[string]string{}, Functions: map[string]*rie.Function{}, FunctionEnv: map[string][]string{},
+		tableName: func(id string) string { return "StopCoord-" + id }}
+	if cfg.FunctionLogs != nil {
+		s.lines = procs.NewLines(cfg.FunctionLogs)
+	}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -108,6 +141,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		{"create queues", s.createQueues},
 		{"start the SageMaker emulator", s.startEmulator},
 		{"start the functions", s.startFunctions},
+		{"start the functions outside the template", s.startLambdas},
 	}
 	for _, st := range steps {
 		if err := st.do(ctx, cfg); err != nil {
@@ -167,7 +201,17 @@ func (s *Stack) startMoto(ctx context.Context, _ Config) error {
 	return nil
 }
 
-func (s *Stack) startDynamoDB(ctx context.Context, _ Config) error {
+func (s *Stack) startDynamoDB(ctx context.Context, cfg Config) error {
+	if cfg.DynamoDBURL != "" {
+		d, err := dynamodblocal.Existing(ctx, cfg.DynamoDBURL)
+		if err != nil {
+			return err
+		}
+		s.DynamoDB, s.DynamoDBURL = d, cfg.DynamoDBURL
+		suffix := fmt.Sprintf("-%d-%d", os.Getpid(), stackSeq.Add(1))
+		s.tableName = func(id string) string { return "StopCoord-" + id + suffix }
+		return nil
+	}
 	java, jar, err := dynamodblocal.Tools()
 	if err != nil {
 		return err
@@ -177,7 +221,7 @@ func (s *Stack) startDynamoDB(ctx context.Context, _ Config) error {
 		return err
 	}
 	s.onClose(d.Stop)
-	s.DynamoDBURL = d.URL
+	s.DynamoDB, s.DynamoDBURL = d, d.URL
 	return nil
 }
 
@@ -189,7 +233,7 @@ func (s *Stack) createTables(ctx context.Context, _ Config) error {
 		o.DisableValidateResponseChecksum = true
 	})
 	for _, id := range s.template.OfType("AWS::DynamoDB::Table") {
-		name := "StopCoord-" + id
+		name := s.tableName(id)
 		in, ttl, err := tableInput(name, s.template.Resources[id].Properties)
 		if err != nil {
 			return fmt.Errorf("table %s: %w", id, err)
@@ -267,12 +311,14 @@ func (s *Stack) startEmulator(_ context.Context, cfg Config) error {
 	s.Lambdas, s.LambdaURL = lambdas, srv.url
 	s.onClose(func() { srv.close(); lambdas.Wait() })
 
-	opts := emulator.Options{
-		SQSEndpoint:         s.MotoURL,
-		EventBridgeEndpoint: s.MotoURL,
-		Lambda:              map[string]emulator.LambdaEndpoint{},
-		Logger:              s.log.With("part", "sagemaker-emulator"),
+	steps, err := s.lambdaSteps(cfg)
+	if err != nil {
+		return err
 	}
+	opts := cfg.EmulatorOptions
+	opts.SQSEndpoint, opts.EventBridgeEndpoint = s.MotoURL, s.MotoURL
+	opts.Lambda = steps
+	opts.Logger = s.log.With("part", "sagemaker-emulator")
 	if cfg.Emulator != nil {
 		cfg.Emulator(&opts)
 	}
@@ -316,6 +362,10 @@ func (s *Stack) startFunctions(ctx context.Context, cfg Config) error {
 			Name:      name,
 			Env:       env,
 			Timeout:   time.Duration(r.number("Timeout", 3)) * time.Second,
+			Log:       s.functionLog(name),
+			// Only the function's own lines and RIE's START, END and
+			// REPORT, as Lambda shows them, not RIE's internals.
+			RIELogLevel: "warn",
 		})
 		if err != nil {
 			return fmt.Errorf("function %s (run `make build` first): %w", name, err)
@@ -325,19 +375,48 @@ func (s *Stack) startFunctions(ctx context.Context, cfg Config) error {
 		s.FunctionEnv[name] = env
 		s.Lambdas.Register(name, fn)
 		s.physical.set(id, "", name)
-		s.physical.set(id, "Arn", "arn:aws:lambda:us-east-1:123456789012:function:"+name)
+		s.physical.set(id, "Arn", FunctionARN(name))
 	}
 	return nil
 }
 
-func (s *Stack) functionEnv(r Resource, cfg Config) ([]string, error) {
-	env := append(localaws.Env(),
+// functionLog is where a function's output streams, or nil.
+func (s *Stack) functionLog(name string) io.Writer {
+	if s.lines == nil {
+		return nil
+	}
+	return s.lines.Writer(name)
+}
+
+// baseEnv is what every local function's environment starts with: local
+// credentials, and the SDK pointed at the local parts through
+// AWS_ENDPOINT_URL_*, so function code has no local mode.
+func (s *Stack) baseEnv() []string {
+	return append(localaws.Env(),
 		"AWS_ENDPOINT_URL="+s.MotoURL, // SQS, EventBridge and the services the cleaners call
 		"AWS_ENDPOINT_URL_SAGEMAKER="+s.SageMakerURL,
 		"AWS_ENDPOINT_URL_DYNAMODB="+s.DynamoDBURL,
 		"AWS_ENDPOINT_URL_LAMBDA="+s.LambdaURL,
 		"AWS_ENDPOINT_URL_GLUE="+s.GlueURL,
 	)
+}
+
+// withOverrides adds Config.Env, which wins over what came before.
+func withOverrides(env []string, cfg Config) []string {
+	for k, v := range cfg.Env {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+func (s *Stack) functionEnv(r Resource, cfg Config) ([]string, error) {
+	env := s.baseEnv()
+	// The log level Lambda's advanced logging controls would set.
+	if lc, ok := r.Properties["LoggingConfig"].(map[string]any); ok {
+		if level, ok := lc["ApplicationLogLevel"].(string); ok {
+			env = append(env, "AWS_LAMBDA_LOG_LEVEL="+level)
+		}
+	}
 	vars, _ := r.Properties["Environment"].(map[string]any)
 	variables, _ := vars["Variables"].(map[string]any)
 	for k, v := range variables {
@@ -347,10 +426,7 @@ func (s *Stack) functionEnv(r Resource, cfg Config) ([]string, error) {
 		}
 		env = append(env, k+"="+val)
 	}
-	for k, v := range cfg.Env {
-		env = append(env, k+"="+v)
-	}
-	return env, nil
+	return withOverrides(env, cfg), nil
 }
 
 // startPollers runs each AWS::Lambda::EventSourceMapping as an SQS poller.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,8 +33,11 @@ import (
 )
 
 // TimeScale is the emulator's time scale in a testbed: a modelled second
-// lasts a millisecond.
-const TimeScale = 0.001
+// lasts 100 ms. Short enough that a stopped job is Stopped within 100 ms,
+// long enough that a Lambda step's timeout (300 s lasts 30 s) never runs
+// out on a busy machine while a test looks at the running step; at a
+// millisecond a second, it lasted 300 ms, and a loaded machine failed it.
+const TimeScale = 0.1
 
 // Bed is one test's set of local parts.
 type Bed struct {
@@ -85,7 +89,10 @@ func New(t testing.TB, opts ...Option) *Bed {
 	eo := emulator.Options{
 		SQSEndpoint: b.MotoURL,
 		TimeScale:   TimeScale,
-		JobDuration: 10 * time.Hour, // 36 s at TimeScale: jobs keep running while a test acts
+		// 100 hours at TimeScale: jobs keep running while a test acts, however
+		// slow the machine. A test that wants a job to end says so in its
+		// definition (x-emulator durationMs).
+		JobDuration: 1000 * time.Hour,
 		StopDelay:   time.Second,
 		Lambda:      map[string]emulator.LambdaEndpoint{"*": {URL: b.Lambda.URL}},
 	}
@@ -124,12 +131,21 @@ func (s *stopMoto) Run() int {
 }
 
 // Queue creates an SQS queue with a name unique to this binary and
-// returns its URL.
+// returns its URL. Its visibility timeout is 2 s, so a test sees
+// redelivery quickly.
 func (b *Bed) Queue(prefix string) string {
+	b.t.Helper()
+	return b.QueueWithVisibility(prefix, 2*time.Second)
+}
+
+// QueueWithVisibility is Queue with the visibility timeout a consumer
+// needs: the deployed stack sets it well above the function's timeout, so
+// a batch still being worked on is not delivered a second time.
+func (b *Bed) QueueWithVisibility(prefix string, visibility time.Duration) string {
 	b.t.Helper()
 	out, err := b.SQS.CreateQueue(b.Ctx, &sqs.CreateQueueInput{
 		QueueName:  aws.String(fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano()%1e6, seq.Add(1))),
-		Attributes: map[string]string{"VisibilityTimeout": "2"},
+		Attributes: map[string]string{"VisibilityTimeout": strconv.Itoa(int(visibility / time.Second))},
 	})
 	if err != nil {
 		b.t.Fatal(err)
@@ -210,15 +226,51 @@ func (b *Bed) WaitStep(arn, step string, want smtypes.StepStatus) smtypes.Pipeli
 	return got
 }
 
-// Eventually polls cond every 10 ms for up to 20 s.
+// WaitLimit is how long Eventually waits before it calls a condition
+// false for good, times procs.Slowdown(). The condition is an event the
+// test waits for; the limit only ends a test that would otherwise hang.
+const WaitLimit = 90 * time.Second
+
+// Eventually polls cond until it holds, for up to WaitLimit (scaled).
 func (b *Bed) Eventually(what string, cond func() bool) {
 	b.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
+	Eventually(b.t, what, cond)
+}
+
+// Eventually polls cond until it holds, starting at every 10 ms and
+// backing off to every 200 ms, for up to WaitLimit times procs.Slowdown().
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	limit := procs.Scaled(WaitLimit)
+	deadline := time.Now().Add(limit)
+	for wait := 10 * time.Millisecond; !cond(); wait = min(2*wait, 200*time.Millisecond) {
 		if time.Now().After(deadline) {
-			b.t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("gave up after %s waiting for %s (%s=%v)", limit, what, procs.SlowdownEnv, procs.Slowdown())
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(wait)
+	}
+}
+
+// StallLimit is how long EventuallyProgressing lets the work stand still
+// before it fails, times procs.Slowdown().
+const StallLimit = 30 * time.Second
+
+// EventuallyProgressing waits for cond like Eventually, but for work whose
+// length depends on the machine (a bulk stop at a calls-per-second budget):
+// it gives up only when progress, a count that grows as the work advances,
+// has not moved for StallLimit (scaled). A busy machine makes the wait
+// longer, not the test fail.
+func (b *Bed) EventuallyProgressing(what string, progress func() int, cond func() bool) {
+	b.t.Helper()
+	limit := procs.Scaled(StallLimit)
+	last, lastMoved := progress(), time.Now()
+	for wait := 10 * time.Millisecond; !cond(); wait = min(2*wait, 200*time.Millisecond) {
+		if p := progress(); p != last {
+			last, lastMoved = p, time.Now()
+		} else if time.Since(lastMoved) > limit {
+			b.t.Fatalf("waiting for %s: no progress for %s (stuck at %d; %s=%v)", what, limit, last, procs.SlowdownEnv, procs.Slowdown())
+		}
+		time.Sleep(wait)
 	}
 }
 

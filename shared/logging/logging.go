@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
@@ -23,7 +24,9 @@ const (
 )
 
 // New returns the function's logger writing to stdout, and makes it the
-// default. Use the ...Context methods so the request id is attached.
+// default. Use the ...Context methods so the request id is attached. The
+// runtime's report of a failed invocation (printed through the standard
+// log package) is logged at ERROR.
 //
 // lambdacontext.NewLogger writes JSON only when the function's log format
 // is configured as JSON and falls back to text otherwise (under
@@ -32,6 +35,7 @@ const (
 func New() *slog.Logger {
 	l := NewTo(os.Stdout, levelFromEnv())
 	slog.SetDefault(l)
+	routeStandardLog(l.Handler())
 	return l
 }
 
@@ -40,6 +44,9 @@ func NewTo(w io.Writer, level slog.Level) *slog.Logger {
 	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: lambdacontext.ReplaceAttr})
 	return slog.New(requestHandler{h})
 }
+
+// timeNow is the clock of records made outside slog's Logger methods.
+var timeNow = time.Now
 
 // levelFromEnv honours the level Lambda's advanced logging controls set.
 func levelFromEnv() slog.Level {

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 )
@@ -27,7 +26,7 @@ type config struct {
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
-	c := &config{opts: emulator.Options{Lambda: map[string]emulator.LambdaEndpoint{}, Faults: map[string]emulator.Fault{}}}
+	c := &config{opts: emulator.Options{Lambda: map[string]emulator.LambdaEndpoint{}}}
 	o := &c.opts
 	fs := flag.NewFlagSet("sagemaker-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -40,24 +39,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&o.EventsFile, "events-file", "", "append every event as a JSON line to this file")
 	fs.Func("lambda", "run Lambda steps of function ARN (or * for any) by POSTing the event to URL, given as `ARN=URL`; repeatable", lambdaFlag(o, false))
 	fs.Func("lambda-rie", "as -lambda, but URL is an aws-lambda-rie address (POST {URL}/2015-03-31/functions/function/invocations, one call at a time), given as `ARN=URL`; repeatable", lambdaFlag(o, true))
-	fs.Float64Var(&o.TimeScale, "time-scale", 1, "multiplier for modelled durations (job runs, stop delays, Lambda timeouts); 0.001 makes a second a millisecond")
-	fs.DurationVar(&o.JobDuration, "job-duration", 2*time.Second, "how long simulated jobs run unless x-emulator.durationMs says otherwise")
-	fs.DurationVar(&o.StopDelay, "stop-delay", time.Second, "how long simulated jobs stay Stopping unless x-emulator.stopDelayMs says otherwise")
-	fs.BoolVar(&o.Switches.NewStoppingToken, "new-stopping-token", false, "the Stopping message carries a new callback token (default: the start token again)")
-	fs.StringVar(&o.Switches.StatusKey, "status-key", "status", "status key in callback messages: status or Status")
-	fs.BoolVar(&o.Switches.OmitStartStatus, "omit-start-status", false, "leave the status key out of the first callback message (default: \"Executing\")")
-	fs.Float64Var(&o.Switches.DropStoppingMessage, "drop-stopping", 0, "probability, per execution, that its Stopping messages are never sent")
-	fs.Float64Var(&o.Switches.DuplicateEvents, "duplicate-events", 0, "probability that an event is delivered twice")
-	fs.Float64Var(&o.Switches.ReorderEvents, "reorder-events", 0, "probability that an event is delivered after the next one")
-	fs.BoolVar(&o.Switches.RetryRerunsAll, "retry-reruns-all", false, "RetryPipelineExecution runs succeeded steps again too (default: only failed, stopped and never-started steps)")
-	fs.BoolVar(&o.Switches.RetryKeepsCallbackToken, "retry-keeps-callback-token", false, "a retried callback step reuses its first attempt's token (default: a new token per attempt)")
-	fs.BoolVar(&o.Switches.ListEveryAttempt, "list-every-attempt", false, "ListPipelineExecutionSteps lists attempts a retry replaced too (default: the latest attempt of each step)")
-	fs.BoolVar(&o.Switches.VersionOnDefinitionChange, "version-on-definition-change", false, "UpdatePipeline records a pipeline version only when the definition changes (default: on every update)")
-	fs.Func("fault", "inject faults into operation OP (or * for every other), given as `OP:throttle=P,5xx=P,latency=D`; repeatable", faultFlag(o))
-	fs.Int64Var(&o.Seed, "seed", 1, "seed for fault injection, dropped messages and event duplication and reordering")
-	fs.IntVar(&o.MaxPipelines, "max-pipelines", 500, "pipelines quota (ResourceLimitExceeded beyond it)")
-	fs.IntVar(&o.MaxRunningExecutions, "max-running", 200, "running executions quota (ResourceLimitExceeded beyond it)")
-	fs.IntVar(&o.MaxPipelineVersions, "max-versions", 1000, "versions kept per pipeline (UpdatePipeline beyond it is a ConflictException)")
+	o.AddFlags(fs) // time, switches and faults: the same flags as stopcoord-local's
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN or ERROR (logs are JSON on stderr)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: sagemaker-emulator [flags]\n\n"+
@@ -75,7 +57,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 			return
 		}
 		values := []string{v}
-		if f.Name == "lambda" || f.Name == "lambda-rie" || f.Name == "fault" {
+		if f.Name == "lambda" || f.Name == "lambda-rie" || slices.Contains(emulator.RepeatableFlags, f.Name) {
 			values = strings.Split(v, ";")
 		}
 		for _, value := range values {
@@ -110,39 +92,6 @@ func lambdaFlag(o *emulator.Options, rie bool) func(string) error {
 			return fmt.Errorf("%q: want ARN=URL", s)
 		}
 		o.Lambda[arn] = emulator.LambdaEndpoint{URL: url, RIE: rie}
-		return nil
-	}
-}
-
-// faultFlag parses OP:throttle=0.1,5xx=0.05,latency=20ms.
-func faultFlag(o *emulator.Options) func(string) error {
-	return func(s string) error {
-		op, spec, ok := strings.Cut(s, ":")
-		if !ok || op == "" {
-			return fmt.Errorf("%q: want OP:throttle=P,5xx=P,latency=D", s)
-		}
-		var f emulator.Fault
-		for _, kv := range strings.Split(spec, ",") {
-			k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
-			if !ok {
-				return fmt.Errorf("%q: want key=value", kv)
-			}
-			var err error
-			switch k {
-			case "throttle":
-				f.ThrottleRate, err = strconv.ParseFloat(v, 64)
-			case "5xx":
-				f.ServerErrorRate, err = strconv.ParseFloat(v, 64)
-			case "latency":
-				f.Latency, err = time.ParseDuration(v)
-			default:
-				err = fmt.Errorf("unknown fault %q (want throttle, 5xx or latency)", k)
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", kv, err)
-			}
-		}
-		o.Faults[op] = f
 		return nil
 	}
 }

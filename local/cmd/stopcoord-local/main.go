@@ -3,6 +3,13 @@
 //
 //	stopcoord-local                      keep the stack running (make local)
 //	stopcoord-local -invoke FN -event F  invoke one function once (make invoke)
+//
+// Every function's log lines go to stderr, prefixed with its name. Lambda
+// steps run too: those naming one of the stack's functions, and those
+// naming a function given with -lambda ARN=path/to/bootstrap (run under
+// aws-lambda-rie) or -lambda ARN=http://endpoint. The SageMaker emulator's
+// switches and faults have the same flags as sagemaker-emulator's
+// (-duplicate-events, -fault, -seed, ...).
 package main
 
 import (
@@ -17,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/local/stack"
 )
 
@@ -27,7 +35,16 @@ func main() {
 	}
 }
 
-func run(args []string, stdout, stderr io.Writer) error {
+// command is what the flags ask for.
+type command struct {
+	cfg           stack.Config
+	invoke, event string
+}
+
+// parseFlags reads the flags into the stack's configuration; every
+// function's logs go to stderr unless -function-logs=false, and always
+// for -invoke.
+func parseFlags(args []string, stderr io.Writer) (*command, error) {
 	fs := flag.NewFlagSet("stopcoord-local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	template := fs.String("template", "cdk.out/StopCoord.template.json", "the synthesized template (make synth)")
@@ -37,21 +54,50 @@ func run(args []string, stdout, stderr io.Writer) error {
 	invoke := fs.String("invoke", "", "invoke this function once with -event and exit")
 	event := fs.String("event", "", "the event file for -invoke (events/...)")
 	verbose := fs.Bool("v", false, "log what the local parts do")
-	if err := fs.Parse(args); err != nil {
+	functionLogs := fs.Bool("function-logs", true, "show every function's log lines on stderr, prefixed with its name")
+	var lambdas []stack.Lambda
+	fs.Func("lambda", "run Lambda steps (and invocations) of function `ARN=TARGET`, where TARGET is a bootstrap to run under aws-lambda-rie or an http(s) URL that gets the event as a POST; repeatable", func(v string) error {
+		l, err := stack.ParseLambda(v)
+		lambdas = append(lambdas, l)
 		return err
+	})
+	concurrency := fs.Int("lambda-concurrency", stack.DefaultLambdaConcurrency, "most instances of one -lambda bootstrap running at once")
+	var emu emulator.Options
+	emu.AddFlags(fs) // the emulator's time, switches and faults, as sagemaker-emulator takes them
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *invoke != "" && *event == "" {
+		return nil, fmt.Errorf("-invoke needs -event")
 	}
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelInfo
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	cfg := stack.Config{Template: *template, BinDir: *bin, GatewayAddr: *gateway, ScheduleEvery: *every, Logger: log}
+	c := &command{invoke: *invoke, event: *event, cfg: stack.Config{
+		Template: *template, BinDir: *bin, GatewayAddr: *gateway, ScheduleEvery: *every,
+		Logger:          slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		EmulatorOptions: emu, Lambdas: lambdas, LambdaConcurrency: *concurrency,
+	}}
+	if *functionLogs || *invoke != "" {
+		c.cfg.FunctionLogs = stderr
+	}
+	return c, nil
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	c, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, invoke, event := c.cfg, &c.invoke, &c.event
+	lambdas := cfg.Lambdas
 	ctx := context.Background()
 
 	if *invoke != "" {
-		if *event == "" {
-			return fmt.Errorf("-invoke needs -event")
-		}
 		payload, err := os.ReadFile(*event)
 		if err != nil {
 			return err
@@ -68,9 +114,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		out, err := fn.Invoke(ctx, payload)
 		fmt.Fprintln(stdout, string(out))
-		if err != nil {
-			fmt.Fprintln(stderr, fn.Output())
-		}
 		return err
 	}
 
@@ -84,7 +127,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "  SageMaker emulator  %s   (AWS_ENDPOINT_URL_SAGEMAKER)\n", s.SageMakerURL)
 	fmt.Fprintf(stdout, "  moto                %s   (SQS, EventBridge, Step Functions, Glue, ...)\n", s.MotoURL)
 	fmt.Fprintf(stdout, "  DynamoDB Local      %s\n", s.DynamoDBURL)
-	fmt.Fprintf(stdout, "  Lambda Invoke API   %s\n", s.LambdaURL)
+	fmt.Fprintf(stdout, "  Lambda Invoke API   %s   (AWS_ENDPOINT_URL_LAMBDA)\n", s.LambdaURL)
 	for _, id := range sortedKeys(s.Queues) {
 		fmt.Fprintf(stdout, "  queue %-30s %s\n", id, s.Queues[id])
 	}
@@ -93,6 +136,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, n := range names(s) {
 		fmt.Fprintf(stdout, "  function %-27s %s\n", n, s.Functions[n].URL)
+	}
+	for _, l := range lambdas {
+		target := l.URL
+		if target == "" {
+			target = l.Bootstrap + " (under aws-lambda-rie, started on demand)"
+		}
+		fmt.Fprintf(stdout, "  Lambda step target  %s -> %s\n", l.ARN, target)
+	}
+	fmt.Fprintf(stdout, "  Lambda steps may also name the stack's functions: %s\n", stack.FunctionARN("<function>"))
+	if cfg.FunctionLogs != nil {
+		fmt.Fprintf(stdout, "Function logs follow on stderr, each line prefixed with [function].\n")
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
