@@ -1,4 +1,4 @@
-package main
+package stopcoord
 
 import (
 	"path/filepath"
