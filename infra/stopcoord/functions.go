@@ -56,9 +56,11 @@ func functionTable() []functionRow {
 	return []functionRow{
 		{name: "stop-api", id: "StopAPIFunction", timeoutSeconds: 29, memoryMiB: functionMemoryMiB,
 			description: "HTTP API: stop an execution or a pipeline, and show what a stop waits for",
-			env:         func(w *wiring) map[string]*string { return vars(settings.StopQueueURL, w.out.StopQueue.Queue.QueueUrl()) },
-			grants:      []grant{grantLedger, grantReadExecutions, grantStopExecutions, grantListExecutions, grantSendToStopQueue, grantAnswerTokens},
-			trigger:     httpAPI},
+			env: func(w *wiring) map[string]*string {
+				return vars(settings.StopQueueURL, w.out.StopQueue.Queue.QueueUrl())
+			},
+			grants:  []grant{grantLedger, grantReadExecutions, grantStopExecutions, grantListExecutions, grantSendToStopQueue, grantAnswerTokens},
+			trigger: httpAPI},
 		{name: "stop-queue", id: "StopQueueFunction", timeoutSeconds: 60, memoryMiB: functionMemoryMiB,
 			description:         "Stops queued executions within the SageMaker call budget",
 			reservedConcurrency: stopQueueConcurrency,

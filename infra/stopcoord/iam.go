@@ -58,7 +58,9 @@ func grantListExecutions(w *wiring, fn awslambda.Function) {
 }
 
 // grantSendToStopQueue: fan a bulk stop out through the stop queue.
-func grantSendToStopQueue(w *wiring, fn awslambda.Function) { w.out.StopQueue.Queue.GrantSendMessages(fn) }
+func grantSendToStopQueue(w *wiring, fn awslambda.Function) {
+	w.out.StopQueue.Queue.GrantSendMessages(fn)
+}
 
 // grantAnswerTokens: answer callback tokens (force stops, the consumer,
 // the sweeper). The request names only the token, not an ARN, so the
@@ -75,7 +77,7 @@ func grantPutStopCompleted(w *wiring, fn awslambda.Function) {
 		Actions:   jsii.Strings("events:PutEvents"),
 		Resources: jsii.Strings(bus),
 		Conditions: &map[string]any{"StringEquals": map[string]any{
-			"events:source":     stopevents.Source,
+			"events:source":      stopevents.Source,
 			"events:detail-type": stopevents.DetailTypeStopCompleted,
 		}},
 	}))
