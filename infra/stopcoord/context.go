@@ -22,12 +22,13 @@ const (
 	contextAlarmEmail               = "stopcoord:alarmEmail"
 	contextCallsPerSecond           = "stopcoord:sageMakerCallsPerSecond"
 	contextLogRetentionDays         = "stopcoord:logRetentionDays"
-	contextAssetDir                 = "stopcoord:assetDir" // where `make build` put the bootstraps
-	contextPolicies                 = "stopcoord:policies" // an object (see shared/policy) or its JSON text
-	contextSweepEveryMinutes        = "stopcoord:sweepEveryMinutes"
-	contextScheduledStops           = "stopcoord:scheduledStops" // a list of {schedule, pipelineName, reason, mode}
-	contextAlarmTopicARN            = "stopcoord:alarmTopicArn"  // an existing SNS topic (chat, paging) the alarms also go to
-	contextStopOpenAlarmMinutes     = "stopcoord:stopOpenAlarmMinutes"
+	// ContextAssetDir is where `make build` put the bootstraps (default dist).
+	ContextAssetDir             = "stopcoord:assetDir"
+	contextPolicies             = "stopcoord:policies" // an object (see shared/policy) or its JSON text
+	contextSweepEveryMinutes    = "stopcoord:sweepEveryMinutes"
+	contextScheduledStops       = "stopcoord:scheduledStops" // a list of {schedule, pipelineName, reason, mode}
+	contextAlarmTopicARN        = "stopcoord:alarmTopicArn"  // an existing SNS topic (chat, paging) the alarms also go to
+	contextStopOpenAlarmMinutes = "stopcoord:stopOpenAlarmMinutes"
 	// ContextStage names a deployment: the stack becomes StopCoord-<stage>,
 	// so dev and prod can share an account and region.
 	ContextStage = "stopcoord:stage"
@@ -116,7 +117,7 @@ func PropsFromContext(lookup func(key *string) any) (*StopCoordStackProps, error
 	if err != nil {
 		return nil, err
 	}
-	assets, _ := lookup(jsii.String(contextAssetDir)).(string)
+	assets, _ := lookup(jsii.String(ContextAssetDir)).(string)
 	return &StopCoordStackProps{
 		StackProps: awscdk.StackProps{
 			StackName:   jsii.String(name),
