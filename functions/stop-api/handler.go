@@ -11,7 +11,9 @@ import (
 
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/httpapi"
+	"github.com/stopcoord/stopcoord/shared/metrics"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
+	"github.com/stopcoord/stopcoord/shared/stopevents"
 )
 
 // Coordinator is what the API needs of the use cases.
@@ -87,6 +89,9 @@ func (h *handler) stop(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 	})
 	if err != nil {
 		return httpapi.Error(ctx, err)
+	}
+	if res.Created {
+		metrics.Default().StopRequested(ctx, stopevents.TriggerAPI, 1)
 	}
 	status := http.StatusAccepted
 	if res.AlreadyStopping {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/logging"
+	"github.com/stopcoord/stopcoord/shared/metrics"
+	"github.com/stopcoord/stopcoord/shared/stopevents"
 )
 
 // Stopper carries out one queued stop.
@@ -52,6 +54,9 @@ func (h *handler) one(ctx context.Context, rec events.SQSMessage) error {
 	case err != nil:
 		log.WarnContext(ctx, "queued stop failed; SQS will redeliver it", logging.KeyError, err.Error())
 		return err
+	}
+	if res.Created {
+		metrics.Default().StopRequested(ctx, stopevents.TriggerBulk, 1)
 	}
 	log.InfoContext(ctx, "queued stop done", logging.KeyStopID, res.Stop.ID, "alreadyStopping", res.AlreadyStopping, "created", res.Created)
 	return nil

@@ -1,7 +1,6 @@
 package metrics_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -20,106 +19,21 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/stopcoord/stopcoord/shared/metrics"
+	"github.com/stopcoord/stopcoord/shared/metrics/metricstest"
 )
 
-// point is one metric value as CloudWatch would extract it from an EMF
-// line: the metric, its unit, its value and its dimensions, one point per
-// dimension set.
-type point struct {
-	Namespace, Name, Unit string
-	Value                 float64
-	Dims                  map[string]string
-}
-
-// parseEMF checks one line against the embedded metric format
-// specification (a JSON object; _aws.Timestamp in epoch milliseconds;
-// CloudWatchMetrics directives whose every dimension and metric is a
-// root member; dimension values strings; at most 30 dimensions per set;
-// metric values numbers) and returns the points it defines.
-func parseEMF(t *testing.T, line []byte) ([]point, map[string]any) {
-	t.Helper()
-	var doc map[string]any
-	if err := json.Unmarshal(line, &doc); err != nil {
-		t.Fatalf("EMF line is not a JSON object: %v\n%s", err, line)
-	}
-	meta, ok := doc["_aws"].(map[string]any)
-	if !ok {
-		t.Fatalf("no _aws object: %s", line)
-	}
-	if ts, ok := meta["Timestamp"].(float64); !ok || ts < 1e12 {
-		t.Fatalf("_aws.Timestamp %v is not epoch milliseconds: %s", meta["Timestamp"], line)
-	}
-	directives, ok := meta["CloudWatchMetrics"].([]any)
-	if !ok || len(directives) == 0 {
-		t.Fatalf("no CloudWatchMetrics directives: %s", line)
-	}
-	var points []point
-	for _, d := range directives {
-		d := d.(map[string]any)
-		ns, _ := d["Namespace"].(string)
-		if ns == "" {
-			t.Fatalf("directive without a namespace: %s", line)
-		}
-		sets, _ := d["Dimensions"].([]any)
-		defs, _ := d["Metrics"].([]any)
-		if len(defs) == 0 {
-			t.Fatalf("directive without metrics: %s", line)
-		}
-		for _, def := range defs {
-			def := def.(map[string]any)
-			name, _ := def["Name"].(string)
-			value, ok := doc[name].(float64)
-			if !ok {
-				t.Fatalf("metric %q has no numeric root member: %s", name, line)
-			}
-			for _, set := range sets {
-				set := set.([]any)
-				if len(set) > 30 {
-					t.Fatalf("dimension set of %d > 30: %s", len(set), line)
-				}
-				dims := map[string]string{}
-				for _, dim := range set {
-					v, ok := doc[dim.(string)].(string)
-					if !ok {
-						t.Fatalf("dimension %v has no string root member: %s", dim, line)
-					}
-					dims[dim.(string)] = v
-				}
-				points = append(points, point{Namespace: ns, Name: name, Unit: def["Unit"].(string), Value: value, Dims: dims})
-			}
-		}
-	}
-	return points, doc
-}
+type point = metricstest.Point
 
 func parseAll(t *testing.T, out []byte) []point {
 	t.Helper()
-	var all []point
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		p, _ := parseEMF(t, sc.Bytes())
-		all = append(all, p...)
+	p, err := metricstest.Parse(out)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return all
+	return p
 }
 
-// find returns the points of a metric with exactly these dimensions.
-func find(points []point, name string, dims map[string]string) []point {
-	var out []point
-	for _, p := range points {
-		if p.Name != name || len(p.Dims) != len(dims) {
-			continue
-		}
-		match := true
-		for k, v := range dims {
-			match = match && p.Dims[k] == v
-		}
-		if match {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+var find = metricstest.Find
 
 func TestEMFLines(t *testing.T) {
 	ctx := context.Background()
@@ -189,7 +103,10 @@ func TestEMFCarriesTheRequestID(t *testing.T) {
 	var buf bytes.Buffer
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
 	metrics.NewEMF(&buf, "d").StopRequested(ctx, "api", 1)
-	_, doc := parseEMF(t, bytes.TrimSpace(buf.Bytes()))
+	var doc map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil || len(parseAll(t, buf.Bytes())) != 2 {
+		t.Fatalf("not one EMF line: %q", buf.String())
+	}
 	if doc["requestId"] != "req-1" {
 		t.Errorf("requestId = %v, want req-1", doc["requestId"])
 	}
