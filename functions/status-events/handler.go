@@ -11,7 +11,6 @@ import (
 	"github.com/stopcoord/stopcoord/shared/logging"
 	"github.com/stopcoord/stopcoord/shared/metrics"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
-	"github.com/stopcoord/stopcoord/shared/stopevents"
 )
 
 // Recorder records status changes (coordinator.Status).
@@ -87,7 +86,7 @@ func (h *handler) step(ctx context.Context, log *slog.Logger, ev events.EventBri
 	switch {
 	case res.FailFast != nil:
 		if res.FailFast.Created {
-			metrics.Default().StopRequested(ctx, stopevents.TriggerFailFast, 1)
+			metrics.Default().StopRequested(ctx, metrics.TriggerFailFast, 1)
 		}
 		log.InfoContext(ctx, "fail-fast policy stopped the execution", logging.KeyStopID, res.FailFast.Stop.ID, "alreadyStopping", res.FailFast.AlreadyStopping)
 	case res.FailFastSettled != nil:
@@ -132,7 +131,7 @@ func (h *handler) stopRequested(ctx context.Context, log *slog.Logger, ev events
 		return settle(ctx, log, "stop", err)
 	}
 	if res.Created {
-		metrics.Default().StopRequested(ctx, stopevents.TriggerEvent, 1)
+		metrics.Default().StopRequested(ctx, metrics.TriggerEvent, 1)
 	}
 	log.InfoContext(ctx, "stop requested by event", logging.KeyStopID, res.Stop.ID, "created", res.Created, "alreadyStopping", res.AlreadyStopping)
 	return nil

@@ -11,7 +11,6 @@ import (
 	"github.com/stopcoord/stopcoord/shared/metrics"
 	"github.com/stopcoord/stopcoord/shared/metrics/metricstest"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
-	"github.com/stopcoord/stopcoord/shared/stopevents"
 )
 
 // creating answers every stop and fail-fast with a newly created request.
@@ -31,8 +30,8 @@ func (f *creating) Stop(ctx context.Context, in coordinator.StopInput) (coordina
 // policy each record one StopsRequested with their trigger.
 func TestStopsAreCountedByTrigger(t *testing.T) {
 	tests := []struct{ sample, trigger string }{
-		{"stop-requested-execution.json", stopevents.TriggerEvent},
-		{"step-failed.json", stopevents.TriggerFailFast},
+		{"stop-requested-execution.json", metrics.TriggerEvent},
+		{"step-failed.json", metrics.TriggerFailFast},
 	}
 	for _, tt := range tests {
 		t.Run(tt.sample, func(t *testing.T) {

@@ -13,7 +13,6 @@ import (
 	"github.com/stopcoord/stopcoord/shared/httpapi"
 	"github.com/stopcoord/stopcoord/shared/metrics"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
-	"github.com/stopcoord/stopcoord/shared/stopevents"
 )
 
 // Coordinator is what the API needs of the use cases.
@@ -91,7 +90,7 @@ func (h *handler) stop(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 		return httpapi.Error(ctx, err)
 	}
 	if res.Created {
-		metrics.Default().StopRequested(ctx, stopevents.TriggerAPI, 1)
+		metrics.Default().StopRequested(ctx, metrics.TriggerAPI, 1)
 	}
 	status := http.StatusAccepted
 	if res.AlreadyStopping {

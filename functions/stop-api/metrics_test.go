@@ -11,7 +11,6 @@ import (
 	"github.com/stopcoord/stopcoord/shared/metrics"
 	"github.com/stopcoord/stopcoord/shared/metrics/metricstest"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
-	"github.com/stopcoord/stopcoord/shared/stopevents"
 )
 
 // TestCreatedStopsAreCounted: POST /stops records a StopsRequested with
@@ -36,7 +35,7 @@ func TestCreatedStopsAreCounted(t *testing.T) {
 			if _, err := lambda.NewHandler(h.handle).Invoke(context.Background(), raw); err != nil {
 				t.Fatal(err)
 			}
-			if got := c.Sum(metrics.StopsRequested, metrics.DimTrigger, stopevents.TriggerAPI); got != tt.want {
+			if got := c.Sum(metrics.StopsRequested, metrics.DimTrigger, metrics.TriggerAPI); got != tt.want {
 				t.Errorf("%v api stops recorded, want %v", got, tt.want)
 			}
 		})

@@ -10,7 +10,6 @@ import (
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/logging"
 	"github.com/stopcoord/stopcoord/shared/metrics"
-	"github.com/stopcoord/stopcoord/shared/stopevents"
 )
 
 // Stopper carries out one queued stop.
@@ -56,7 +55,7 @@ func (h *handler) one(ctx context.Context, rec events.SQSMessage) error {
 		return err
 	}
 	if res.Created {
-		metrics.Default().StopRequested(ctx, stopevents.TriggerBulk, 1)
+		metrics.Default().StopRequested(ctx, metrics.TriggerBulk, 1)
 	}
 	log.InfoContext(ctx, "queued stop done", logging.KeyStopID, res.Stop.ID, "alreadyStopping", res.AlreadyStopping, "created", res.Created)
 	return nil

@@ -12,7 +12,6 @@ import (
 	"github.com/stopcoord/stopcoord/shared/metrics"
 	"github.com/stopcoord/stopcoord/shared/metrics/metricstest"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
-	"github.com/stopcoord/stopcoord/shared/stopevents"
 )
 
 // TestQueuedStopsAreCounted: each stop request a queued message created is
@@ -37,7 +36,7 @@ func TestQueuedStopsAreCounted(t *testing.T) {
 	if _, err := lambda.NewHandler(h.handle).Invoke(context.Background(), raw); err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Sum(metrics.StopsRequested, metrics.DimTrigger, stopevents.TriggerBulk); got != 1 {
+	if got := c.Sum(metrics.StopsRequested, metrics.DimTrigger, metrics.TriggerBulk); got != 1 {
 		t.Errorf("%v bulk stops recorded, want 1 (the one created)", got)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/logging"
 	"github.com/stopcoord/stopcoord/shared/metrics"
-	"github.com/stopcoord/stopcoord/shared/stopevents"
 )
 
 // Sweep runs one bounded sweeper pass (coordinator.Sweeper).
@@ -30,7 +29,7 @@ type handler struct {
 func (h *handler) handle(ctx context.Context, ev events.EventBridgeEvent) (coordinator.SweepReport, error) {
 	report, err := h.sweeper.Run(ctx)
 	// What the run did counts even when it then failed.
-	metrics.Default().StopRequested(ctx, stopevents.TriggerMaxRuntime, report.Stopped)
+	metrics.Default().StopRequested(ctx, metrics.TriggerMaxRuntime, report.Stopped)
 	metrics.Default().TokensForced(ctx, report.Forced)
 	log := slog.With("eventId", ev.ID, "executions", report.Executions, "calls", report.Calls, "reconciled", report.Reconciled,
 		"stopped", report.Stopped, "cleaned", report.Cleaned, "forced", report.Forced, "errors", report.Errors,

@@ -10,7 +10,6 @@ import (
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/metrics"
 	"github.com/stopcoord/stopcoord/shared/metrics/metricstest"
-	"github.com/stopcoord/stopcoord/shared/stopevents"
 )
 
 // TestSweepRecordsItsStopsAndForcedTokens: a run's max-runtime stops and
@@ -29,7 +28,7 @@ func TestSweepRecordsItsStopsAndForcedTokens(t *testing.T) {
 			return coordinator.SweepReport{Stopped: 2, Forced: 3}, nil
 		})}
 		_, _ = lambda.NewHandler(h.handle).Invoke(context.Background(), raw)
-		if got := c.Sum(metrics.StopsRequested, metrics.DimTrigger, stopevents.TriggerMaxRuntime); got != 2 {
+		if got := c.Sum(metrics.StopsRequested, metrics.DimTrigger, metrics.TriggerMaxRuntime); got != 2 {
 			t.Errorf("failed run %v: %v max-runtime stops recorded, want 2", fail, got)
 		}
 		if got := c.Sum(metrics.TokensForced); got != 3 {

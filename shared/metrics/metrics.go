@@ -58,6 +58,16 @@ const (
 	DimOperation  = "Operation"
 )
 
+// Triggers, the values of the Trigger dimension: what asked for a stop.
+// The Stop Completed event (package stopevents) carries the same strings.
+const (
+	TriggerAPI        = "api"         // POST /stops
+	TriggerBulk       = "bulk"        // POST /pipelines/{name}/stops, one per execution
+	TriggerEvent      = "event"       // a Stop Requested event (a rule, a schedule, a person)
+	TriggerFailFast   = "fail-fast"   // a step failed under a fail-fast policy
+	TriggerMaxRuntime = "max-runtime" // the sweeper, past the pipeline's max runtime
+)
+
 // Cleanup results, the values of the Result dimension of Cleanups.
 const (
 	CleanupSucceeded = "succeeded"

@@ -27,16 +27,6 @@ const (
 	DetailTypeStopCompleted = "Stop Completed"
 )
 
-// Triggers: what asked for a stop. The same strings are the Trigger
-// dimension of the stop metrics (package metrics).
-const (
-	TriggerAPI        = "api"         // POST /stops
-	TriggerBulk       = "bulk"        // POST /pipelines/{name}/stops, one per execution
-	TriggerEvent      = "event"       // a Stop Requested event (a rule, a schedule, a person)
-	TriggerFailFast   = "fail-fast"   // a step failed under a fail-fast policy
-	TriggerMaxRuntime = "max-runtime" // the sweeper, past the pipeline's max runtime
-)
-
 // MaxCleanups bounds the cleanups one event lists, so an event stays far
 // below EventBridge's 256 KB entry limit; CleanupsTruncated says when more
 // were left out (the ledger and GET /stops/{id} have them all).
@@ -50,8 +40,8 @@ type StopCompleted struct {
 	StopID       string `json:"stopId"`
 	ExecutionARN string `json:"pipelineExecutionArn"`
 	PipelineName string `json:"pipelineName"`
-	Trigger      string `json:"trigger"`
-	Mode         string `json:"mode"` // graceful or force
+	Trigger      string `json:"trigger"` // one of the metrics.Trigger* values
+	Mode         string `json:"mode"`    // graceful or force
 	Reason       string `json:"reason,omitempty"`
 	RequestedBy  string `json:"requestedBy,omitempty"`
 	// Outcome is the execution's final status: Stopped, or Failed or
