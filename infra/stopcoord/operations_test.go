@@ -271,6 +271,17 @@ func TestOperations(t *testing.T) {
 		}
 	})
 
+	// EMF lines carry no level, so Lambda files them as INFO: a higher
+	// application log level would filter every metric out.
+	t.Run("log level keeps the metric lines", func(t *testing.T) {
+		for id, fn := range tmpl.ofType("AWS::Lambda::Function") {
+			lc, _ := fn.Properties["LoggingConfig"].(map[string]any)
+			if level := lc["ApplicationLogLevel"]; !slices.Contains([]any{"TRACE", "DEBUG", "INFO"}, level) {
+				t.Errorf("%s: application log level %v drops the EMF metric lines", id, level)
+			}
+		}
+	})
+
 	t.Run("every function knows its deployment", func(t *testing.T) {
 		for name, id := range functionIDs() {
 			if got := functionEnvironment(t, tmpl, id)[settings.Deployment]; got != DefaultStackName {
