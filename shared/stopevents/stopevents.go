@@ -18,6 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/stopcoord/stopcoord/shared/metrics"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
 // The event's source and detail type, shared with infra (the IAM grant and
@@ -128,4 +131,42 @@ func (p *Publisher) StopCompleted(ctx context.Context, d StopCompleted) error {
 		return fmt.Errorf("put Stop Completed of %s: entry refused: %s %s", d.StopID, code, msg)
 	}
 	return nil
+}
+
+// FromView builds the detail of a closed stop from what the ledger holds:
+// the stop request and its execution's view (tokens for the step names,
+// cleanups for the results). A failed cleanup of a token answered with
+// attention is "abandoned": it was given up and may still be running.
+// deployment is the stack's name, trigger a metrics.Trigger* value.
+func FromView(deployment, trigger string, stop pipeline.StopRequest, view pipeline.View) StopCompleted {
+	d := StopCompleted{
+		Deployment: deployment, StopID: stop.ID, ExecutionARN: stop.ExecutionARN, Trigger: trigger,
+		Mode: string(stop.Mode), Reason: stop.Reason, RequestedBy: stop.RequestedBy, Outcome: string(stop.Outcome),
+		RequestedAt: stop.CreatedAt, ClosedAt: stop.ClosedAt, LatencyMillis: stop.LatencyMillis,
+	}
+	if arn, err := pipeline.ParseExecutionARN(stop.ExecutionARN); err == nil {
+		d.PipelineName = arn.Pipeline
+	}
+	if d.LatencyMillis == 0 && !stop.ClosedAt.IsZero() && stop.ClosedAt.After(stop.CreatedAt) {
+		d.LatencyMillis = stop.ClosedAt.Sub(stop.CreatedAt).Milliseconds()
+	}
+	tokens := map[string]pipeline.Token{}
+	for _, t := range view.Tokens {
+		tokens[t.Token] = t
+	}
+	for _, c := range view.Cleanups {
+		if c.ExecutionARN != stop.ExecutionARN {
+			continue
+		}
+		t := tokens[c.Token]
+		result := string(c.Status)
+		if c.Status == pipeline.CleanupFailed && t.Attention {
+			result = metrics.CleanupAbandoned
+		}
+		d.Cleanups = append(d.Cleanups, CleanupResult{
+			StepName: t.StepName, Kind: c.Resource.Kind, ResourceID: c.Resource.ID,
+			Result: result, Attempts: c.Attempts, Error: c.LastError,
+		})
+	}
+	return d
 }

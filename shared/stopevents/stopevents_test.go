@@ -19,6 +19,7 @@ import (
 
 	samples "github.com/stopcoord/stopcoord/events"
 	"github.com/stopcoord/stopcoord/local/moto"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/stopevents"
 )
 
@@ -183,4 +184,32 @@ func TestPublishThroughARule(t *testing.T) {
 		return
 	}
 	t.Fatal("no Stop Completed event reached the rule's queue within 30 s")
+}
+
+// TestFromViewBuildsTheSample: the ledger's records of the sample's stop
+// give exactly the sample's detail.
+func TestFromViewBuildsTheSample(t *testing.T) {
+	_, want := sample(t)
+	stop := pipeline.StopRequest{
+		ID: want.StopID, ExecutionARN: want.ExecutionARN, Mode: pipeline.StopGraceful, Reason: want.Reason,
+		RequestedBy: want.RequestedBy, Phase: pipeline.StopClosed, CreatedAt: want.RequestedAt, ClosedAt: want.ClosedAt,
+		Outcome: pipeline.ExecutionStatus(want.Outcome), LatencyMillis: want.LatencyMillis,
+	}
+	other := "arn:aws:sagemaker:us-east-1:123456789012:pipeline/dev-train/execution/other"
+	view := pipeline.View{
+		Tokens: []pipeline.Token{
+			{ExecutionARN: want.ExecutionARN, Token: "AAAAAAAAAA", StepName: "Preprocess"},
+			{ExecutionARN: want.ExecutionARN, Token: "BBBBBBBBBB", StepName: "Train", Attention: true},
+		},
+		Cleanups: []pipeline.Cleanup{
+			{ExecutionARN: want.ExecutionARN, Token: "AAAAAAAAAA", Resource: pipeline.Resource{Kind: "glue", ID: "nightly-etl/jr_4f1e2d3c"}, Attempts: 1, Status: pipeline.CleanupSucceeded},
+			{ExecutionARN: want.ExecutionARN, Token: "BBBBBBBBBB", Resource: pipeline.Resource{Kind: "sfn", ID: "arn:aws:states:us-east-1:123456789012:execution:train-worker:run-17"},
+				Attempts: 3, Status: pipeline.CleanupFailed, LastError: "StopExecution: AccessDeniedException: not authorized"},
+			{ExecutionARN: other, Token: "CCCCCCCCCC", Resource: pipeline.Resource{Kind: "glue", ID: "x"}, Status: pipeline.CleanupSucceeded},
+		},
+	}
+	got := stopevents.FromView(want.Deployment, want.Trigger, stop, view)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("FromView\n got %+v\nwant %+v", got, want)
+	}
 }
