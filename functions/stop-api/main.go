@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -23,6 +24,7 @@ const DefaultMaxBodyBytes = 16 << 10
 
 type appConfig struct {
 	table        string
+	retention    time.Duration
 	stopQueueURL string
 	access       coordinator.AllowList
 	maxBodyBytes int
@@ -31,6 +33,7 @@ type appConfig struct {
 func loadConfig(env *settings.Env) (appConfig, error) {
 	c := appConfig{
 		table:        env.String(settings.TableName),
+		retention:    env.Duration(settings.Retention, ledger.DefaultRetention, 24*time.Hour, 10*365*24*time.Hour),
 		stopQueueURL: env.String(settings.StopQueueURL),
 		access:       coordinator.AccessFromEnv(env),
 		maxBodyBytes: env.Int(settings.MaxBodyBytes, DefaultMaxBodyBytes, 1<<10, 1<<20),
@@ -41,7 +44,7 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 func main() {
 	cfg, awsCfg, _ := startup.Load(context.Background(), loadConfig)
 	coord := coordinator.New(coordinator.Deps{
-		Ledger:       ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table),
+		Ledger:       ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table, ledger.WithRetention(cfg.retention)),
 		SageMaker:    sagemaker.NewFromConfig(awsCfg),
 		Queue:        sqs.NewFromConfig(awsCfg),
 		StopQueueURL: cfg.stopQueueURL,

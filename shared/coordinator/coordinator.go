@@ -15,6 +15,7 @@ type Coordinator struct {
 	queue        QueueSender
 	stopQueueURL string
 	access       AllowList
+	tokens       *tokenPath
 	now          func() time.Time
 }
 
@@ -35,5 +36,7 @@ func New(d Deps) *Coordinator {
 	if now == nil {
 		now = time.Now
 	}
-	return &Coordinator{ledger: d.Ledger, sm: d.SageMaker, queue: d.Queue, stopQueueURL: d.StopQueueURL, access: d.Access, now: now}
+	return &Coordinator{ledger: d.Ledger, sm: d.SageMaker, queue: d.Queue, stopQueueURL: d.StopQueueURL, access: d.Access, now: now,
+		// A force stop cleans nothing: the lease only covers the answer.
+		tokens: &tokenPath{ledger: d.Ledger, sm: d.SageMaker, cleanerTimeout: DefaultCleanerTimeout, now: now}}
 }
