@@ -41,7 +41,9 @@ func TestStopsAreCountedByTrigger(t *testing.T) {
 				t.Fatal(err)
 			}
 			f := &creating{}
-			if _, err := lambda.NewHandler((&handler{status: f, stops: f}).handle).Invoke(context.Background(), raw); err != nil {
+			h := newTestHandler(&f.fakes)
+			h.status, h.stops = f, f
+			if _, err := lambda.NewHandler(h.handle).Invoke(context.Background(), raw); err != nil {
 				t.Fatal(err)
 			}
 			if got := c.Sum(metrics.StopsRequested, metrics.DimTrigger, tt.trigger); got != 1 {
