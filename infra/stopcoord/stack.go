@@ -131,8 +131,9 @@ func build(scope constructs.Construct, props *StopCoordStackProps) *StopCoord {
 	}
 	for _, row := range rows {
 		fn := w.out.Functions[row.name]
-		for _, name := range sortedKeys(row.env(w)) {
-			fn.Function.AddEnvironment(jsii.String(name), row.env(w)[name], nil)
+		env := row.env(w)
+		for _, name := range sortedKeys(env) {
+			fn.Function.AddEnvironment(jsii.String(name), env[name], nil)
 		}
 		suppressWildcards(fn.Function)
 		for _, g := range row.grants {
