@@ -16,6 +16,14 @@ DDB_JAR       := $(DDB_DIR)/package/emulator/DynamoDBLocal.jar
 
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w'
 
+# STAGE names a deployment (make deploy STAGE=dev): the stack becomes
+# StopCoord-<stage>, so several share an account and region.
+STAGE    ?=
+STACK    := StopCoord$(if $(STAGE),-$(STAGE))
+TEMPLATE := cdk.out/$(STACK).template.json
+CDK      := CDK_DISABLE_CLI_TELEMETRY=true npx cdk
+CDK_CONTEXT := $(if $(STAGE),-c stopcoord:stage=$(STAGE))
+
 export STOPCOORD_DYNAMODB_LOCAL_JAR := $(abspath $(DDB_JAR))
 export STOPCOORD_AWS_LAMBDA_RIE     := $(abspath $(LOCAL)/bin/aws-lambda-rie)
 
@@ -63,11 +71,17 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 .PHONY: synth
 synth: build node_modules/.package-lock.json ## synthesize the CDK stack into cdk.out/ with the pinned CDK CLI (works offline)
-	CDK_DISABLE_CLI_TELEMETRY=true npx cdk synth -q
+	$(CDK) synth -q $(CDK_CONTEXT)
+
+.PHONY: deploy
+deploy: build node_modules/.package-lock.json ## build, then cdk deploy to the current AWS account and region (run `npx cdk bootstrap` once first): make deploy [STAGE=dev]
+	@major=$$(node -p 'process.versions.node.split(".")[0]'); \
+	  if [ "$$major" -lt 22 ]; then echo "warning: Node $$major is end-of-life for the CDK CLI; use Node 22 or 24"; fi
+	$(CDK) deploy $(CDK_CONTEXT) $(STACK)
 
 .PHONY: demo
 demo: tools build synth ## the main job end to end: a pipeline with callback and Lambda steps, stopped over HTTP, with its timeline
-	go run ./local/cmd/demo -template cdk.out/StopCoord.template.json -bin $(LOCAL)/bin
+	go run ./local/cmd/demo -template $(TEMPLATE) -bin $(LOCAL)/bin
 
 # ARGS passes flags to stopcoord-local: Lambda-step functions and the
 # emulator's switches and faults, e.g.
@@ -77,22 +91,22 @@ ARGS ?=
 
 .PHONY: local
 local: tools build synth ## run the synthesized stack locally (HTTP API on 127.0.0.1:3000; function logs on stderr) until Ctrl-C; ARGS='-lambda ARN=bootstrap ...'
-	go run ./local/cmd/stopcoord-local -template cdk.out/StopCoord.template.json -bin $(LOCAL)/bin $(ARGS)
+	go run ./local/cmd/stopcoord-local -template $(TEMPLATE) -bin $(LOCAL)/bin $(ARGS)
 
 .PHONY: invoke
 invoke: tools build synth ## invoke one function once, like sam local invoke, and print its logs: make invoke FN=stop-api EVENT=events/apigw/stop.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<events/...json>"; exit 2; }
-	go run ./local/cmd/stopcoord-local -template cdk.out/StopCoord.template.json -bin $(LOCAL)/bin -invoke $(FN) -event $(EVENT) $(ARGS)
+	go run ./local/cmd/stopcoord-local -template $(TEMPLATE) -bin $(LOCAL)/bin -invoke $(FN) -event $(EVENT) $(ARGS)
 
 .PHONY: sam-invoke
 sam-invoke: build synth ## the real SAM CLI on the same template (needs sam and Docker): make sam-invoke FN=<logical id> EVENT=...
 	@command -v sam >/dev/null || { echo "sam not found: the SAM CLI (and Docker) are needed; make invoke is the local equivalent"; exit 1; }
-	sam local invoke -t cdk.out/StopCoord.template.json $(FN) -e $(EVENT)
+	sam local invoke -t $(TEMPLATE) $(FN) -e $(EVENT)
 
 .PHONY: sam-api
 sam-api: build synth ## the real SAM CLI's local API on the same template (needs sam and Docker)
 	@command -v sam >/dev/null || { echo "sam not found: the SAM CLI (and Docker) are needed; make local is the local equivalent"; exit 1; }
-	sam local start-api -t cdk.out/StopCoord.template.json
+	sam local start-api -t $(TEMPLATE)
 
 .PHONY: lint
 lint: ## gofmt and go vet only
@@ -122,7 +136,7 @@ inittrace: ## where each function's init time goes, package by package (GODEBUG=
 BULK_EXECUTIONS ?= 1000
 BULK_BUDGET ?= 10
 bench-bulk: tools build synth ## stop BULK_EXECUTIONS=1000 running executions with one POST /pipelines/{name}/stops on the local stack, within BULK_BUDGET=10 calls/s
-	go run ./bench/cmd/bulkstop -template cdk.out/StopCoord.template.json -bin $(LOCAL)/bin -executions $(BULK_EXECUTIONS) -budget $(BULK_BUDGET)
+	go run ./bench/cmd/bulkstop -template $(TEMPLATE) -bin $(LOCAL)/bin -executions $(BULK_EXECUTIONS) -budget $(BULK_BUDGET)
 
 .PHONY: bench-go
 bench-go: tools ## the Go benchmarks of every package (results in bench/out/)

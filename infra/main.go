@@ -1,166 +1,60 @@
-// Command infra is the CDK app that deploys stopcoord. The CDK CLI runs it
+// Command infra is the CDK app that deploys stopcoord (the constructs are
+// in package infra/stopcoord, for apps of your own). The CDK CLI runs it
 // (see cdk.json at the repository root). Its settings come only from CDK
 // context, never from the environment, so a deployment differs from the
 // default only by what cdk.json or `-c key=value` says.
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"strconv"
+	"path/filepath"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/jsii-runtime-go"
-)
 
-// Context keys (cdk.json or `cdk deploy -c key=value`).
-const (
-	// contextLedgerDeletionProtection turns DynamoDB deletion protection on
-	// the ledger table on or off.
-	contextLedgerDeletionProtection = "stopcoord:ledgerDeletionProtection"
-	contextAllowedPipelines         = "stopcoord:allowedPipelines" // a list, or comma-separated
-	contextAlarmEmail               = "stopcoord:alarmEmail"
-	contextCallsPerSecond           = "stopcoord:sageMakerCallsPerSecond"
-	contextLogRetentionDays         = "stopcoord:logRetentionDays"
-	contextAssetDir                 = "stopcoord:assetDir" // where `make build` put the bootstraps
-	contextPolicies                 = "stopcoord:policies" // an object (see shared/policy) or its JSON text
-	contextSweepEveryMinutes        = "stopcoord:sweepEveryMinutes"
-	contextScheduledStops           = "stopcoord:scheduledStops" // a list of {schedule, pipelineName, reason, mode}
+	"github.com/stopcoord/stopcoord/infra/stopcoord"
 )
 
 func main() {
-	app := awscdk.NewApp(nil)
-	props, err := stackPropsFromContext(app.Node().TryGetContext)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "infra: %v\n", err)
-		os.Exit(1)
+	// Before the CDK starts (its Node runtime prints banners): a missing
+	// build is one line that says what to do.
+	if missing := stopcoord.MissingBootstraps(assetDir()); len(missing) > 0 {
+		var names []string
+		for _, m := range missing {
+			names = append(names, filepath.Base(filepath.Dir(m)))
+		}
+		fail("no bootstrap in %s for %s: run `make build` first", assetDir(), strings.Join(names, ", "))
 	}
-	NewStopCoordStack(app, "StopCoord", props)
+	app := awscdk.NewApp(nil)
+	props, err := stopcoord.PropsFromContext(app.Node().TryGetContext)
+	if err != nil {
+		fail("%v", err)
+	}
+	props.AssetDir = assetDir()
+	stopcoord.NewStopCoordStack(app, *props.StackName, props)
 	app.Synth(nil)
 }
 
-// stackPropsFromContext builds the stack's props from CDK context. lookup is
-// Node.TryGetContext; taking it as a function keeps this testable without
-// starting the jsii runtime.
-func stackPropsFromContext(lookup func(key *string) any) (*StopCoordStackProps, error) {
-	// An unset value keeps the table protected: forgetting the setting must
-	// not be what makes the ledger deletable.
-	protect, err := contextBool(lookup, contextLedgerDeletionProtection, true)
-	if err != nil {
-		return nil, err
+// assetDir is the stopcoord:assetDir context value, read the way the CDK
+// CLI hands context to an app (CDK_CONTEXT_JSON, or a file named by
+// CONTEXT_OVERFLOW_LOCATION when it is large), or dist.
+func assetDir() string {
+	raw := []byte(os.Getenv("CDK_CONTEXT_JSON"))
+	if file := os.Getenv("CONTEXT_OVERFLOW_LOCATION"); len(raw) == 0 && file != "" {
+		raw, _ = os.ReadFile(file)
 	}
-	set := DefaultSettings()
-	var errs []error
-	if v := lookup(jsii.String(contextAllowedPipelines)); v != nil {
-		if set.AllowedPipelines, err = contextStrings(v); err != nil {
-			errs = append(errs, fmt.Errorf("read context %s: %w", contextAllowedPipelines, err))
-		}
+	var ctx map[string]any
+	_ = json.Unmarshal(raw, &ctx)
+	if dir, ok := ctx[stopcoord.ContextAssetDir].(string); ok && dir != "" {
+		return dir
 	}
-	if v, ok := lookup(jsii.String(contextAlarmEmail)).(string); ok {
-		set.AlarmEmail = v
-	}
-	if v := lookup(jsii.String(contextPolicies)); v != nil {
-		if text, ok := v.(string); ok {
-			set.Policies = text
-		} else {
-			b, _ := json.Marshal(v)
-			set.Policies = string(b)
-		}
-	}
-	if v := lookup(jsii.String(contextScheduledStops)); v != nil {
-		b, _ := json.Marshal(v)
-		if text, ok := v.(string); ok {
-			b = []byte(text)
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&set.ScheduledStops); err != nil {
-			errs = append(errs, fmt.Errorf("read context %s: %w", contextScheduledStops, err))
-		}
-	}
-	for key, into := range map[string]*float64{contextCallsPerSecond: &set.SageMakerCallsPerSecond, contextLogRetentionDays: &set.LogRetentionDays, contextSweepEveryMinutes: &set.SweepEveryMinutes} {
-		if *into, err = contextNumber(lookup, key, *into); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	errs = append(errs, set.validate()...)
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	assets, _ := lookup(jsii.String(contextAssetDir)).(string)
-	return &StopCoordStackProps{
-		StackProps: awscdk.StackProps{
-			Description: jsii.String("stopcoord: coordinates stopping SageMaker pipeline executions"),
-		},
-		LedgerDeletionProtection: protect,
-		AssetDir:                 assets,
-		Settings:                 set,
-	}, nil
+	return "dist"
 }
 
-// contextStrings reads a list of strings: a JSON list from cdk.json, or a
-// comma-separated string from -c.
-func contextStrings(v any) ([]string, error) {
-	switch v := v.(type) {
-	case string:
-		var out []string
-		for _, s := range strings.Split(v, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				out = append(out, s)
-			}
-		}
-		return out, nil
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, item := range v {
-			s, ok := item.(string)
-			if !ok {
-				return nil, fmt.Errorf("want strings, got %v (%T)", item, item)
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("want a list of strings, got %v (%T)", v, v)
-}
-
-// contextNumber reads a number: a JSON number or a string from -c.
-func contextNumber(lookup func(key *string) any, key string, unset float64) (float64, error) {
-	switch v := lookup(jsii.String(key)).(type) {
-	case nil:
-		return unset, nil
-	case float64:
-		return v, nil
-	case string:
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return 0, fmt.Errorf("read context %s: want a number, got %q", key, v)
-		}
-		return f, nil
-	default:
-		return 0, fmt.Errorf("read context %s: want a number, got %v (%T)", key, v, v)
-	}
-}
-
-// contextBool reads a boolean context value. cdk.json supplies JSON booleans,
-// while `cdk synth -c key=value` supplies strings, so both are accepted.
-func contextBool(lookup func(key *string) any, key string, unset bool) (bool, error) {
-	switch v := lookup(jsii.String(key)).(type) {
-	case nil:
-		return unset, nil
-	case bool:
-		return v, nil
-	case string:
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return false, fmt.Errorf("read context %s: want true or false, got %q", key, v)
-		}
-		return b, nil
-	default:
-		return false, fmt.Errorf("read context %s: want true or false, got %v (%T)", key, v, v)
-	}
+// fail ends synth with one line (the CDK CLI shows stderr as it is).
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "infra: "+format+"\n", args...)
+	os.Exit(1)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/logging"
+	"github.com/stopcoord/stopcoord/shared/metrics"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
@@ -99,6 +100,9 @@ func (h *handler) step(ctx context.Context, log *slog.Logger, ev events.EventBri
 	logRecorded(ctx, log, res)
 	switch {
 	case res.FailFast != nil:
+		if res.FailFast.Created {
+			metrics.Default().StopRequested(ctx, metrics.TriggerFailFast, 1)
+		}
 		log.InfoContext(ctx, "fail-fast policy stopped the execution", logging.KeyStopID, res.FailFast.Stop.ID, "alreadyStopping", res.FailFast.AlreadyStopping)
 	case res.FailFastSettled != nil:
 		log.InfoContext(ctx, "fail-fast stop needed nothing", "reason", res.FailFastSettled.Error())
@@ -161,6 +165,9 @@ func (h *handler) stopRequested(ctx context.Context, log *slog.Logger, ev events
 	res, err := h.stops.Stop(ctx, coordinator.StopInput{ExecutionARN: d.ExecutionARN, Reason: d.Reason, Mode: d.Mode, Key: key, RequestedBy: by})
 	if err != nil {
 		return settle(ctx, log, "stop", err)
+	}
+	if res.Created {
+		metrics.Default().StopRequested(ctx, metrics.TriggerEvent, 1)
 	}
 	log.InfoContext(ctx, "stop requested by event", logging.KeyStopID, res.Stop.ID, "created", res.Created, "alreadyStopping", res.AlreadyStopping)
 	return nil

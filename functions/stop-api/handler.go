@@ -11,6 +11,7 @@ import (
 
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/httpapi"
+	"github.com/stopcoord/stopcoord/shared/metrics"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
@@ -87,6 +88,9 @@ func (h *handler) stop(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 	})
 	if err != nil {
 		return httpapi.Error(ctx, err)
+	}
+	if res.Created {
+		metrics.Default().StopRequested(ctx, metrics.TriggerAPI, 1)
 	}
 	status := http.StatusAccepted
 	if res.AlreadyStopping {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/logging"
+	"github.com/stopcoord/stopcoord/shared/metrics"
 )
 
 // Stopper carries out one queued stop.
@@ -52,6 +53,9 @@ func (h *handler) one(ctx context.Context, rec events.SQSMessage) error {
 	case err != nil:
 		log.WarnContext(ctx, "queued stop failed; SQS will redeliver it", logging.KeyError, err.Error())
 		return err
+	}
+	if res.Created {
+		metrics.Default().StopRequested(ctx, metrics.TriggerBulk, 1)
 	}
 	log.InfoContext(ctx, "queued stop done", logging.KeyStopID, res.Stop.ID, "alreadyStopping", res.AlreadyStopping, "created", res.Created)
 	return nil

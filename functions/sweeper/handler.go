@@ -9,6 +9,7 @@ import (
 
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/logging"
+	"github.com/stopcoord/stopcoord/shared/metrics"
 )
 
 // Sweep runs one bounded sweeper pass (coordinator.Sweeper).
@@ -27,6 +28,9 @@ type handler struct {
 // its continuation is an error; the next scheduled run tries again.
 func (h *handler) handle(ctx context.Context, ev events.EventBridgeEvent) (coordinator.SweepReport, error) {
 	report, err := h.sweeper.Run(ctx)
+	// What the run did counts even when it then failed.
+	metrics.Default().StopRequested(ctx, metrics.TriggerMaxRuntime, report.Stopped)
+	metrics.Default().TokensForced(ctx, report.Forced)
 	log := slog.With("eventId", ev.ID, "executions", report.Executions, "calls", report.Calls, "reconciled", report.Reconciled,
 		"stopped", report.Stopped, "cleaned", report.Cleaned, "forced", report.Forced, "errors", report.Errors,
 		"passComplete", report.PassComplete, "resumed", report.Resumed)

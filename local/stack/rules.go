@@ -50,7 +50,7 @@ func (s *Stack) startRules(ctx context.Context, run context.Context, cfg Config)
 				s.schedule(run, id, every, input, fn)
 				continue
 			}
-			if err := s.patternRule(ctx, run, eb, id, props["EventPattern"], input, fn); err != nil {
+			if err := s.patternRule(ctx, run, eb, id, props["EventPattern"], input, fn, refersTo(target["Arn"])); err != nil {
 				return fmt.Errorf("rule %s: %w", id, err)
 			}
 		}
@@ -64,12 +64,23 @@ func (s *Stack) functionOf(arn any) string {
 	return name
 }
 
-func (s *Stack) patternRule(ctx, run context.Context, eb *eventbridge.Client, id string, pattern any, input string, fn Invoker) error {
+func (s *Stack) patternRule(ctx, run context.Context, eb *eventbridge.Client, id string, pattern any, input string, fn Invoker, fnID string) error {
 	rawPattern, err := json.Marshal(pattern)
 	if err != nil {
 		return err
 	}
-	q, err := s.sqsClient().CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("StopCoord-rule-" + id)})
+	// An event the function keeps failing goes where Lambda would send it
+	// after its retries: the function's on-failure queue.
+	attrs := map[string]string{}
+	if dlq, attempts := s.template.OnFailure(fnID); dlq != "" {
+		arn, err := s.physical.attr(dlq, "Arn")
+		if err != nil {
+			return err
+		}
+		policy, _ := json.Marshal(map[string]any{"deadLetterTargetArn": arn, "maxReceiveCount": attempts})
+		attrs["RedrivePolicy"] = string(policy)
+	}
+	q, err := s.sqsClient().CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("StopCoord-rule-" + id), Attributes: attrs})
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,32 @@ func (t *Template) OfType(typ string) []string {
 	return ids
 }
 
-// functionTag is infra.FunctionTag: the function's folder name.
+// OnFailure is where a function's failed asynchronous invocations go, as
+// its AWS::Lambda::EventInvokeConfig says: the on-failure queue's logical
+// id and how many attempts Lambda makes (1 + MaximumRetryAttempts, which
+// defaults to 2), or "" when the function has no such destination.
+func (t *Template) OnFailure(functionID string) (queueID string, attempts int) {
+	for _, id := range t.OfType("AWS::Lambda::EventInvokeConfig") {
+		p := t.Resources[id].Properties
+		if refersTo(p["FunctionName"]) != functionID {
+			continue
+		}
+		dest, _ := p["DestinationConfig"].(map[string]any)
+		onFailure, _ := dest["OnFailure"].(map[string]any)
+		q := refersTo(onFailure["Destination"])
+		if t.Resources[q].Type != "AWS::SQS::Queue" {
+			return "", 0
+		}
+		retries, ok := p["MaximumRetryAttempts"].(float64)
+		if !ok {
+			retries = 2
+		}
+		return q, 1 + int(retries)
+	}
+	return "", 0
+}
+
+// functionTag is stopcoord.FunctionTag: the function's folder name.
 const functionTag = "stopcoord:function"
 
 // FunctionName is the folder name a function resource carries in its tag.

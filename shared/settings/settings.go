@@ -26,6 +26,9 @@ const (
 	// SageMakerCallsPerSecond is the stop queue consumer's budget of
 	// SageMaker calls.
 	SageMakerCallsPerSecond = "STOPCOORD_SAGEMAKER_CALLS_PER_SECOND"
+	// Deployment names the stack a function belongs to: the Deployment
+	// dimension of its metrics. Every function gets it; start-up reads it.
+	Deployment = "STOPCOORD_DEPLOYMENT"
 )
 
 // Env reads variables and collects every problem, so start-up can report

@@ -1,4 +1,4 @@
-package main
+package stopcoord
 
 import (
 	"path/filepath"
@@ -69,6 +69,8 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 		// The functions log JSON themselves; Lambda's JSON format keeps its
 		// own START/REPORT lines in the same shape, and lets the log level
 		// be set without a deploy of code.
+		// The EMF metric lines have no level, which Lambda reads as INFO:
+		// an application log level above INFO would drop every metric.
 		LoggingFormat:         awslambda.LoggingFormat_JSON,
 		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
 		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,

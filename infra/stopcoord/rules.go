@@ -1,4 +1,4 @@
-package main
+package stopcoord
 
 import (
 	"strconv"
@@ -22,10 +22,6 @@ const (
 
 // RulesProps configures the EventBridge rules.
 type RulesProps struct {
-	StatusEvents awslambda.IFunction
-	Sweeper      awslambda.IFunction
-	SweepEvery   awscdk.Duration
-	Scheduled    []ScheduledStop
 	// DLQ receives events a target could not take after its retries.
 	DLQ awssqs.IQueue
 }
@@ -34,46 +30,46 @@ type RulesProps struct {
 type Rules struct {
 	constructs.Construct
 	SageMaker, StopRequested, Sweep awsevents.Rule
+	dlq                             awssqs.IQueue
 }
 
-// NewRules routes SageMaker's pipeline status events and stopcoord's Stop
-// Requested events to status-events, runs the sweeper on a schedule, and
-// adds one scheduled rule per configured scheduled stop.
+// NewRules makes the scope of the rules; RouteStatusEvents and Schedule add them.
 func NewRules(scope constructs.Construct, id string, props *RulesProps) *Rules {
-	c := constructs.NewConstruct(scope, &id)
-	target := func(fn awslambda.IFunction, input awsevents.RuleTargetInput) awsevents.IRuleTarget {
-		return awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
-			DeadLetterQueue: props.DLQ,
-			RetryAttempts:   jsii.Number(8),
-			// Status events matter while the execution runs; older ones are
-			// superseded and the sweeper reconciles what was missed.
-			MaxEventAge: awscdk.Duration_Hours(jsii.Number(2)),
-			Event:       input,
-		})
-	}
-	r := &Rules{Construct: c}
-	r.SageMaker = awsevents.NewRule(c, jsii.String("SageMakerStatus"), &awsevents.RuleProps{
+	return &Rules{Construct: constructs.NewConstruct(scope, &id), dlq: props.DLQ}
+}
+
+func (r *Rules) target(fn awslambda.IFunction, input awsevents.RuleTargetInput) awsevents.IRuleTarget {
+	return awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+		DeadLetterQueue: r.dlq,
+		RetryAttempts:   jsii.Number(8),
+		// Status events matter while the execution runs; older ones are
+		// superseded and the sweeper reconciles what was missed.
+		MaxEventAge: awscdk.Duration_Hours(jsii.Number(2)),
+		Event:       input,
+	})
+}
+
+// RouteStatusEvents sends SageMaker's pipeline status events and
+// stopcoord's Stop Requested events to fn, and adds one scheduled rule per
+// configured scheduled stop.
+func (r *Rules) RouteStatusEvents(fn awslambda.IFunction, scheduled []ScheduledStop) {
+	r.SageMaker = awsevents.NewRule(r.Construct, jsii.String("SageMakerStatus"), &awsevents.RuleProps{
 		Description: jsii.String("SageMaker pipeline execution and step status changes to the stopcoord ledger"),
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.sagemaker"),
 			DetailType: jsii.Strings(detailExecutionStatus, detailStepStatus),
 		},
-		Targets: &[]awsevents.IRuleTarget{target(props.StatusEvents, nil)},
+		Targets: &[]awsevents.IRuleTarget{r.target(fn, nil)},
 	})
-	r.StopRequested = awsevents.NewRule(c, jsii.String("StopRequested"), &awsevents.RuleProps{
+	r.StopRequested = awsevents.NewRule(r.Construct, jsii.String("StopRequested"), &awsevents.RuleProps{
 		Description: jsii.String("Stop Requested events (source stopcoord) to the stop use case"),
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings(stopSource),
 			DetailType: jsii.Strings(detailStopRequested),
 		},
-		Targets: &[]awsevents.IRuleTarget{target(props.StatusEvents, nil)},
+		Targets: &[]awsevents.IRuleTarget{r.target(fn, nil)},
 	})
-	r.Sweep = awsevents.NewRule(c, jsii.String("Sweep"), &awsevents.RuleProps{
-		Description: jsii.String("Runs the stopcoord sweeper"),
-		Schedule:    awsevents.Schedule_Rate(props.SweepEvery),
-		Targets:     &[]awsevents.IRuleTarget{target(props.Sweeper, nil)},
-	})
-	for i, st := range props.Scheduled {
+	for i, st := range scheduled {
 		detail := map[string]any{"pipelineName": st.PipelineName}
 		if st.Reason != "" {
 			detail["reason"] = st.Reason
@@ -95,11 +91,19 @@ func NewRules(scope constructs.Construct, id string, props *RulesProps) *Rules {
 			"resources":   []string{},
 			"detail":      detail,
 		})
-		awsevents.NewRule(c, jsii.String("ScheduledStop"+strconv.Itoa(i)), &awsevents.RuleProps{
+		awsevents.NewRule(r.Construct, jsii.String("ScheduledStop"+strconv.Itoa(i)), &awsevents.RuleProps{
 			Description: jsii.String("Scheduled stop of pipeline " + st.PipelineName),
 			Schedule:    awsevents.Schedule_Expression(jsii.String(st.Schedule)),
-			Targets:     &[]awsevents.IRuleTarget{target(props.StatusEvents, input)},
+			Targets:     &[]awsevents.IRuleTarget{r.target(fn, input)},
 		})
 	}
-	return r
+}
+
+// Schedule runs fn on a schedule (the sweeper).
+func (r *Rules) Schedule(fn awslambda.IFunction, every awscdk.Duration) {
+	r.Sweep = awsevents.NewRule(r.Construct, jsii.String("Sweep"), &awsevents.RuleProps{
+		Description: jsii.String("Runs the stopcoord sweeper"),
+		Schedule:    awsevents.Schedule_Rate(every),
+		Targets:     &[]awsevents.IRuleTarget{r.target(fn, nil)},
+	})
 }

@@ -1,4 +1,4 @@
-package main
+package stopcoord
 
 import (
 	"encoding/json"
@@ -70,8 +70,8 @@ func TestFunctionsQueuesAndAPI(t *testing.T) {
 	tmpl := templateJSON(t, synthesize(t))
 
 	fns := tmpl.ofType("AWS::Lambda::Function")
-	if len(fns) != len(functionIDs) {
-		t.Fatalf("%d functions in the template, want %d (one per functions/ folder)", len(fns), len(functionIDs))
+	if len(fns) != len(functionIDs()) {
+		t.Fatalf("%d functions in the template, want %d (one per functions/ folder)", len(fns), len(functionIDs()))
 	}
 	timeouts := map[string]float64{}
 	for id, fn := range fns {
@@ -148,7 +148,7 @@ func TestFunctionsQueuesAndAPI(t *testing.T) {
 	}
 
 	alarms := tmpl.ofType("AWS::CloudWatch::Alarm")
-	if want := len(functionIDs) + len(mappings); len(alarms) < want {
+	if want := len(functionIDs()) + len(mappings); len(alarms) < want {
 		t.Errorf("%d alarms, want at least one per function and per DLQ (%d)", len(alarms), want)
 	}
 	for _, name := range []string{"ApiUrl", "LedgerTableName", "StopQueueUrl"} {

@@ -1,4 +1,4 @@
-package main
+package stopcoord
 
 import (
 	"strings"
@@ -23,7 +23,7 @@ func TestStackPropsFromContext(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			lookup := func(key *string) any { return tt.context[*key] }
-			props, err := stackPropsFromContext(lookup)
+			props, err := PropsFromContext(lookup)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("context %v: err = %v, want one containing %q", tt.context, err, tt.wantErr)

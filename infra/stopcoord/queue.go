@@ -1,4 +1,4 @@
-package main
+package stopcoord
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
 // ConsumedQueueProps configures a queue that a function consumes.
@@ -56,4 +57,19 @@ func NewConsumedQueue(scope constructs.Construct, id string, props *ConsumedQueu
 	}
 	props.Consumer.AddEventSource(awslambdaeventsources.NewSqsEventSource(q, source))
 	return &ConsumedQueue{Construct: c, Queue: q, DLQ: dlq}
+}
+
+// deadLetterQueue builds an encrypted, TLS-only queue that holds what a
+// function or EventBridge gave up on, for 14 days (the longest SQS keeps):
+// time for a human. why tells cdk-nag (AwsSolutions-SQS3) why it has no
+// DLQ of its own.
+func deadLetterQueue(scope constructs.Construct, id, why string) awssqs.Queue {
+	q := awssqs.NewQueue(scope, jsii.String(id), &awssqs.QueueProps{
+		Encryption: awssqs.QueueEncryption_SQS_MANAGED, EnforceSSL: jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(q, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-SQS3"), Reason: jsii.String(why),
+	}}, nil)
+	return q
 }

@@ -1,8 +1,9 @@
-package main
+package stopcoord
 
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -21,6 +22,14 @@ type Settings struct {
 	AllowedPipelines []string
 	// AlarmEmail, when set, is subscribed to the alarm topic.
 	AlarmEmail string
+	// AlarmTopicARN, when set, is an existing SNS topic (a chat
+	// integration, a pager) every alarm also notifies. With neither it nor
+	// AlarmEmail, alarms reach nobody: synth warns.
+	AlarmTopicARN string
+	// StopOpenAlarmMinutes is how long a stop may stay open before the
+	// "stop open too long" alarm fires (from the sweeper's
+	// OldestOpenStopAgeSeconds metric).
+	StopOpenAlarmMinutes float64
 	// SageMakerCallsPerSecond is the stop queue consumer's budget.
 	SageMakerCallsPerSecond float64
 	// LogRetentionDays for every function's and the API's logs.
@@ -45,7 +54,7 @@ type ScheduledStop struct {
 
 // DefaultSettings are what an empty context gives.
 func DefaultSettings() Settings {
-	return Settings{AllowedPipelines: []string{"*"}, SageMakerCallsPerSecond: 10, LogRetentionDays: 30, SweepEveryMinutes: 5}
+	return Settings{AllowedPipelines: []string{"*"}, SageMakerCallsPerSecond: 10, LogRetentionDays: 30, SweepEveryMinutes: 5, StopOpenAlarmMinutes: 15}
 }
 
 func (s Settings) validate() []error {
@@ -73,6 +82,12 @@ func (s Settings) validate() []error {
 			errs = append(errs, fmt.Errorf("policies: give allowed pipelines as the stopcoord:allowedPipelines context, not inside the policies"))
 		}
 	}
+	if s.AlarmTopicARN != "" && !alarmTopicPattern.MatchString(s.AlarmTopicARN) {
+		errs = append(errs, fmt.Errorf("alarmTopicArn: %q is not an SNS topic ARN", s.AlarmTopicARN))
+	}
+	if s.StopOpenAlarmMinutes < 1 || s.StopOpenAlarmMinutes > 1440 {
+		errs = append(errs, fmt.Errorf("stopOpenAlarmMinutes: %v is not between 1 and 1440", s.StopOpenAlarmMinutes))
+	}
 	if s.SweepEveryMinutes < 1 || s.SweepEveryMinutes > 60 {
 		errs = append(errs, fmt.Errorf("sweepEveryMinutes: %v is not between 1 and 60", s.SweepEveryMinutes))
 	}
@@ -92,6 +107,12 @@ func (s Settings) validate() []error {
 	}
 	return errs
 }
+
+var alarmTopicPattern = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
+
+// NotifiesNobody reports whether the alarms reach no one: no email and no
+// topic configured.
+func (s Settings) NotifiesNobody() bool { return s.AlarmEmail == "" && s.AlarmTopicARN == "" }
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

@@ -1,4 +1,4 @@
-package main
+package stopcoord
 
 import (
 	"go/ast"
@@ -18,7 +18,7 @@ import (
 func settingsConstants(t *testing.T) map[string]string {
 	t.Helper()
 	consts := map[string]string{}
-	for _, f := range parseDir(t, "../shared/settings") {
+	for _, f := range parseDir(t, "../../shared/settings") {
 		ast.Inspect(f, func(n ast.Node) bool {
 			vs, ok := n.(*ast.ValueSpec)
 			if !ok {
@@ -43,7 +43,7 @@ func settingsConstants(t *testing.T) map[string]string {
 func envReads(t *testing.T, fn string, consts map[string]string) (reads, required []string) {
 	t.Helper()
 	helpers := envHelpers(t, consts)
-	for _, f := range parseDir(t, filepath.Join("..", "functions", fn)) {
+	for _, f := range parseDir(t, filepath.Join("..", "..", "functions", fn)) {
 		r, q := readsIn(f, consts)
 		reads, required = append(reads, r...), append(required, q...)
 		ast.Inspect(f, func(n ast.Node) bool {
@@ -64,14 +64,15 @@ func envReads(t *testing.T, fn string, consts map[string]string) (reads, require
 
 type envUse struct{ reads, required []string }
 
-// envHelpers finds the shared functions that take a *settings.Env and
-// what each reads, directly or through another such helper, keyed
-// "package.Function".
+// envHelpers finds what each shared function reads, directly or through
+// the shared functions it calls, keyed "package.Function": a helper that
+// takes a *settings.Env, and also start-up (startup.Load), which reads
+// what every function gets.
 func envHelpers(t *testing.T, consts map[string]string) map[string]envUse {
 	t.Helper()
 	helpers := map[string]envUse{}
 	calls := map[string][]string{} // helper -> the helpers it calls
-	dirs, err := filepath.Glob("../shared/*")
+	dirs, err := filepath.Glob("../../shared/*")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func envHelpers(t *testing.T, consts map[string]string) map[string]envUse {
 		for _, f := range parseDir(t, dir) {
 			for _, d := range f.Decls {
 				fd, ok := d.(*ast.FuncDecl)
-				if !ok || fd.Recv != nil || !takesEnv(fd) {
+				if !ok || fd.Recv != nil || fd.Body == nil {
 					continue
 				}
 				name := f.Name.Name + "." + fd.Name.Name
@@ -120,19 +121,6 @@ func envHelpers(t *testing.T, consts map[string]string) map[string]envUse {
 		}
 	}
 	return helpers
-}
-
-func takesEnv(fd *ast.FuncDecl) bool {
-	for _, p := range fd.Type.Params.List {
-		if star, ok := p.Type.(*ast.StarExpr); ok {
-			if sel, ok := star.X.(*ast.SelectorExpr); ok && sel.Sel.Name == "Env" {
-				if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "settings" {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 // readsIn collects the settings a piece of code reads, and requires.
@@ -205,7 +193,7 @@ func TestEnvironmentContract(t *testing.T) {
 	consts := settingsConstants(t)
 	for _, fn := range functionNames(t) {
 		t.Run(fn, func(t *testing.T) {
-			id, ok := functionIDs[fn]
+			id, ok := functionIDs()[fn]
 			if !ok {
 				t.Fatalf("functions/%s is not deployed by the stack (no entry in functionIDs)", fn)
 			}
@@ -229,7 +217,7 @@ func TestEnvironmentContract(t *testing.T) {
 // route keys the same list.
 func TestRoutesMatchTheHandler(t *testing.T) {
 	var handled []string
-	for _, f := range parseDir(t, "../functions/stop-api") {
+	for _, f := range parseDir(t, "../../functions/stop-api") {
 		ast.Inspect(f, func(n ast.Node) bool {
 			vs, ok := n.(*ast.ValueSpec)
 			if !ok {

@@ -1,4 +1,4 @@
-package main
+package stopcoord
 
 import (
 	"encoding/json"
@@ -30,7 +30,7 @@ func synthesize(t *testing.T) awscdk.Stack {
 		Context: cdkJSONContext(t),
 	})
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	props, err := stackPropsFromContext(app.Node().TryGetContext)
+	props, err := PropsFromContext(app.Node().TryGetContext)
 	if err != nil {
 		t.Fatalf("stack props from cdk.json context: %v", err)
 	}
@@ -44,7 +44,7 @@ func synthesize(t *testing.T) awscdk.Stack {
 // and stopcoord settings under test are the ones `cdk synth` uses.
 func cdkJSONContext(t *testing.T) *map[string]any {
 	t.Helper()
-	raw, err := os.ReadFile("../cdk.json")
+	raw, err := os.ReadFile("../../cdk.json")
 	if err != nil {
 		t.Fatalf("read cdk.json: %v", err)
 	}
@@ -273,7 +273,7 @@ func placeholderAssets(t *testing.T) string {
 // functionNames lists the folders under functions/, as the Makefile does.
 func functionNames(t *testing.T) []string {
 	t.Helper()
-	entries, err := os.ReadDir("../functions")
+	entries, err := os.ReadDir("../../functions")
 	if err != nil {
 		t.Fatal(err)
 	}
