@@ -23,6 +23,10 @@ STACK    := StopCoord$(if $(STAGE),-$(STAGE))
 TEMPLATE := cdk.out/$(STACK).template.json
 CDK      := CDK_DISABLE_CLI_TELEMETRY=true npx cdk
 CDK_CONTEXT := $(if $(STAGE),-c stopcoord:stage=$(STAGE))
+# The local stack (demo, local, invoke, chaos) cleans only what
+# local/cleanup-scope.json allows, as a deployment cleans only what its
+# stopcoord:cleanupScope context allows (none by default).
+LOCAL_SCOPE := -c "stopcoord:cleanupScope=$$(tr -d '\n' < local/cleanup-scope.json)"
 
 export STOPCOORD_DYNAMODB_LOCAL_JAR := $(abspath $(DDB_JAR))
 export STOPCOORD_AWS_LAMBDA_RIE     := $(abspath $(LOCAL)/bin/aws-lambda-rie)
@@ -70,8 +74,8 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 
 .PHONY: synth
-synth: build node_modules/.package-lock.json ## synthesize the CDK stack into cdk.out/ with the pinned CDK CLI (works offline)
-	$(CDK) synth -q $(CDK_CONTEXT)
+synth: build node_modules/.package-lock.json ## synthesize the stack for the local stack into cdk.out/ (pinned CDK CLI, offline; local/cleanup-scope.json as its cleanup scope)
+	$(CDK) synth -q $(CDK_CONTEXT) $(LOCAL_SCOPE)
 
 .PHONY: deploy
 deploy: build node_modules/.package-lock.json ## build, then cdk deploy to the current AWS account and region (run `npx cdk bootstrap` once first): make deploy [STAGE=dev]

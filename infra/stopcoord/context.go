@@ -29,6 +29,7 @@ const (
 	contextScheduledStops       = "stopcoord:scheduledStops" // a list of {schedule, pipelineName, reason, mode}
 	contextAlarmTopicARN        = "stopcoord:alarmTopicArn"  // an existing SNS topic (chat, paging) the alarms also go to
 	contextStopOpenAlarmMinutes = "stopcoord:stopOpenAlarmMinutes"
+	contextCleanupScope         = "stopcoord:cleanupScope" // an object {kind: [patterns]} or its JSON text
 	// ContextStage names a deployment: the stack becomes StopCoord-<stage>,
 	// so dev and prod can share an account and region.
 	ContextStage = "stopcoord:stage"
@@ -91,6 +92,14 @@ func PropsFromContext(lookup func(key *string) any) (*StopCoordStackProps, error
 		} else {
 			b, _ := json.Marshal(v)
 			set.Policies = string(b)
+		}
+	}
+	if v := lookup(jsii.String(contextCleanupScope)); v != nil {
+		if text, ok := v.(string); ok {
+			set.CleanupScope = text
+		} else {
+			b, _ := json.Marshal(v)
+			set.CleanupScope = string(b)
 		}
 	}
 	if v := lookup(jsii.String(contextScheduledStops)); v != nil {

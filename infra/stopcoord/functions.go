@@ -57,7 +57,7 @@ func functionTable() []functionRow {
 		{name: "stop-api", id: "StopAPIFunction", timeoutSeconds: 29, memoryMiB: functionMemoryMiB,
 			description: "HTTP API: stop an execution or a pipeline, and show what a stop waits for",
 			env: func(w *wiring) map[string]*string {
-				return vars(settings.StopQueueURL, w.out.StopQueue.Queue.QueueUrl())
+				return merge(w.cleanupScope(), vars(settings.StopQueueURL, w.out.StopQueue.Queue.QueueUrl()))
 			},
 			grants:  []grant{grantLedger, grantReadExecutions, grantStopExecutions, grantListExecutions, grantSendToStopQueue, grantAnswerTokens},
 			trigger: httpAPI},
@@ -72,7 +72,7 @@ func functionTable() []functionRow {
 		{name: "callback", id: "CallbackFunction", timeoutSeconds: 120, memoryMiB: functionMemoryMiB,
 			description: "Callback steps: registers tokens, hands off work, cleans up on Stopping and answers each token once",
 			env: func(w *wiring) map[string]*string {
-				return merge(w.policies(), vars(settings.CallbackQueueURL, w.out.CallbackQueue.Queue.QueueUrl()))
+				return merge(w.policies(), w.cleanupScope(), vars(settings.CallbackQueueURL, w.out.CallbackQueue.Queue.QueueUrl()))
 			},
 			grants: []grant{grantLedger, grantReadExecutions, grantAnswerTokens, grantCleaners},
 			// Receives above the cleanup attempts (3 by default), so a
@@ -90,7 +90,7 @@ func functionTable() []functionRow {
 			// One sweep at a time: runs share a cursor.
 			reservedConcurrency: 1,
 			env: func(w *wiring) map[string]*string {
-				return merge(w.policies(), vars(settings.SageMakerCallsPerSecond, jsii.String(trimFloat(w.props.Settings.SageMakerCallsPerSecond))))
+				return merge(w.policies(), w.cleanupScope(), vars(settings.SageMakerCallsPerSecond, jsii.String(trimFloat(w.props.Settings.SageMakerCallsPerSecond))))
 			},
 			grants:  []grant{grantLedger, grantReadExecutions, grantStopExecutions, grantAnswerTokens, grantCleaners, grantPutStopCompleted},
 			trigger: schedule},
@@ -165,15 +165,23 @@ func (w *wiring) policies() map[string]*string {
 
 func vars(name string, value *string) map[string]*string { return map[string]*string{name: value} }
 
-func merge(a, b map[string]*string) map[string]*string {
+func merge(maps ...map[string]*string) map[string]*string {
 	out := map[string]*string{}
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
+	for _, m := range maps {
+		for k, v := range m {
+			out[k] = v
+		}
 	}
 	return out
+}
+
+// cleanupScope is the scope the functions that clean, hand off work or
+// take registrations enforce; unset (the empty scope) allows nothing.
+func (w *wiring) cleanupScope() map[string]*string {
+	if w.props.Settings.CleanupScope == "" {
+		return nil
+	}
+	return vars(settings.CleanupScope, jsii.String(w.props.Settings.CleanupScope))
 }
 
 func trimFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -1,6 +1,7 @@
 package stopcoord
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -8,6 +9,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/stopcoord/stopcoord/shared/callback"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/stopevents"
 )
 
@@ -84,29 +87,71 @@ func grantPutStopCompleted(w *wiring, fn awslambda.Function) {
 }
 
 // grantCleaners lets a function stop what callback steps start and hand
-// work to step workers. Those resources are named at run time, in a step's
-// arguments or by its worker, so the grants are scoped to this account and
-// region rather than to names.
+// work to step workers, inside the cleanup scope only: each kind's
+// patterns become the resources of its action (an IAM "*" and "?" mean
+// what the scope's globs mean). A kind the scope leaves out gets no
+// grant, so the default, empty scope grants nothing. The code enforces the
+// same scope before each cleaner; IAM is the second wall.
 func grantCleaners(w *wiring, fn awslambda.Function) {
-	stack := w.stack
+	for _, g := range cleanerGrants(w.stack, w.props.Settings.CleanupScope) {
+		fn.AddToRolePolicy(statement(g.actions, g.resources))
+	}
+}
+
+type cleanerGrant struct {
+	actions   []string
+	resources []*string
+}
+
+// cleanerGrants turns the cleanup scope into grants, one per kind in it.
+func cleanerGrants(stack awscdk.Stack, scopeJSON string) []cleanerGrant {
+	var scope map[string][]string
+	if scopeJSON != "" {
+		_ = json.Unmarshal([]byte(scopeJSON), &scope) // validated at synth
+	}
 	arn := func(service, resource string) *string {
 		return jsii.String("arn:" + *stack.Partition() + ":" + service + ":" + *stack.Region() + ":" + *stack.Account() + ":" + resource)
 	}
-	grants := []struct {
+	asIs := func(p string) *string { return jsii.String(p) }
+	orARN := func(service, prefix string) func(string) *string {
+		return func(p string) *string {
+			if strings.HasPrefix(p, "arn:") {
+				return jsii.String(p)
+			}
+			return arn(service, prefix+p)
+		}
+	}
+	// SageMaker lower-cases job names in ARNs; IAM compares them as they are.
+	sagemakerJob := func(kind string) func(string) *string {
+		return func(p string) *string { return arn("sagemaker", kind+"/"+strings.ToLower(p)) }
+	}
+	// A queue URL's last segment is the queue's name in its ARN.
+	queue := func(p string) *string { return arn("sqs", p[strings.LastIndex(p, "/")+1:]) }
+	kinds := []struct {
+		kind     string
 		actions  []string
-		resource *string
+		resource func(pattern string) *string
 	}{
-		{[]string{"states:StopExecution"}, arn("states", "execution:*")},
-		{[]string{"glue:BatchStopJobRun"}, arn("glue", "job/*")},
-		{[]string{"batch:TerminateJob"}, arn("batch", "job/*")},
-		{[]string{"ecs:StopTask"}, arn("ecs", "task/*")},
-		{[]string{"sagemaker:StopTrainingJob"}, arn("sagemaker", "training-job/*")},
-		{[]string{"sagemaker:StopProcessingJob"}, arn("sagemaker", "processing-job/*")},
-		{[]string{"sagemaker:StopTransformJob"}, arn("sagemaker", "transform-job/*")},
-		{[]string{"lambda:InvokeFunction"}, arn("lambda", "function:*")},
-		{[]string{"sqs:SendMessage"}, arn("sqs", "*")},
+		{callback.KindSFNExecution, []string{"states:StopExecution"}, asIs},
+		{callback.KindGlueJobRun, []string{"glue:BatchStopJobRun"}, orARN("glue", "job/")},
+		{callback.KindBatchJob, []string{"batch:TerminateJob"}, orARN("batch", "job/")},
+		{callback.KindECSTask, []string{"ecs:StopTask"}, asIs},
+		{callback.KindSageMakerTrainingJob, []string{"sagemaker:StopTrainingJob"}, sagemakerJob("training-job")},
+		{callback.KindSageMakerProcessingJob, []string{"sagemaker:StopProcessingJob"}, sagemakerJob("processing-job")},
+		{callback.KindSageMakerTransformJob, []string{"sagemaker:StopTransformJob"}, sagemakerJob("transform-job")},
+		{callback.KindLambdaCleanup, []string{"lambda:InvokeFunction"}, orARN("lambda", "function:")},
+		{pipeline.ScopeWorkerLambda, []string{"lambda:InvokeFunction"}, orARN("lambda", "function:")},
+		{pipeline.ScopeWorkerQueue, []string{"sqs:SendMessage"}, queue},
 	}
-	for _, g := range grants {
-		fn.AddToRolePolicy(statement(g.actions, []*string{g.resource}))
+	var grants []cleanerGrant
+	for _, k := range kinds {
+		var resources []*string
+		for _, p := range scope[k.kind] {
+			resources = append(resources, k.resource(p))
+		}
+		if len(resources) > 0 {
+			grants = append(grants, cleanerGrant{actions: k.actions, resources: resources})
+		}
 	}
+	return grants
 }

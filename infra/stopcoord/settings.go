@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 
+	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/policy"
 )
@@ -42,6 +43,12 @@ type Settings struct {
 	// ScheduledStops are rules that stop every running execution of a
 	// pipeline on a schedule (the nightly stop of dev pipelines).
 	ScheduledStops []ScheduledStop
+	// CleanupScope is what stopcoord may clean up or hand work to, per
+	// kind ({"sfn-execution": ["arn:aws:states:*:*:execution:etl-*:*"]},
+	// see pipeline.ParseCleanupScope). It is enforced in code before every
+	// cleaner, and the cleaner grants are scoped to it in IAM. Empty (the
+	// default) allows nothing: no cleaner or hand-off grant at all.
+	CleanupScope string
 }
 
 // ScheduledStop is one scheduled rule that stops a pipeline's executions.
@@ -72,6 +79,9 @@ func (s Settings) validate() []error {
 	}
 	if s.SageMakerCallsPerSecond < 1 || s.SageMakerCallsPerSecond > 1000 {
 		errs = append(errs, fmt.Errorf("sageMakerCallsPerSecond: %v is not between 1 and 1000", s.SageMakerCallsPerSecond))
+	}
+	if _, err := pipeline.ParseCleanupScope(s.CleanupScope, callback.ScopeKinds()); err != nil {
+		errs = append(errs, fmt.Errorf("cleanupScope: %w", err))
 	}
 	if s.Policies != "" {
 		set, err := policy.Parse([]byte(s.Policies))

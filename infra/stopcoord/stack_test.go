@@ -23,11 +23,17 @@ import (
 // synthesize builds the app the way `cdk synth` does, with the context from
 // the repository's cdk.json and the props main derives from it, adds the
 // cdk-nag AwsSolutions checks, and synthesizes into a temporary directory.
-func synthesize(t *testing.T) awscdk.Stack {
+func synthesize(t *testing.T, extra ...map[string]any) awscdk.Stack {
 	t.Helper()
+	ctx := cdkJSONContext(t)
+	for _, m := range extra {
+		for k, v := range m {
+			(*ctx)[k] = v
+		}
+	}
 	app := awscdk.NewApp(&awscdk.AppProps{
 		Outdir:  jsii.String(t.TempDir()),
-		Context: cdkJSONContext(t),
+		Context: ctx,
 	})
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	props, err := PropsFromContext(app.Node().TryGetContext)

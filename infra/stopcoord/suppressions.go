@@ -15,8 +15,8 @@ func suppressWildcards(fn awslambda.Function) {
 			"Scoped to the allowedPipelines patterns of this deployment; SageMaker generates execution ids, so executions of an allowed pipeline are matched with /execution/*."},
 		{"/^Resource::<LedgerTable[0-9A-F]+\\.Arn>\\/index\\/\\*$/",
 			"The ledger's indexes (lookup, stopping, active) of the one table this stack owns."},
-		{"/^Resource::arn:<AWS::Partition>:(states|glue|batch|ecs|sagemaker|lambda|sqs):<AWS::Region>:<AWS::AccountId>:(execution:\\*|job\\/\\*|task\\/\\*|training-job\\/\\*|processing-job\\/\\*|transform-job\\/\\*|function:\\*|\\*)$/",
-			"Cleanup and hand-off targets (Step Functions executions, Glue runs, Batch jobs, ECS tasks, SageMaker jobs, cleanup and worker Lambdas and queues) are named at run time by each callback step; scoped to this account and region."},
+		{"/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):(states|glue|batch|ecs|sagemaker|lambda|sqs):[^:]*:[^:]*:.+$/",
+			"Cleanup and hand-off targets are the deployment's cleanupScope patterns, as its context writes them (the code enforces the same scope before every cleaner); a kind left out of the scope gets no grant."},
 		{"/^Resource::\\*$/",
 			"X-Ray's PutTraceSegments and PutTelemetryRecords, and SendPipelineExecutionStep*, have no resource-level permissions: their requests name no ARN."},
 	}
