@@ -60,6 +60,9 @@ func (f *fakeCoordinator) RegisterResources(_ context.Context, in coordinator.Re
 	return pipeline.Token{Token: in.Token, ExecutionARN: in.ExecutionARN, State: pipeline.TokenOpen, CleanupPlan: in.Resources}, nil
 }
 
+// testHome is where the samples' executions live.
+var testHome = executionHome{Region: "us-east-1", Accounts: []string{"123456789012"}}
+
 const sampleARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/train-model/execution/p4jn9xou8a8s"
 
 // TestEverySample pushes each events/apigw sample through the Lambda
@@ -147,6 +150,33 @@ func TestEverySample(t *testing.T) {
 			}
 		}},
 		{"register-resources-missing-arn.json", nil, 400, "invalid", notCalled},
+		{"get-pipeline-execution.json", nil, 200, "", func(t *testing.T, f *fakeCoordinator, body map[string]any) {
+			if f.viewArn != sampleARN || body["executionArn"] != sampleARN {
+				t.Errorf("the path named %q, want %q (body %v)", f.viewArn, sampleARN, body)
+			}
+		}},
+		{"get-pipeline-execution-bad-id.json", nil, 400, "invalid", notCalled},
+		{"get-pipeline-execution-other-account.json", nil, 200, "", func(t *testing.T, f *fakeCoordinator, _ map[string]any) {
+			if want := strings.Replace(sampleARN, "123456789012", "210987654321", 1); f.viewArn != want {
+				t.Errorf("?account= gave %q, want %q", f.viewArn, want)
+			}
+		}},
+		{"stop-pipeline-execution.json", nil, 202, "", func(t *testing.T, f *fakeCoordinator, body map[string]any) {
+			in := f.stopIn
+			if in.ExecutionARN != sampleARN || in.Mode != "force" || in.Reason != "Cost limit reached" || in.Key != "ops-2026-11-25-2" ||
+				in.RequestedBy != "arn:aws:sts::123456789012:assumed-role/ops/ops-session" {
+				t.Errorf("stop input %+v", in)
+			}
+			if stop := body["stop"].(map[string]any); stop["id"] != "stop-1" {
+				t.Errorf("stop body %v", stop)
+			}
+		}},
+		{"stop-pipeline-execution-no-body.json", nil, 202, "", func(t *testing.T, f *fakeCoordinator, _ map[string]any) {
+			if f.stopIn == nil || f.stopIn.ExecutionARN != sampleARN || f.stopIn.Mode != "" {
+				t.Errorf("stop input %+v", f.stopIn)
+			}
+		}},
+		{"stop-pipeline-execution-bad-name.json", nil, 400, "invalid", notCalled},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -157,7 +187,7 @@ func TestEverySample(t *testing.T) {
 				t.Fatal(err)
 			}
 			f := &fakeCoordinator{err: tt.err, stop: issued}
-			h := &handler{coord: f, maxBodyBytes: DefaultMaxBodyBytes}
+			h := &handler{coord: f, maxBodyBytes: DefaultMaxBodyBytes, home: testHome}
 			out, err := lambda.NewHandler(h.handle).Invoke(context.Background(), raw)
 			if err != nil {
 				t.Fatalf("handler returned an error (a 5xx at API Gateway): %v", err)
