@@ -104,7 +104,11 @@ func TestVerifyRefuses(t *testing.T) {
 		{"unsigned", func() (*http.Request, []byte) { return httptest.NewRequest("POST", "/stops", nil), nil }, msgMissing},
 		{"body changed", func() (*http.Request, []byte) { return good(), []byte(`{"reason":"other"}`) }, msgMismatch},
 		{"path changed", func() (*http.Request, []byte) { r := good(); r.URL.Path, r.URL.RawPath = "/stopz", ""; return r, body }, msgMismatch},
-		{"signed header changed", func() (*http.Request, []byte) { r := good(); r.Header.Set("Content-Type", "text/plain"); return r, body }, msgMismatch},
+		{"signed header changed", func() (*http.Request, []byte) {
+			r := good()
+			r.Header.Set("Content-Type", "text/plain")
+			return r, body
+		}, msgMismatch},
 		{"wrong secret", func() (*http.Request, []byte) {
 			return signed(t, "POST", "http://api.local:3000/stops", body, aws.Credentials{AccessKeyID: "test", SecretAccessKey: "nope"}, "us-east-1", signingTime), body
 		}, msgMismatch},
