@@ -199,7 +199,9 @@ type watchedOutput struct {
 	seen chan struct{}
 }
 
-func watchFor(text string) *watchedOutput { return &watchedOutput{text: text, seen: make(chan struct{})} }
+func watchFor(text string) *watchedOutput {
+	return &watchedOutput{text: text, seen: make(chan struct{})}
+}
 
 func (w *watchedOutput) Write(p []byte) (int, error) {
 	w.mu.Lock()
