@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-
 	samples "github.com/stopcoord/stopcoord/events"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
