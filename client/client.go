@@ -144,8 +144,12 @@ func (c *Client) do(ctx context.Context, op string, r request, out any) (int, er
 			return 0, fmt.Errorf("%s: encode the request: %w", op, err)
 		}
 	}
+	// release returns the retry quota a retry took once that retry's
+	// outcome is known, as the SDK's retry middleware does.
+	release := func(error) error { return nil }
 	for attempt := 1; ; attempt++ {
 		status, err := c.attempt(ctx, r, payload, out)
+		_ = release(err)
 		if err == nil {
 			return status, nil
 		}
@@ -159,8 +163,9 @@ func (c *Client) do(ctx context.Context, op string, r request, out any) (int, er
 		if derr != nil {
 			return status, fmt.Errorf("%s: %w", op, err)
 		}
-		release, terr := c.opts.Retryer.GetRetryToken(ctx, err)
-		if terr != nil { // the retry quota is spent: give up with the real error
+		var terr error
+		if release, terr = c.opts.Retryer.GetRetryToken(ctx, err); terr != nil {
+			// The retry quota is spent: give up with the real error.
 			return status, fmt.Errorf("%s: %w", op, err)
 		}
 		t := time.NewTimer(delay)
@@ -170,7 +175,6 @@ func (c *Client) do(ctx context.Context, op string, r request, out any) (int, er
 			return status, fmt.Errorf("%s: %w (after %d attempts, last: %v)", op, ctx.Err(), attempt, err)
 		case <-t.C:
 		}
-		_ = release(nil)
 	}
 }
 
