@@ -176,3 +176,26 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryErrorMatchesTheDocument: each error code the coordinator can
+// answer, on each route, is a response the document allows.
+func TestEveryErrorMatchesTheDocument(t *testing.T) {
+	codes := []string{pipeline.EInvalid, pipeline.EUnauthorized, pipeline.ENotFound, pipeline.EConflict, pipeline.EThrottled, pipeline.EUnavailable, pipeline.EInternal}
+	for _, sample := range []string{"stop.json", "stop-pipeline-execution.json", "bulk-stop.json", "get-stop.json", "get-pipeline-execution.json", "get-execution.json", "register-resources.json"} {
+		raw, err := samples.FS.ReadFile("apigw/" + sample)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, code := range codes {
+			f := &fakeCoordinator{err: pipeline.Errorf(code, "a %s answer", code)}
+			ev, resp := invoke(t, &handler{coord: f, maxBodyBytes: DefaultMaxBodyBytes, home: testHome}, raw)
+			if problems := openAPIProblems(t, ev, resp); len(problems) > 0 {
+				// Conflicts are not declared where a route cannot produce one.
+				if code == pipeline.EConflict && (strings.HasPrefix(ev.RouteKey, "GET ")) {
+					continue
+				}
+				t.Errorf("%s, coordinator answers %s: %d %s does not match the document: %v", sample, code, resp.StatusCode, resp.Body, problems)
+			}
+		}
+	}
+}
