@@ -152,10 +152,23 @@ func synthesize(t *testing.T, dir string, functions []string) string {
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, []byte("placeholder"), 0o755)
 	}
+	// The context cdk.json gives the CDK CLI (feature flags, settings),
+	// plus where the assets are.
+	var cdkJSON struct {
+		Context map[string]any `json:"context"`
+	}
+	raw, err := os.ReadFile("../../cdk.json")
+	if err != nil || json.Unmarshal(raw, &cdkJSON) != nil {
+		t.Fatalf("read cdk.json: %v", err)
+	}
+	if cdkJSON.Context == nil {
+		cdkJSON.Context = map[string]any{}
+	}
+	cdkJSON.Context["stopcoord:assetDir"] = assets
+	contextJSON, _ := json.Marshal(cdkJSON.Context)
 	out := filepath.Join(dir, "cdk.out")
 	cmd := exec.Command("go", "run", "../../infra")
-	cmd.Env = append(os.Environ(), "CDK_OUTDIR="+out, `CDK_CONTEXT_JSON={"stopcoord:assetDir":"`+assets+`"}`,
-		"JSII_SILENCE_WARNING_DEPRECATED_NODE_RELEASE=1")
+	cmd.Env = append(os.Environ(), "CDK_OUTDIR="+out, "CDK_CONTEXT_JSON="+string(contextJSON), "JSII_SILENCE_WARNING_DEPRECATED_NODE_RELEASE=1")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("synthesize the stack: %v\n%s", err, b)
 	}
