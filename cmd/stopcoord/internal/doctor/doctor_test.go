@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go"
 
 	"github.com/stopcoord/stopcoord/cmd/stopcoord/internal/doctor"
 	"github.com/stopcoord/stopcoord/local/localaws"
@@ -255,4 +256,37 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 		s.onLine(string(p))
 	}
 	return s.w.Write(p)
+}
+
+// refusesTimeout is SageMaker as it would be if a definition-level Lambda
+// Timeout were not part of the definition schema: the emulator, except
+// that such a definition is refused.
+type refusesTimeout struct{ *sagemaker.Client }
+
+func (r refusesTimeout) CreatePipeline(ctx context.Context, in *sagemaker.CreatePipelineInput, opts ...func(*sagemaker.Options)) (*sagemaker.CreatePipelineOutput, error) {
+	if strings.Contains(aws.ToString(in.PipelineDefinition), `"Timeout"`) {
+		return nil, &smithy.GenericAPIError{Code: "ValidationException", Message: "Unknown property Timeout in step DoctorLambdaTimeout"}
+	}
+	return r.Client.CreatePipeline(ctx, in, opts...)
+}
+
+// TestDoctorReportsARefusedTimeout: a refused definition is a finding,
+// and the other probes still run.
+func TestDoctorReportsARefusedTimeout(t *testing.T) {
+	b := newBed(t)
+	emu := emulatortest.StartT(t, emulator.Options{SQSEndpoint: b.motoURL, TimeScale: timeScale, Lambda: map[string]emulator.LambdaEndpoint{"*": {URL: function(t)}}})
+	deps := b.deps(emu.URL)
+	deps.SageMaker = refusesTimeout{emu.Client}
+	report, err := doctor.Run(context.Background(), deps, b.config("doctor-refused"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, ok := report.Find("definition-level Lambda Timeout (shorter than the function runs)")
+	if !ok || !f.Differs || !strings.Contains(f.Observed, "refused: ValidationException") {
+		t.Fatalf("finding %+v", f)
+	}
+	if f, ok := report.Find("Stopping message's callback token (#1)"); !ok || f.Emulator != "-new-stopping-token=false (default)" {
+		t.Fatalf("the stop probe did not run: %+v", f)
+	}
+	b.assertNothingLeft(t, "doctor-refused", emu.Client, report)
 }

@@ -36,10 +36,18 @@ func (r *run) probe(ctx context.Context) error {
 		return err
 	}
 	timeoutPipeline, stopPipeline := r.name+"-timeout", r.name+"-stop"
+	timeoutProbe := true
 	if err := r.createPipeline(ctx, timeoutPipeline, definition(
 		lambdaStepJSON(timeoutStep, fn, int(r.cfg.LambdaTimeout/time.Second), 2*r.cfg.LambdaTimeout),
 	)); err != nil {
-		return err
+		// A service that does not take a Timeout in the definition is an
+		// answer too, not a reason to stop the other probes.
+		code := errorCode(err)
+		if code == "" {
+			return err
+		}
+		r.findFixed(behLambdaTimeout, "the definition is refused: "+code+": "+truncate(errorMessage(err), 120), false, "an accepted definition and a honoured Timeout")
+		timeoutProbe = false
 	}
 	if err := r.createPipeline(ctx, stopPipeline, definition(
 		fmt.Sprintf(`{"Name":%q,"Type":"Callback","SqsQueueUrl":%q,"Arguments":{"probe":"stopcoord-doctor"},"OutputParameters":[]}`, callbackStep, queue),
@@ -47,9 +55,11 @@ func (r *run) probe(ctx context.Context) error {
 	)); err != nil {
 		return err
 	}
-	timeoutExec, err := r.start(ctx, timeoutPipeline)
-	if err != nil {
-		return err
+	var timeoutExec string
+	if timeoutProbe {
+		if timeoutExec, err = r.start(ctx, timeoutPipeline); err != nil {
+			return err
+		}
 	}
 	stopExec, err := r.start(ctx, stopPipeline)
 	if err != nil {
@@ -57,6 +67,9 @@ func (r *run) probe(ctx context.Context) error {
 	}
 	if err := r.probeStop(ctx, queue, stopExec); err != nil {
 		return err
+	}
+	if !timeoutProbe {
+		return nil
 	}
 	return r.probeTimeout(ctx, timeoutExec)
 }
@@ -315,6 +328,14 @@ func errorCode(err error) string {
 		return api.ErrorCode()
 	}
 	return ""
+}
+
+func errorMessage(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorMessage()
+	}
+	return err.Error()
 }
 
 func yesNo(b bool) string {

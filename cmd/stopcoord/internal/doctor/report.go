@@ -72,7 +72,7 @@ func (r *run) findFixed(behaviour, observed string, same bool, emulatorDoes stri
 	if same {
 		f.Emulator = "same (no switch)"
 	} else {
-		f.Emulator = "differs: the emulator answers " + emulatorDoes + " (no switch)"
+		f.Emulator = "differs: the emulator gives " + emulatorDoes + " (no switch)"
 		f.Differs = true
 	}
 	r.report.Findings = append(r.report.Findings, f)
