@@ -31,7 +31,7 @@ func verifier() *Verifier {
 // signed builds a request as a client sends it: sign (the SDK's signer,
 // configured by opts) and then replay it through an HTTP round trip, so
 // the server sees what travels on the wire.
-func signed(t *testing.T, method, rawURL string, body []byte, key aws.Credentials, region string, at time.Time, opts ...func(*v4.SignerOptions)) *http.Request {
+func signed(t testing.TB, method, rawURL string, body []byte, key aws.Credentials, region string, at time.Time, opts ...func(*v4.SignerOptions)) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(method, rawURL, bytes.NewReader(body))
 	if err != nil {
