@@ -28,15 +28,16 @@ func record(id, body string) events.SQSMessage {
 		Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
 }
 
-// BenchmarkMessage is the handler's own cost per SQS message with every AWS
-// call faked out: parse, correlate, claim, clean, answer, record.
+// BenchmarkMessage is the cost per SQS message with the ledger on DynamoDB
+// Local and SageMaker and the cleaners faked: parse, correlate, claim,
+// clean, answer, record.
 func BenchmarkMessage(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		body func(int) string
 	}{{"stopping", stoppingBody}, {"start", startBody}} {
 		b.Run(bc.name, func(b *testing.B) {
-			h, f := newHandler(1, 0)
+			h, f := newHandler(b, 1, 0)
 			ctx := context.Background()
 			b.ReportAllocs()
 			i := 0
@@ -53,12 +54,13 @@ func BenchmarkMessage(b *testing.B) {
 	}
 }
 
-// BenchmarkBatchOf10 handles a batch of ten Stopping messages with every
-// faked AWS call taking 2 ms, one record at a time and concurrently.
+// BenchmarkBatchOf10 handles a batch of ten Stopping messages with the
+// ledger on DynamoDB Local and every faked SageMaker and cleaner call
+// taking 2 ms, one record at a time and concurrently.
 func BenchmarkBatchOf10(b *testing.B) {
 	for _, concurrency := range []int{1, 4, 10} {
 		b.Run(fmt.Sprintf("concurrency=%d", concurrency), func(b *testing.B) {
-			h, _ := newHandler(concurrency, 2*time.Millisecond)
+			h, _ := newHandler(b, concurrency, 2*time.Millisecond)
 			ctx := context.Background()
 			n := 0
 			for b.Loop() {

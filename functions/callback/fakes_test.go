@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,7 +14,9 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/stopcoord/stopcoord/local/dynamodblocal"
 	"github.com/stopcoord/stopcoord/shared/callback"
+	"github.com/stopcoord/stopcoord/shared/ledger"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
@@ -25,159 +29,40 @@ func (l latency) wait() {
 	}
 }
 
-// memLedger is an in-memory stand-in for the ledger with the same
-// exactly-once rules, for handler tests and benchmarks. The ledger itself
-// is tested against DynamoDB Local.
-type memLedger struct {
-	latency
-	mu         sync.Mutex
-	tokens     map[string]map[string]pipeline.Token   // by execution ARN, then token
-	byToken    map[string]string                      // token to execution ARN
-	cleanups   map[string]map[string]pipeline.Cleanup // by execution ARN, then token and resource
-	stops      map[string][]pipeline.StopRequest
-	rejections []callback.Rejection
+// testLedger is the real ledger on a fresh DynamoDB Local table, with the
+// reads the tests check.
+type testLedger struct {
+	*ledger.Ledger
+	tb testing.TB
 }
 
-func newMemLedger(l time.Duration) *memLedger {
-	return &memLedger{latency: latency(l), tokens: map[string]map[string]pipeline.Token{}, byToken: map[string]string{},
-		cleanups: map[string]map[string]pipeline.Cleanup{}, stops: map[string][]pipeline.StopRequest{}}
-}
-
-func (m *memLedger) CompleteToken(_ context.Context, r pipeline.TokenRegistration) (pipeline.Token, bool, error) {
-	m.wait()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, ok := m.tokens[r.ARN.String()][r.Token]
-	if !ok {
-		t = pipeline.Token{ExecutionARN: r.ARN.String(), Token: r.Token, State: pipeline.TokenOpen, RegisteredAt: time.Now()}
+func newTestLedger(tb testing.TB) *testLedger {
+	tb.Helper()
+	client, table := dynamodblocal.ClientT(tb)
+	if err := ledger.CreateTable(context.Background(), client, table); err != nil {
+		tb.Fatal(err)
 	}
-	if t.StepName == "" {
-		t.StepName = r.StepName
-	}
-	if len(t.Arguments) == 0 {
-		t.Arguments = r.Arguments
-	}
-	t.CleanupPlan = callback.MergePlan(t.CleanupPlan, r.CleanupPlan)
-	m.put(t)
-	return t, !ok, nil
+	return &testLedger{Ledger: ledger.New(client, table), tb: tb}
 }
 
-func (m *memLedger) GetToken(_ context.Context, arn pipeline.ExecutionARN, token string) (pipeline.Token, error) {
-	m.wait()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, ok := m.tokens[arn.String()][token]
-	if !ok {
-		return pipeline.Token{}, pipeline.ErrNotFound
+func (l *testLedger) token(arn, token string) pipeline.Token {
+	a, err := pipeline.ParseExecutionARN(arn)
+	if err != nil {
+		l.tb.Fatal(err)
 	}
-	return t, nil
-}
-
-func (m *memLedger) FindToken(_ context.Context, token string) (pipeline.Token, error) {
-	m.wait()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if arn, ok := m.byToken[token]; ok {
-		return m.tokens[arn][token], nil
+	rec, err := l.GetToken(context.Background(), a, token)
+	if err != nil && !errors.Is(err, pipeline.ErrNotFound) {
+		l.tb.Fatal(err)
 	}
-	return pipeline.Token{}, pipeline.ErrNotFound
+	return rec
 }
 
-func (m *memLedger) ClaimToken(_ context.Context, arn pipeline.ExecutionARN, token, claimant string, lease time.Duration) (pipeline.Token, error) {
-	m.wait()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, ok := m.tokens[arn.String()][token]
-	switch {
-	case !ok:
-		return pipeline.Token{}, pipeline.ErrNotFound
-	case t.State == pipeline.TokenAnswered:
-		return t, &pipeline.AlreadyAnsweredError{Token: token, AnsweredBy: t.AnsweredBy}
-	case t.State == pipeline.TokenClaimed && t.ClaimedBy != claimant && time.Now().Before(t.ClaimUntil):
-		return t, &pipeline.ClaimedError{Token: token, ClaimedBy: t.ClaimedBy, ClaimUntil: t.ClaimUntil}
+func (l *testLedger) rejections() []callback.Rejection {
+	rs, err := l.ListRejections(context.Background(), time.Now())
+	if err != nil {
+		l.tb.Fatal(err)
 	}
-	t.State, t.ClaimedBy, t.ClaimUntil = pipeline.TokenClaimed, claimant, time.Now().Add(lease)
-	m.put(t)
-	return t, nil
-}
-
-func (m *memLedger) MarkAnswered(_ context.Context, arn pipeline.ExecutionARN, token string, a pipeline.Answer) (pipeline.Token, error) {
-	m.wait()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, ok := m.tokens[arn.String()][token]
-	switch {
-	case !ok:
-		return pipeline.Token{}, pipeline.ErrNotFound
-	case t.State == pipeline.TokenAnswered:
-		return t, &pipeline.AlreadyAnsweredError{Token: token, AnsweredBy: t.AnsweredBy}
-	}
-	t.State, t.AnsweredBy, t.Outcome, t.Reason, t.AnsweredAt = pipeline.TokenAnswered, a.By, a.Outcome, a.Reason, time.Now()
-	m.put(t)
-	return t, nil
-}
-
-func (m *memLedger) FlagToken(_ context.Context, arn pipeline.ExecutionARN, token, why string) (pipeline.Token, error) {
-	m.wait()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t := m.tokens[arn.String()][token]
-	t.Attention, t.AttentionReason = true, why
-	m.put(t)
-	return t, nil
-}
-
-func (m *memLedger) ReadExecution(_ context.Context, arn pipeline.ExecutionARN) (pipeline.View, error) {
-	m.wait()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v := pipeline.View{Stops: m.stops[arn.String()]}
-	for _, t := range m.tokens[arn.String()] {
-		v.Tokens = append(v.Tokens, t)
-	}
-	for _, c := range m.cleanups[arn.String()] {
-		v.Cleanups = append(v.Cleanups, c)
-	}
-	return v, nil
-}
-
-func (m *memLedger) RecordCleanup(_ context.Context, r pipeline.CleanupResult) (pipeline.Cleanup, error) {
-	m.wait()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	k := r.Token + r.Resource.Key()
-	if m.cleanups[r.ARN.String()] == nil {
-		m.cleanups[r.ARN.String()] = map[string]pipeline.Cleanup{}
-	}
-	c := m.cleanups[r.ARN.String()][k]
-	c.ExecutionARN, c.Token, c.Resource, c.Status, c.LastError, c.LastAt = r.ARN.String(), r.Token, r.Resource, r.Status, r.Error, r.At
-	c.Attempts++
-	c.History = append(c.History, pipeline.CleanupAttempt{At: r.At, Status: r.Status, Error: r.Error, Duration: r.Duration})
-	m.cleanups[r.ARN.String()][k] = c
-	return c, nil
-}
-
-func (m *memLedger) RecordRejection(_ context.Context, r callback.Rejection) error {
-	m.wait()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.rejections = append(m.rejections, r)
-	return nil
-}
-
-func (m *memLedger) token(arn, token string) pipeline.Token {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.tokens[arn][token]
-}
-
-// put stores a token record; the caller holds the lock.
-func (m *memLedger) put(t pipeline.Token) {
-	if m.tokens[t.ExecutionARN] == nil {
-		m.tokens[t.ExecutionARN] = map[string]pipeline.Token{}
-	}
-	m.tokens[t.ExecutionARN][t.Token] = t
-	m.byToken[t.Token] = t.ExecutionARN
+	return rs
 }
 
 // fakeSageMaker lists the callback steps it is given and counts answers.

@@ -17,6 +17,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	samples "github.com/stopcoord/stopcoord/events"
+	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/settings"
@@ -29,22 +30,22 @@ const (
 
 // fakes is one set of faked AWS clients behind the real use case.
 type fakes struct {
-	ledger  *memLedger
+	ledger  *testLedger
 	sm      *fakeSageMaker
 	work    *fakeWork
 	cleaner *fakeCleaner
 	vis     *fakeVisibility
 }
 
-func newHandler(concurrency int, l time.Duration) (*handler, *fakes) {
+func newHandler(tb testing.TB, concurrency int, l time.Duration) (*handler, *fakes) {
 	f := &fakes{
-		ledger:  newMemLedger(l),
+		ledger:  newTestLedger(tb),
 		sm:      &fakeSageMaker{latency: latency(l), steps: map[string][]smtypes.PipelineExecutionStep{}},
 		work:    &fakeWork{latency: latency(l)},
 		cleaner: &fakeCleaner{latency: latency(l)},
 		vis:     &fakeVisibility{},
 	}
-	cb := coordinator.NewCallbacks(coordinator.CallbackDeps{Ledger: f.ledger, SageMaker: f.sm, Lambda: f.work, Queue: f.work, Cleaner: f.cleaner,
+	cb := coordinator.NewCallbacks(coordinator.CallbackDeps{Ledger: f.ledger, SageMaker: f.sm, Lambda: f.work, Queue: f.work, Cleaner: f.cleaner, Scope: allInScope(tb),
 		Access: coordinator.AllowList{Accounts: []string{"123456789012"}}})
 	return &handler{consumer: cb, sqs: f.vis, queueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/callbacks", concurrency: concurrency}, f
 }
@@ -85,8 +86,8 @@ func TestEverySample(t *testing.T) {
 		{"callback-stopping-status-key.json", smtypes.StepStatusStopping, nil, answeredOnce},
 		{"callback-batch-mixed.json", smtypes.StepStatusStopping, []string{"9f5d7a6e-1c8b-4d0e-8f3a-4b5c6d7e8f9a"}, func(t *testing.T, f *fakes) {
 			answeredOnce(t, f)
-			if len(f.ledger.rejections) != 1 || !strings.Contains(f.ledger.rejections[0].Reason, "not a pipeline execution ARN") {
-				t.Errorf("rejections %+v", f.ledger.rejections)
+			if len(f.ledger.rejections()) != 1 || !strings.Contains(f.ledger.rejections()[0].Reason, "not a pipeline execution ARN") {
+				t.Errorf("rejections %+v", f.ledger.rejections())
 			}
 			if tok := f.ledger.token(sampleARN, "Xy12Ab34Cd"); tok.State != pipeline.TokenOpen || f.work.sends.Load() != 1 {
 				t.Errorf("the start record: %+v, %d sends", tok, f.work.sends.Load())
@@ -103,8 +104,9 @@ func TestEverySample(t *testing.T) {
 			}
 			// One at a time, so the duplicate in the mixed batch comes after
 			// the answer and is a no-op rather than a claimed retry.
-			h, f := newHandler(1, 0)
-			f.sm.steps[sampleARN] = []smtypes.PipelineExecutionStep{callbackStep("Etl", sampleToken, tt.stepStatus)}
+			h, f := newHandler(t, 1, 0)
+			// The mixed batch also starts a second step.
+			f.sm.steps[sampleARN] = []smtypes.PipelineExecutionStep{callbackStep("Etl", sampleToken, tt.stepStatus), callbackStep("Load", "Xy12Ab34Cd", smtypes.StepStatusExecuting)}
 			if got := invoke(t, h, raw); !slices.Equal(got, tt.wantFailed) {
 				t.Fatalf("failed %v, want %v", got, tt.wantFailed)
 			}
@@ -142,7 +144,7 @@ func (f consumerFunc) HandleCallback(_ context.Context, d coordinator.Delivery) 
 // backoff applied as a visibility change.
 func TestBatchFailsExactlyTheRecordsToRetry(t *testing.T) {
 	var inFlight, peak atomic.Int64
-	h := &handler{concurrency: 3, queueURL: "https://q", sqs: &fakeVisibility{}}
+	h := &handler{concurrency: 3, queueURL: "https://q", sqs: &fakeVisibility{}, backoff: fixedBackoff(7 * time.Second)}
 	h.consumer = consumerFunc(func(d coordinator.Delivery) (coordinator.CallbackResult, error) {
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
@@ -176,17 +178,73 @@ func TestBatchFailsExactlyTheRecordsToRetry(t *testing.T) {
 	if p := peak.Load(); p > 3 || p < 2 {
 		t.Fatalf("peak concurrency %d, want up to the bound of 3 (and some overlap)", p)
 	}
-	vis := h.sqs.(*fakeVisibility).changes
-	if len(vis) != 1 || aws.ToString(vis[0].ReceiptHandle) != "rh3" || vis[0].VisibilityTimeout != 4 || aws.ToString(vis[0].QueueUrl) != "https://q" {
-		t.Fatalf("visibility changes %+v, want the retried record delayed 4 s", vis)
+	// The retried record waits its backoff; the failed one a jittered
+	// backoff, not the queue's whole visibility timeout.
+	got := map[string]int32{}
+	for _, c := range h.sqs.(*fakeVisibility).changes {
+		if aws.ToString(c.QueueUrl) != "https://q" {
+			t.Fatalf("visibility change on %s", aws.ToString(c.QueueUrl))
+		}
+		got[aws.ToString(c.ReceiptHandle)] = c.VisibilityTimeout
 	}
+	if len(got) != 2 || got["rh3"] != 4 || got["rh4"] != 7 {
+		t.Fatalf("visibility changes %v, want rh3 delayed 4 s and rh4 7 s", got)
+	}
+}
+
+// fixedBackoff is a backoff that always waits the same.
+type fixedBackoff time.Duration
+
+func (f fixedBackoff) BackoffDelay(int, error) (time.Duration, error) { return time.Duration(f), nil }
+
+// TestDeadlineReserveKeepsThePartialBatchResponse (issue 11, defect 7): a
+// record still running when the reserve is reached is failed for
+// redelivery, the ones done stay done, and the handler returns before the
+// invocation's deadline.
+func TestDeadlineReserveKeepsThePartialBatchResponse(t *testing.T) {
+	h := &handler{concurrency: 1, reserve: time.Second}
+	h.consumer = stuckUntilDone{consumerFunc(func(coordinator.Delivery) (coordinator.CallbackResult, error) {
+		return coordinator.CallbackResult{Action: coordinator.ActionAnswered}, nil
+	})}
+	var ev events.SQSEvent
+	for i, b := range []string{"ok", "stuck", "ok"} {
+		ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprintf("m%d", i), Body: b})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	resp, err := h.handle(ctx, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the handler returned after the invocation's deadline: Lambda would have lost its response")
+	}
+	var failed []string
+	for _, f := range resp.BatchItemFailures {
+		failed = append(failed, f.ItemIdentifier)
+	}
+	if !slices.Equal(failed, []string{"m1", "m2"}) {
+		t.Fatalf("failed %v, want the stuck record and the one never started", failed)
+	}
+}
+
+// stuckUntilDone holds a "stuck" delivery (a cleaner that hangs past the
+// invocation's time) until its context ends, as every AWS call would.
+type stuckUntilDone struct{ Consumer }
+
+func (s stuckUntilDone) HandleCallback(ctx context.Context, d coordinator.Delivery) (coordinator.CallbackResult, error) {
+	if d.Body != "stuck" {
+		return s.Consumer.HandleCallback(ctx, d)
+	}
+	<-ctx.Done()
+	return coordinator.CallbackResult{}, ctx.Err()
 }
 
 // TestConcurrentDuplicatesInOneBatch: five copies of the Stopping message in
 // one batch, handled at once, answer once; the copies that found the token
 // claimed are failed for redelivery, and on redelivery they are no-ops.
 func TestConcurrentDuplicatesInOneBatch(t *testing.T) {
-	h, f := newHandler(5, time.Millisecond)
+	h, f := newHandler(t, 5, time.Millisecond)
 	f.sm.steps[sampleARN] = []smtypes.PipelineExecutionStep{callbackStep("Etl", sampleToken, smtypes.StepStatusStopping)}
 	raw, _ := samples.FS.ReadFile("sqs/callback-stopping.json")
 	var one events.SQSEvent
@@ -220,4 +278,18 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil || c.concurrency != DefaultConcurrency || c.maxAttempts != 3 || c.cleanerTimeout != 30*time.Second {
 		t.Fatalf("defaults %+v, %v", c, err)
 	}
+}
+
+// allInScope is a cleanup scope with every kind in it.
+func allInScope(tb testing.TB) pipeline.CleanupScope {
+	m := map[string][]string{}
+	for _, k := range callback.ScopeKinds() {
+		m[k] = []string{"*"}
+	}
+	raw, _ := json.Marshal(m)
+	s, err := pipeline.ParseCleanupScope(string(raw), callback.ScopeKinds())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
 }

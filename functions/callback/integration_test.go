@@ -77,6 +77,7 @@ func TestStopEndToEnd(t *testing.T) {
 		settings.CallbackQueueURL+"="+b.CallbackQueue,
 		settings.AllowedAccounts+"=123456789012",
 		settings.CleanerTimeout+"=10s",
+		settings.CleanupScope+`={"sfn-execution":["arn:aws:states:*:123456789012:execution:*"],"glue-job-run":["*"],"lambda-cleanup":["function"],"worker-queue":["*/work*"]}`,
 	)})
 	queueARN := "arn:aws:sqs:us-east-1:123456789012:" + b.CallbackQueue[strings.LastIndex(b.CallbackQueue, "/")+1:]
 	poller := sqspoller.New(b.SQS, sqspoller.Config{QueueURL: b.CallbackQueue, QueueARN: queueARN, BatchSize: 10, ReportBatchItemFailures: true}, fn, nil)

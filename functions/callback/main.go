@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -18,10 +19,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"golang.org/x/time/rate"
 
+	"github.com/stopcoord/stopcoord/shared/budget"
 	"github.com/stopcoord/stopcoord/shared/cleanup"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/ledger"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/policy"
 	"github.com/stopcoord/stopcoord/shared/settings"
 	"github.com/stopcoord/stopcoord/shared/startup"
@@ -33,7 +37,9 @@ import (
 const DefaultConcurrency = 4
 
 type appConfig struct {
+	scope          pipeline.CleanupScope
 	table          string
+	retention      time.Duration
 	queueURL       string
 	access         coordinator.AllowList
 	policies       *policy.Set
@@ -41,24 +47,32 @@ type appConfig struct {
 	cleanerTimeout time.Duration
 	retryBase      time.Duration
 	concurrency    int
+	callsPerSecond int
 }
 
 func loadConfig(env *settings.Env) (appConfig, error) {
 	c := appConfig{
 		table:          env.String(settings.TableName),
+		retention:      env.Duration(settings.Retention, ledger.DefaultRetention, 24*time.Hour, 10*365*24*time.Hour),
 		queueURL:       env.String(settings.CallbackQueueURL),
 		maxAttempts:    env.Int(settings.CleanupMaxAttempts, coordinator.DefaultCleanupMaxAttempts, 1, 100),
 		cleanerTimeout: env.Duration(settings.CleanerTimeout, coordinator.DefaultCleanerTimeout, 100*time.Millisecond, 15*time.Minute),
 		retryBase:      env.Duration(settings.CleanupRetryBase, coordinator.DefaultRetryBase, time.Second, time.Hour),
 		concurrency:    env.Int(settings.CallbackConcurrency, DefaultConcurrency, 1, 10),
+		callsPerSecond: env.Int(settings.SageMakerCallsPerSecond, budget.DefaultCallsPerSecond, 1, 1000),
 	}
 	c.policies, c.access = coordinator.PoliciesFromEnv(env)
+	c.scope = coordinator.ScopeFromEnv(env)
 	return c, env.Err()
 }
 
 func main() {
 	cfg, awsCfg, _ := startup.Load(context.Background(), loadConfig)
-	sm := sagemaker.NewFromConfig(awsCfg)
+	// Burst of one: the budget is a rate, not an allowance to save up.
+	limiter := rate.NewLimiter(rate.Limit(cfg.callsPerSecond), 1)
+	sm := sagemaker.NewFromConfig(awsCfg, func(o *sagemaker.Options) {
+		o.APIOptions = append(o.APIOptions, budget.Limit(limiter))
+	})
 	lambdaClient := awslambda.NewFromConfig(awsCfg)
 	sqsClient := sqs.NewFromConfig(awsCfg)
 	cleaners := cleanup.NewSet(append([]cleanup.Cleaner{
@@ -69,7 +83,7 @@ func main() {
 		cleanup.ECS{Client: ecs.NewFromConfig(awsCfg)},
 	}, cleanup.SageMakerJobs(sm)...)...)
 	callbacks := coordinator.NewCallbacks(coordinator.CallbackDeps{
-		Ledger:         ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table),
+		Ledger:         ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table, ledger.WithRetention(cfg.retention)),
 		SageMaker:      sm,
 		Lambda:         lambdaClient,
 		Queue:          sqsClient,
@@ -80,7 +94,8 @@ func main() {
 		CleanerTimeout: cfg.cleanerTimeout,
 		RetryBase:      cfg.retryBase,
 	})
-	h := &handler{consumer: callbacks, sqs: sqsClient, queueURL: cfg.queueURL, concurrency: cfg.concurrency}
+	h := &handler{consumer: callbacks, sqs: sqsClient, queueURL: cfg.queueURL, concurrency: cfg.concurrency,
+		reserve: DefaultDeadlineReserve, backoff: retry.NewExponentialJitterBackoff(MaxTransientBackoff)}
 	slog.Info("callback ready", "table", cfg.table, "concurrency", cfg.concurrency, "maxAttempts", cfg.maxAttempts, "cleanerTimeout", cfg.cleanerTimeout.String())
 	lambda.Start(h.handle)
 }

@@ -31,7 +31,7 @@ func (instantLedger) ReadExecution(context.Context, pipeline.ExecutionARN) (pipe
 	return pipeline.View{Stops: []pipeline.StopRequest{{ID: "s", Phase: pipeline.StopIssued}}}, nil
 }
 
-func (instantLedger) CloseStop(context.Context, pipeline.ExecutionARN, string, pipeline.ExecutionStatus, time.Time) (pipeline.StopRequest, error) {
+func (instantLedger) CloseStop(context.Context, pipeline.ExecutionARN, string, pipeline.ExecutionStatus, time.Time, time.Time) (pipeline.StopRequest, error) {
 	return pipeline.StopRequest{}, nil
 }
 
@@ -46,7 +46,7 @@ func BenchmarkEvent(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h := &handler{status: coordinator.NewStatus(coordinator.StatusDeps{Ledger: instantLedger{}}), stops: &fakes{}}
+		h := &handler{status: coordinator.NewStatus(coordinator.StatusDeps{Ledger: instantLedger{}}), stops: &fakes{}, access: coordinator.AllowList{Accounts: []string{"123456789012"}}}
 		invoke := lambda.NewHandler(h.handle).Invoke
 		b.Run(sample, func(b *testing.B) {
 			b.ReportAllocs()

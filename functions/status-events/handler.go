@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
+	"sync/atomic"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -28,6 +31,12 @@ type Stopper interface {
 type handler struct {
 	status Recorder
 	stops  Stopper
+	// access is what stopcoord may act on: status events of other
+	// pipelines are not recorded (the sweeper would only sweep what it may
+	// not touch), and Stop Requested events count only from its accounts.
+	access coordinator.AllowList
+	// ignored counts the events of pipelines outside the allow-list.
+	ignored atomic.Int64
 }
 
 // handle takes one EventBridge event. Events it does not know are logged
@@ -57,6 +66,9 @@ func (h *handler) execution(ctx context.Context, log *slog.Logger, ev events.Eve
 		return err
 	}
 	log = log.With(logging.KeyExecutionARN, c.ARN.String(), "status", string(c.Status))
+	if h.outside(ctx, log, c.ARN) {
+		return nil
+	}
 	res, err := h.status.RecordExecution(ctx, c)
 	if err != nil {
 		log.ErrorContext(ctx, "record execution status failed; EventBridge will retry", logging.KeyError, err.Error())
@@ -76,6 +88,9 @@ func (h *handler) step(ctx context.Context, log *slog.Logger, ev events.EventBri
 		return err
 	}
 	log = log.With(logging.KeyExecutionARN, c.ARN.String(), logging.KeyStepName, c.StepName, "status", string(c.Status))
+	if h.outside(ctx, log, c.ARN) {
+		return nil
+	}
 	res, err := h.status.RecordStep(ctx, c)
 	if err != nil {
 		log.ErrorContext(ctx, "record step status failed; EventBridge will retry", logging.KeyError, err.Error())
@@ -89,6 +104,16 @@ func (h *handler) step(ctx context.Context, log *slog.Logger, ev events.EventBri
 		log.InfoContext(ctx, "fail-fast stop needed nothing", "reason", res.FailFastSettled.Error())
 	}
 	return nil
+}
+
+// outside reports, and logs, an event of an execution stopcoord may not act
+// on: it is ignored and counted, not recorded.
+func (h *handler) outside(ctx context.Context, log *slog.Logger, arn pipeline.ExecutionARN) bool {
+	if err := h.access.Check(arn); err != nil {
+		log.InfoContext(ctx, "ignored the status event of an execution outside the allow-list", "ignoredSoFar", h.ignored.Add(1), "reason", pipeline.Message(err))
+		return true
+	}
+	return false
 }
 
 func logRecorded(ctx context.Context, log *slog.Logger, res coordinator.Recorded) {
@@ -110,8 +135,19 @@ func (h *handler) stopRequested(ctx context.Context, log *slog.Logger, ev events
 		log.ErrorContext(ctx, "rejected Stop Requested event", logging.KeyError, err.Error())
 		return err
 	}
+	if !slices.Contains(h.access.Accounts, ev.AccountID) {
+		// The rule and the bus policy admit only stopcoord's accounts; an
+		// event from elsewhere is ignored, never retried.
+		log.WarnContext(ctx, "ignored a Stop Requested event from an account stopcoord does not serve", "account", ev.AccountID, "source", ev.Source)
+		return nil
+	}
 	key := "event:" + ev.ID
-	by := "eventbridge " + ev.Source
+	// Who asked, as EventBridge saw it: the sending account and the
+	// principal's resources the event names, if any.
+	by := fmt.Sprintf("eventbridge %s account %s event %s", ev.Source, ev.AccountID, ev.ID)
+	if len(ev.Resources) > 0 {
+		by += " resources " + strings.Join(ev.Resources, ",")
+	}
 	if d.PipelineName != "" {
 		log = log.With("pipelineName", d.PipelineName)
 		res, err := h.stops.BulkStop(ctx, coordinator.BulkStopInput{PipelineName: d.PipelineName, Reason: d.Reason, Mode: d.Mode, Key: key, RequestedBy: by})

@@ -52,9 +52,44 @@ func invoke(t *testing.T, f *fakes, sample string) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &handler{status: f, stops: f}
-	_, err = lambda.NewHandler(h.handle).Invoke(context.Background(), raw)
+	_, err = lambda.NewHandler(newTestHandler(f).handle).Invoke(context.Background(), raw)
 	return err
+}
+
+func newTestHandler(f *fakes) *handler {
+	return &handler{status: f, stops: f, access: coordinator.AllowList{Accounts: []string{"123456789012"}, Pipelines: []string{"dev-*"}}}
+}
+
+// TestEventsOutsideTheAllowListAreIgnored (issue 12, cases 5 and 6): status
+// events of pipelines stopcoord may not act on are not recorded, and Stop
+// Requested events count only from stopcoord's accounts; the requester is
+// recorded from the event.
+func TestEventsOutsideTheAllowListAreIgnored(t *testing.T) {
+	f := &fakes{}
+	h := newTestHandler(f)
+	for _, tc := range []struct{ sample, from, to string }{
+		{"execution-executing.json", "dev-train", "prod-payments"},
+		{"step-executing-callback.json", "dev-train", "prod-payments"},
+		{"stop-requested-execution.json", `"account": "123456789012"`, `"account": "999999999999"`},
+	} {
+		raw, err := samples.FS.ReadFile("eventbridge/" + tc.sample)
+		if err != nil {
+			t.Fatal(err)
+		}
+		foreign := strings.ReplaceAll(string(raw), tc.from, tc.to)
+		if _, err := lambda.NewHandler(h.handle).Invoke(context.Background(), []byte(foreign)); err != nil {
+			t.Fatalf("%s from outside: %v, want it ignored without a retry", tc.sample, err)
+		}
+	}
+	if len(f.executions) != 0 || len(f.steps) != 0 || len(f.stops) != 0 || h.ignored.Load() != 2 {
+		t.Fatalf("recorded %d executions, %d steps, %d stops from outside (%d counted as ignored); want none recorded, 2 ignored", len(f.executions), len(f.steps), len(f.stops), h.ignored.Load())
+	}
+	if err := invoke(t, f, "stop-requested-execution.json"); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.stops) != 1 || !strings.Contains(f.stops[0].RequestedBy, "account 123456789012") || !strings.Contains(f.stops[0].RequestedBy, "event ") {
+		t.Fatalf("stops %+v, want one with the requesting account and event recorded", f.stops)
+	}
 }
 
 const sampleARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/dev-train/execution/p4jn9xou8a8s"
@@ -177,7 +212,7 @@ func TestStopRequestedEventsStopThroughTheUseCase(t *testing.T) {
 		check   func(*fakes) string
 	}{
 		{"one execution, keyed by the event id", "stop-requested-execution.json", nil, false, func(f *fakes) string {
-			want := coordinator.StopInput{ExecutionARN: sampleARN, Reason: "budget alarm", Mode: "graceful", Key: "event:0d9e8f7a-2222-4b3c-9d4e-000000000001", RequestedBy: "eventbridge stopcoord"}
+			want := coordinator.StopInput{ExecutionARN: sampleARN, Reason: "budget alarm", Mode: "graceful", Key: "event:0d9e8f7a-2222-4b3c-9d4e-000000000001", RequestedBy: "eventbridge stopcoord account 123456789012 event 0d9e8f7a-2222-4b3c-9d4e-000000000001"}
 			if len(f.stops) != 1 || f.stops[0] != want {
 				return spew(f.stops)
 			}

@@ -23,10 +23,6 @@ import (
 	"github.com/stopcoord/stopcoord/shared/startup"
 )
 
-// DefaultCallsPerSecond is this function's share of SageMaker's request
-// rate; each concurrent instance has its own.
-const DefaultCallsPerSecond = 10
-
 // definitionTTL is how long a pipeline's Lambda step timeouts are reused
 // by a warm instance. Every invocation carries one event, so a cache that
 // lived for one invocation would never be hit; a minute bounds how long an
@@ -35,6 +31,7 @@ const definitionTTL = time.Minute
 
 type appConfig struct {
 	table          string
+	retention      time.Duration
 	stopQueueURL   string
 	access         coordinator.AllowList
 	policies       *policy.Set
@@ -44,8 +41,9 @@ type appConfig struct {
 func loadConfig(env *settings.Env) (appConfig, error) {
 	c := appConfig{
 		table:          env.String(settings.TableName),
+		retention:      env.Duration(settings.Retention, ledger.DefaultRetention, 24*time.Hour, 10*365*24*time.Hour),
 		stopQueueURL:   env.String(settings.StopQueueURL),
-		callsPerSecond: env.Int(settings.SageMakerCallsPerSecond, DefaultCallsPerSecond, 1, 1000),
+		callsPerSecond: env.Int(settings.SageMakerCallsPerSecond, budget.DefaultCallsPerSecond, 1, 1000),
 	}
 	c.policies, c.access = coordinator.PoliciesFromEnv(env)
 	return c, env.Err()
@@ -57,7 +55,7 @@ func main() {
 	sm := sagemaker.NewFromConfig(awsCfg, func(o *sagemaker.Options) {
 		o.APIOptions = append(o.APIOptions, budget.Limit(limiter))
 	})
-	led := ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table)
+	led := ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table, ledger.WithRetention(cfg.retention))
 	coord := coordinator.New(coordinator.Deps{
 		Ledger:       led,
 		SageMaker:    sm,
@@ -72,5 +70,5 @@ func main() {
 		Policy:      cfg.policies,
 	})
 	slog.Info("status-events ready", "table", cfg.table, "policies", cfg.policies.Len())
-	lambda.Start((&handler{status: status, stops: coord}).handle)
+	lambda.Start((&handler{status: status, stops: coord, access: cfg.access}).handle)
 }

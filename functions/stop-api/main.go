@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/ledger"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/settings"
 	"github.com/stopcoord/stopcoord/shared/startup"
 )
@@ -22,7 +24,9 @@ import (
 const DefaultMaxBodyBytes = 16 << 10
 
 type appConfig struct {
+	scope        pipeline.CleanupScope
 	table        string
+	retention    time.Duration
 	stopQueueURL string
 	access       coordinator.AllowList
 	maxBodyBytes int
@@ -31,17 +35,19 @@ type appConfig struct {
 func loadConfig(env *settings.Env) (appConfig, error) {
 	c := appConfig{
 		table:        env.String(settings.TableName),
+		retention:    env.Duration(settings.Retention, ledger.DefaultRetention, 24*time.Hour, 10*365*24*time.Hour),
 		stopQueueURL: env.String(settings.StopQueueURL),
 		access:       coordinator.AccessFromEnv(env),
 		maxBodyBytes: env.Int(settings.MaxBodyBytes, DefaultMaxBodyBytes, 1<<10, 1<<20),
 	}
+	c.scope = coordinator.ScopeFromEnv(env)
 	return c, env.Err()
 }
 
 func main() {
 	cfg, awsCfg, _ := startup.Load(context.Background(), loadConfig)
 	coord := coordinator.New(coordinator.Deps{
-		Ledger:       ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table),
+		Ledger:       ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table, ledger.WithRetention(cfg.retention)),
 		SageMaker:    sagemaker.NewFromConfig(awsCfg),
 		Queue:        sqs.NewFromConfig(awsCfg),
 		StopQueueURL: cfg.stopQueueURL,

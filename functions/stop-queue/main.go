@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -18,12 +19,9 @@ import (
 	"github.com/stopcoord/stopcoord/shared/startup"
 )
 
-// DefaultCallsPerSecond leaves most of SageMaker's per-account request rate
-// to the pipelines themselves.
-const DefaultCallsPerSecond = 10
-
 type appConfig struct {
 	table          string
+	retention      time.Duration
 	access         coordinator.AllowList
 	callsPerSecond int
 }
@@ -31,8 +29,9 @@ type appConfig struct {
 func loadConfig(env *settings.Env) (appConfig, error) {
 	c := appConfig{
 		table:          env.String(settings.TableName),
+		retention:      env.Duration(settings.Retention, ledger.DefaultRetention, 24*time.Hour, 10*365*24*time.Hour),
 		access:         coordinator.AccessFromEnv(env),
-		callsPerSecond: env.Int(settings.SageMakerCallsPerSecond, DefaultCallsPerSecond, 1, 1000),
+		callsPerSecond: env.Int(settings.SageMakerCallsPerSecond, budget.DefaultCallsPerSecond, 1, 1000),
 	}
 	return c, env.Err()
 }
@@ -45,7 +44,7 @@ func main() {
 		o.APIOptions = append(o.APIOptions, budget.Limit(limiter))
 	})
 	coord := coordinator.New(coordinator.Deps{
-		Ledger:    ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table),
+		Ledger:    ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table, ledger.WithRetention(cfg.retention)),
 		SageMaker: sm,
 		Access:    cfg.access,
 	})

@@ -34,5 +34,8 @@ func newCleaner(awsCfg aws.Config, led *ledger.Ledger, sm *sagemaker.Client, cfg
 		Cleaner:   cleaners,
 		Access:    cfg.access,
 		Outcome:   cfg.policies.StopOutcome,
+		// The same bound as the callback function's, so a re-driven cleanup
+		// behaves as the Stopping message's would have.
+		CleanerTimeout: cfg.cleanerTimeout,
 	})
 }

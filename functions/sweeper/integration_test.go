@@ -14,7 +14,7 @@ import (
 	samples "github.com/stopcoord/stopcoord/events"
 	"github.com/stopcoord/stopcoord/local/localaws"
 	"github.com/stopcoord/stopcoord/local/rie"
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/local/testbed"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/pipeline"

@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -17,34 +18,38 @@ import (
 	"github.com/stopcoord/stopcoord/shared/budget"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/ledger"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/policy"
 	"github.com/stopcoord/stopcoord/shared/settings"
 	"github.com/stopcoord/stopcoord/shared/startup"
 )
 
-// Defaults for one run: 100 executions at about 2 calls each, within a
-// budget that leaves room for the stops and answers the run starts.
-const (
-	DefaultCallsPerSecond = 10
-	DefaultBatch          = 100
-)
+// DefaultBatch is one run's executions: 100 at about 2 calls each, within
+// a budget that leaves room for the stops and answers the run starts.
+const DefaultBatch = 100
 
 type appConfig struct {
+	scope          pipeline.CleanupScope
 	table          string
+	retention      time.Duration
 	access         coordinator.AllowList
 	policies       *policy.Set
 	callsPerSecond int
 	limits         coordinator.SweepLimits
+	cleanerTimeout time.Duration
 }
 
 func loadConfig(env *settings.Env) (appConfig, error) {
 	c := appConfig{
 		table:          env.String(settings.TableName),
-		callsPerSecond: env.Int(settings.SageMakerCallsPerSecond, DefaultCallsPerSecond, 1, 1000),
+		retention:      env.Duration(settings.Retention, ledger.DefaultRetention, 24*time.Hour, 10*365*24*time.Hour),
+		callsPerSecond: env.Int(settings.SageMakerCallsPerSecond, budget.DefaultCallsPerSecond, 1, 1000),
 	}
+	c.cleanerTimeout = env.Duration(settings.CleanerTimeout, coordinator.DefaultCleanerTimeout, 100*time.Millisecond, 15*time.Minute)
 	c.limits.Executions = env.Int(settings.SweepBatch, DefaultBatch, 1, 10000)
 	c.limits.Calls = env.Int(settings.SweepMaxCalls, 4*c.limits.Executions, 10, 100000)
 	c.policies, c.access = coordinator.PoliciesFromEnv(env)
+	c.scope = coordinator.ScopeFromEnv(env)
 	return c, env.Err()
 }
 
@@ -54,7 +59,7 @@ func main() {
 	sm := sagemaker.NewFromConfig(awsCfg, func(o *sagemaker.Options) {
 		o.APIOptions = append(o.APIOptions, budget.Limit(limiter))
 	})
-	led := ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table)
+	led := ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table, ledger.WithRetention(cfg.retention))
 	coord := coordinator.New(coordinator.Deps{Ledger: led, SageMaker: sm, Access: cfg.access})
 	sweeper := coordinator.NewSweeper(coordinator.SweeperDeps{
 		Ledger:    led,

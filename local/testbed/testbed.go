@@ -26,7 +26,7 @@ import (
 	"github.com/stopcoord/stopcoord/local/localaws"
 	"github.com/stopcoord/stopcoord/local/moto"
 	"github.com/stopcoord/stopcoord/local/procs"
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulatortest"
 	"github.com/stopcoord/stopcoord/shared/ledger"
 )

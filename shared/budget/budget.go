@@ -31,3 +31,8 @@ func (m limiter) HandleFinalize(ctx context.Context, in middleware.FinalizeInput
 	}
 	return next.HandleFinalize(ctx, in)
 }
+
+// DefaultCallsPerSecond is each function's SageMaker budget unless
+// configured: it leaves most of SageMaker's per-account request rate to
+// the pipelines themselves.
+const DefaultCallsPerSecond = 10

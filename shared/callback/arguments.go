@@ -90,10 +90,15 @@ func PlanFromArguments(args map[string]any) (Plan, error) {
 	if len(errs) > 0 {
 		return Plan{}, errs[0]
 	}
-	for _, r := range p.Resources {
+	for i, r := range p.Resources {
 		if err := ValidateResource(r); err != nil {
 			return Plan{}, fmt.Errorf("read cleanup plan from the step arguments: %w", err)
 		}
+		p.Resources[i].RegisteredBy = RegisteredByArguments
 	}
 	return p, nil
 }
+
+// RegisteredByArguments marks the resources a plan read from the step's
+// arguments, as against those a worker registered.
+const RegisteredByArguments = "step arguments"

@@ -49,6 +49,12 @@ func TestPlanFromArguments(t *testing.T) {
 				}
 				return
 			}
+			for i, r := range p.Resources {
+				if r.RegisteredBy != callback.RegisteredByArguments {
+					t.Fatalf("resource %d registered by %q, want %q", i, r.RegisteredBy, callback.RegisteredByArguments)
+				}
+				p.Resources[i].RegisteredBy = ""
+			}
 			if p.Worker != tt.wantWorker || !reflect.DeepEqual(p.Resources, tt.want) {
 				t.Fatalf("PlanFromArguments(%v) = %+v, want worker %+v resources %+v", tt.args, p, tt.wantWorker, tt.want)
 			}

@@ -71,3 +71,18 @@ func MergePlan(plan, more []pipeline.Resource) []pipeline.Resource {
 	}
 	return out
 }
+
+// ScopeKinds are the kinds a cleanup scope may name: every resource kind,
+// and the worker targets a step's arguments name.
+func ScopeKinds() []string {
+	return append(Kinds(), pipeline.ScopeWorkerLambda, pipeline.ScopeWorkerQueue)
+}
+
+// ScopeSubject is what a cleanup scope's patterns are matched against: the
+// resource's ID, except for a Glue job run, whose job name says what it is.
+func ScopeSubject(r pipeline.Resource) string {
+	if r.Kind == KindGlueJobRun {
+		return r.Params[ParamJobName]
+	}
+	return r.ID
+}

@@ -1,6 +1,8 @@
 package coordinator
 
 import (
+	"github.com/stopcoord/stopcoord/shared/callback"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/policy"
 	"github.com/stopcoord/stopcoord/shared/settings"
 )
@@ -35,4 +37,13 @@ func AccessFromEnv(env *settings.Env) AllowList {
 		env.Check(false, "%s/%s: %v", settings.AllowedAccounts, settings.AllowedPipelines, err)
 	}
 	return access
+}
+
+// ScopeFromEnv reads the cleanup scope: what the cleaners, the worker
+// hand-off and registrations may act on. Unset is the empty scope, which
+// allows nothing.
+func ScopeFromEnv(env *settings.Env) pipeline.CleanupScope {
+	scope, err := pipeline.ParseCleanupScope(env.Optional(settings.CleanupScope, ""), callback.ScopeKinds())
+	env.Check(err == nil, "%s: %v", settings.CleanupScope, err)
+	return scope
 }

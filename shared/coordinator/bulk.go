@@ -47,9 +47,11 @@ type QueuedStop struct {
 	StopID       string `json:"stopId"`
 }
 
-// BulkStop queues a stop for every Executing execution of a pipeline. The
-// stop queue's consumer stops them within the SageMaker call budget, so one
-// call can stop thousands without being throttled.
+// BulkStop queues a stop for every Executing execution of a pipeline, and
+// in force mode for every Stopping one too (a force answers what a
+// graceful stop still waits for). The stop queue's consumer stops them
+// within the SageMaker call budget, so one call can stop thousands without
+// being throttled.
 func (c *Coordinator) BulkStop(ctx context.Context, in BulkStopInput) (BulkStopResult, error) {
 	if err := pipeline.ValidatePipelineName(in.PipelineName); err != nil {
 		return BulkStopResult{}, err
@@ -88,7 +90,7 @@ func (c *Coordinator) BulkStop(ctx context.Context, in BulkStopInput) (BulkStopR
 			return BulkStopResult{}, fromSageMaker("list executions of", "pipeline "+in.PipelineName, err)
 		}
 		for _, e := range page.PipelineExecutionSummaries {
-			if e.PipelineExecutionStatus != smtypes.PipelineExecutionStatusExecuting {
+			if !bulkTarget(e.PipelineExecutionStatus, mode) {
 				continue
 			}
 			arn, err := pipeline.ParseExecutionARN(aws.ToString(e.PipelineExecutionArn))
@@ -112,6 +114,12 @@ func (c *Coordinator) BulkStop(ctx context.Context, in BulkStopInput) (BulkStopR
 		return BulkStopResult{}, err
 	}
 	return BulkStopResult{Executions: append([]QueuedStop{}, queued...)}, nil
+}
+
+// bulkTarget reports whether a bulk stop in the mode stops an execution in
+// the status.
+func bulkTarget(s smtypes.PipelineExecutionStatus, mode pipeline.StopMode) bool {
+	return s == smtypes.PipelineExecutionStatusExecuting || mode == pipeline.StopForce && s == smtypes.PipelineExecutionStatusStopping
 }
 
 // sendBatch sends up to ten messages, retrying the entries SQS failed once.
@@ -160,8 +168,7 @@ func ParseStopMessage(body string) (StopMessage, error) {
 // queue to redeliver.
 func (c *Coordinator) StopQueued(ctx context.Context, m StopMessage) (StopResult, error) {
 	res, err := c.Stop(ctx, StopInput{ExecutionARN: m.ExecutionARN, Reason: m.Reason, Mode: m.Mode, Key: m.Key, RequestedBy: m.RequestedBy})
-	switch pipeline.Code(err) {
-	case pipeline.EConflict, pipeline.ENotFound, pipeline.EUnauthorized, pipeline.EInvalid:
+	if err != nil && FinalStopError(err) {
 		return res, &Settled{Err: err}
 	}
 	return res, err

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/stopcoord/stopcoord/shared/callback"
@@ -16,39 +15,18 @@ import (
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
-// CallbackTokens is what the callback consumer needs of the ledger's token
-// records; *ledger.Ledger satisfies it.
-type CallbackTokens interface {
-	CompleteToken(ctx context.Context, r pipeline.TokenRegistration) (pipeline.Token, bool, error)
-	GetToken(ctx context.Context, arn pipeline.ExecutionARN, token string) (pipeline.Token, error)
-	FindToken(ctx context.Context, token string) (pipeline.Token, error)
-	ClaimToken(ctx context.Context, arn pipeline.ExecutionARN, token, claimant string, lease time.Duration) (pipeline.Token, error)
-	MarkAnswered(ctx context.Context, arn pipeline.ExecutionARN, token string, a pipeline.Answer) (pipeline.Token, error)
-	FlagToken(ctx context.Context, arn pipeline.ExecutionARN, token, why string) (pipeline.Token, error)
-}
-
-// CallbackLedger is the ledger as the callback consumer uses it.
+// CallbackLedger is the ledger as the callback consumer uses it;
+// *ledger.Ledger satisfies it.
 type CallbackLedger interface {
-	CallbackTokens
+	TokenLedger
+	FindToken(ctx context.Context, token string) (pipeline.Token, error)
 	ReadExecution(ctx context.Context, arn pipeline.ExecutionARN) (pipeline.View, error)
-	RecordCleanup(ctx context.Context, r pipeline.CleanupResult) (pipeline.Cleanup, error)
 	RecordRejection(ctx context.Context, r callback.Rejection) error
-}
-
-// StepSuccessSender answers a callback token with a success.
-type StepSuccessSender interface {
-	SendPipelineExecutionStepSuccess(ctx context.Context, in *sagemaker.SendPipelineExecutionStepSuccessInput, opts ...func(*sagemaker.Options)) (*sagemaker.SendPipelineExecutionStepSuccessOutput, error)
 }
 
 // CallbackSageMaker is every SageMaker call the callback consumer makes;
 // *sagemaker.Client satisfies it.
-type CallbackSageMaker interface {
-	sagemaker.ListPipelineExecutionStepsAPIClient
-	StepFailureSender
-	StepSuccessSender
-}
-
-var _ CallbackSageMaker = (*sagemaker.Client)(nil)
+type CallbackSageMaker = TokenSageMaker
 
 // FunctionInvoker invokes a Lambda function; *lambda.Client satisfies it.
 type FunctionInvoker interface {
@@ -93,7 +71,10 @@ type CallbackDeps struct {
 	Queue     WorkSender      // hands work to queue workers
 	Cleaner   Cleaner
 	Access    AllowList
-	Outcome   StopOutcome
+	// Scope is what the cleaners and the worker hand-off may act on; the
+	// zero scope allows nothing.
+	Scope   pipeline.CleanupScope
+	Outcome StopOutcome
 	// MaxAttempts is how many deliveries of a Stopping message may try a
 	// failing cleanup before the token is answered anyway.
 	MaxAttempts int
@@ -108,29 +89,29 @@ type CallbackDeps struct {
 // steps and hands their work to workers, and on a stop cleans up and
 // answers each token exactly once.
 type Callbacks struct {
-	ledger         CallbackLedger
-	sm             CallbackSageMaker
-	lambda         FunctionInvoker
-	queue          WorkSender
-	cleaner        Cleaner
-	access         AllowList
-	outcome        StopOutcome
-	maxAttempts    int
-	cleanerTimeout time.Duration
-	retryBase      time.Duration
-	now            func() time.Time
+	ledger      CallbackLedger
+	sm          CallbackSageMaker
+	tokens      *tokenPath
+	lambda      FunctionInvoker
+	queue       WorkSender
+	access      AllowList
+	scope       pipeline.CleanupScope
+	outcome     StopOutcome
+	maxAttempts int
+	retryBase   time.Duration
+	now         func() time.Time
 }
 
 // NewCallbacks returns the callback use case, with defaults for the
 // settings left zero.
 func NewCallbacks(d CallbackDeps) *Callbacks {
-	c := &Callbacks{ledger: d.Ledger, sm: d.SageMaker, lambda: d.Lambda, queue: d.Queue, cleaner: d.Cleaner, access: d.Access,
-		outcome: d.Outcome, maxAttempts: d.MaxAttempts, cleanerTimeout: d.CleanerTimeout, retryBase: d.RetryBase, now: d.Clock}
+	c := &Callbacks{ledger: d.Ledger, sm: d.SageMaker, lambda: d.Lambda, queue: d.Queue, access: d.Access, scope: d.Scope,
+		outcome: d.Outcome, maxAttempts: d.MaxAttempts, retryBase: d.RetryBase, now: d.Clock}
 	if c.maxAttempts <= 0 {
 		c.maxAttempts = DefaultCleanupMaxAttempts
 	}
-	if c.cleanerTimeout <= 0 {
-		c.cleanerTimeout = DefaultCleanerTimeout
+	if d.CleanerTimeout <= 0 {
+		d.CleanerTimeout = DefaultCleanerTimeout
 	}
 	if c.retryBase <= 0 {
 		c.retryBase = DefaultRetryBase
@@ -138,11 +119,14 @@ func NewCallbacks(d CallbackDeps) *Callbacks {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.tokens = &tokenPath{ledger: d.Ledger, sm: d.SageMaker, cleaner: d.Cleaner, scope: d.Scope, cleanerTimeout: d.CleanerTimeout, now: c.now}
 	return c
 }
 
 // Delivery is one delivery of a callback message from the queue.
 type Delivery struct {
+	// MessageID names the message; copies of one message share it, so it
+	// is never what tells two deliveries apart.
 	MessageID string
 	Body      string
 	// ReceiveCount is SQS's ApproximateReceiveCount: 1 on the first
@@ -204,12 +188,10 @@ func (c *Callbacks) HandleCallback(ctx context.Context, d Delivery) (CallbackRes
 	if err != nil {
 		return CallbackResult{}, c.reject(ctx, d, pipeline.Message(err))
 	}
-	switch m.Status {
-	case callback.StatusStopping:
+	if m.Status == callback.StatusStopping {
 		return c.stopping(ctx, d, m)
-	default:
-		return c.executing(ctx, d, m)
 	}
+	return c.executing(ctx, d, m)
 }
 
 // reject records a message that cannot be acted on. If even the record
@@ -238,5 +220,5 @@ func (c *Callbacks) backoff(attempt int) time.Duration {
 }
 
 func (c *Callbacks) logger(m callback.Message, d Delivery) *slog.Logger {
-	return slog.With(logging.KeyMessageID, d.MessageID, logging.KeyExecutionARN, m.ExecutionARN.String(), logging.KeyToken, m.Token)
+	return slog.With(logging.KeyMessageID, d.MessageID, logging.KeyExecutionARN, m.ExecutionARN.String(), logging.KeyToken, pipeline.TokenRef(m.Token))
 }

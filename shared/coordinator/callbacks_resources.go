@@ -18,9 +18,13 @@ type ResourcesInput struct {
 }
 
 // RegisterResources adds resources to a callback token's cleanup plan, so
-// a stop cleans them up. The same resource registered twice is stored once.
-// A token already answered refuses with a conflict: its cleanup has run,
-// and the worker must stop what it started itself.
+// a stop cleans them up, each marked with the caller's IAM identity. The
+// token must be one of the execution's own callback steps: recorded under
+// it in the ledger, or listed by SageMaker for it. Any other token is
+// not_found, so no one can slip a resource into another step's cleanup.
+// The same resource registered twice is stored once. A token already
+// answered, or whose step has ended, refuses with a conflict: its cleanup
+// has run or never will, and the worker must stop what it started itself.
 func (c *Coordinator) RegisterResources(ctx context.Context, in ResourcesInput) (pipeline.Token, error) {
 	arn, err := pipeline.ParseExecutionARN(strings.TrimSpace(in.ExecutionARN))
 	if err != nil {
@@ -39,9 +43,44 @@ func (c *Coordinator) RegisterResources(ctx context.Context, in ResourcesInput) 
 		if err := callback.ValidateResource(r); err != nil {
 			return pipeline.Token{}, err
 		}
+		if err := c.scope.Allows(r.Kind, callback.ScopeSubject(r)); err != nil {
+			return pipeline.Token{}, err // refused now, not at the stop
+		}
 	}
 	if err := c.access.Check(arn); err != nil {
 		return pipeline.Token{}, err
 	}
-	return c.ledger.AppendResources(ctx, arn, in.Token, in.Resources)
+	if err := c.stepOwns(ctx, arn, in.Token); err != nil {
+		return pipeline.Token{}, err
+	}
+	resources := make([]pipeline.Resource, len(in.Resources))
+	for i, r := range in.Resources {
+		r.RegisteredBy = in.RegisteredBy // never what the body says
+		resources[i] = r
+	}
+	return c.ledger.AppendResources(ctx, arn, in.Token, resources)
+}
+
+// stepOwns checks that the token belongs to one of the execution's
+// callback steps, and that the step still waits.
+func (c *Coordinator) stepOwns(ctx context.Context, arn pipeline.ExecutionARN, token string) error {
+	view, err := c.ledger.ReadExecution(ctx, arn)
+	if err != nil {
+		return err
+	}
+	if tokenIn(view.Tokens, token) != nil {
+		return nil // recorded from a start message SageMaker listed, or by an earlier registration
+	}
+	listed, err := listSteps(ctx, c.sm, arn)
+	if err != nil {
+		return err
+	}
+	s, ok := stepOf(callbackSteps(listed), token)
+	switch {
+	case !ok:
+		return pipeline.Errorf(pipeline.ENotFound, "callback token %s is not a callback step of execution %s", pipeline.TokenRef(token), arn.ExecutionID)
+	case s.status.Terminal():
+		return pipeline.Errorf(pipeline.EConflict, "step %s of execution %s has ended (%s): stop what you started yourself", s.name, arn.ExecutionID, s.status)
+	}
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
 	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
@@ -11,7 +13,8 @@ import (
 
 func TestRegisterResources(t *testing.T) {
 	w := newWorld(t)
-	arn := "arn:aws:sagemaker:us-east-1:123456789012:pipeline/etl/execution/abc123"
+	arn := w.Start(w.CreatePipeline(definition(callbackStep("Wait", w.CallbackQueue))))
+	token := *w.WaitStep(arn, "Wait", smtypes.StepStatusExecuting).Metadata.Callback.CallbackToken
 	sfnRes := pipeline.Resource{Kind: callback.KindSFNExecution, ID: sfnARN}
 	glueRes := pipeline.Resource{Kind: callback.KindGlueJobRun, ID: "jr_1", Params: map[string]string{callback.ParamJobName: "etl"}}
 	tests := []struct {
@@ -20,15 +23,16 @@ func TestRegisterResources(t *testing.T) {
 		wantCode string
 		wantPlan int
 	}{
-		{"first registration creates the record", coordinator.ResourcesInput{Token: "Register01", ExecutionARN: arn, Resources: []pipeline.Resource{sfnRes}}, "", 1},
-		{"more resources are appended", coordinator.ResourcesInput{Token: "Register01", ExecutionARN: arn, Resources: []pipeline.Resource{glueRes, sfnRes}}, "", 2},
-		{"the same again changes nothing", coordinator.ResourcesInput{Token: "Register01", ExecutionARN: arn, Resources: []pipeline.Resource{glueRes}}, "", 2},
-		{"unknown kind", coordinator.ResourcesInput{Token: "Register01", ExecutionARN: arn, Resources: []pipeline.Resource{{Kind: "emr-cluster", ID: "j-1"}}}, pipeline.EInvalid, 0},
-		{"glue run without its job", coordinator.ResourcesInput{Token: "Register01", ExecutionARN: arn, Resources: []pipeline.Resource{{Kind: callback.KindGlueJobRun, ID: "jr_1"}}}, pipeline.EInvalid, 0},
-		{"no resources", coordinator.ResourcesInput{Token: "Register01", ExecutionARN: arn}, pipeline.EInvalid, 0},
+		{"first registration creates the record", coordinator.ResourcesInput{Token: token, ExecutionARN: arn, Resources: []pipeline.Resource{sfnRes}}, "", 1},
+		{"more resources are appended", coordinator.ResourcesInput{Token: token, ExecutionARN: arn, Resources: []pipeline.Resource{glueRes, sfnRes}}, "", 2},
+		{"the same again changes nothing", coordinator.ResourcesInput{Token: token, ExecutionARN: arn, Resources: []pipeline.Resource{glueRes}}, "", 2},
+		{"unknown kind", coordinator.ResourcesInput{Token: token, ExecutionARN: arn, Resources: []pipeline.Resource{{Kind: "emr-cluster", ID: "j-1"}}}, pipeline.EInvalid, 0},
+		{"glue run without its job", coordinator.ResourcesInput{Token: token, ExecutionARN: arn, Resources: []pipeline.Resource{{Kind: callback.KindGlueJobRun, ID: "jr_1"}}}, pipeline.EInvalid, 0},
+		{"no resources", coordinator.ResourcesInput{Token: token, ExecutionARN: arn}, pipeline.EInvalid, 0},
 		{"bad token", coordinator.ResourcesInput{Token: "nope", ExecutionARN: arn, Resources: []pipeline.Resource{sfnRes}}, pipeline.EInvalid, 0},
-		{"bad ARN", coordinator.ResourcesInput{Token: "Register01", ExecutionARN: "arn:aws:s3:::b", Resources: []pipeline.Resource{sfnRes}}, pipeline.EInvalid, 0},
-		{"account not allowed", coordinator.ResourcesInput{Token: "Register01", ExecutionARN: "arn:aws:sagemaker:us-east-1:999999999999:pipeline/etl/execution/abc123", Resources: []pipeline.Resource{sfnRes}}, pipeline.EUnauthorized, 0},
+		{"bad ARN", coordinator.ResourcesInput{Token: token, ExecutionARN: "arn:aws:s3:::b", Resources: []pipeline.Resource{sfnRes}}, pipeline.EInvalid, 0},
+		{"account not allowed", coordinator.ResourcesInput{Token: token, ExecutionARN: "arn:aws:sagemaker:us-east-1:999999999999:pipeline/etl/execution/abc123", Resources: []pipeline.Resource{sfnRes}}, pipeline.EUnauthorized, 0},
+		{"a token the execution does not have", coordinator.ResourcesInput{Token: "Zz00Zz00Zz", ExecutionARN: arn, Resources: []pipeline.Resource{sfnRes}}, pipeline.ENotFound, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,10 +45,10 @@ func TestRegisterResources(t *testing.T) {
 			}
 		})
 	}
-	if _, err := w.Ledger.MarkAnswered(w.Ctx, mustARN(t, arn), "Register01", pipeline.Answer{By: "test", Outcome: pipeline.OutcomeFailure}); err != nil {
+	if _, err := w.Ledger.MarkAnswered(w.Ctx, mustARN(t, arn), token, pipeline.Answer{By: "test", Outcome: pipeline.OutcomeFailure}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := w.coord.RegisterResources(w.Ctx, coordinator.ResourcesInput{Token: "Register01", ExecutionARN: arn, Resources: []pipeline.Resource{{Kind: callback.KindBatchJob, ID: "late"}}})
+	_, err := w.coord.RegisterResources(w.Ctx, coordinator.ResourcesInput{Token: token, ExecutionARN: arn, Resources: []pipeline.Resource{{Kind: callback.KindBatchJob, ID: "late"}}})
 	var answered *pipeline.AlreadyAnsweredError
 	if !errors.As(err, &answered) || pipeline.Code(err) != pipeline.EConflict {
 		t.Fatalf("registration after the answer: %v, want a conflict", err)

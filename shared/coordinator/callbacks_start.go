@@ -3,7 +3,6 @@ package coordinator
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -18,26 +17,46 @@ import (
 
 // executing handles a start message: record the token with its step,
 // arguments and cleanup plan, then hand the work to the step's worker, or,
-// when a stop is already under way, answer with a failure at once instead
-// of starting work that would only have to be cleaned up.
+// when a stop SageMaker accepted is under way, answer with a failure at
+// once instead of starting work that would only have to be cleaned up.
 //
 // A redelivered start message registers nothing new and hands the work over
-// again: the first hand-off may be what failed, so workers receive the
-// callback context at least once and must be idempotent (as every Lambda
-// async invocation and SQS consumer must be anyway).
+// again while the step still waits: the first hand-off may be what failed,
+// so workers receive the callback context at least once and must be
+// idempotent (as every Lambda async invocation and SQS consumer must be
+// anyway). Once the step has ended, or its token is answered, a
+// redelivery starts nothing.
 func (c *Callbacks) executing(ctx context.Context, d Delivery, m callback.Message) (CallbackResult, error) {
 	res := CallbackResult{Token: m.Token, ExecutionARN: m.ExecutionARN.String()}
-	if rec, err := c.ledger.GetToken(ctx, m.ExecutionARN, m.Token); err == nil && rec.State == pipeline.TokenAnswered {
-		res.Action, res.StepName = ActionDuplicate, rec.StepName
-		return res, nil
-	} else if err != nil && !errors.Is(err, pipeline.ErrNotFound) {
-		return res, err
-	}
-	steps, err := c.callbackSteps(ctx, m.ExecutionARN)
+	view, err := c.ledger.ReadExecution(ctx, m.ExecutionARN)
 	if err != nil {
 		return res, err
 	}
-	step, _ := stepOf(steps, m.Token) // not listed yet: register without a name rather than wait
+	known := tokenIn(view.Tokens, m.Token)
+	if known != nil && known.State == pipeline.TokenAnswered {
+		res.Action, res.StepName = ActionDuplicate, known.StepName
+		return res, nil
+	}
+	listed, err := listSteps(ctx, c.sm, m.ExecutionARN)
+	if err != nil {
+		return res, err
+	}
+	step, isListed := stepOf(callbackSteps(listed), m.Token)
+	switch {
+	case !isListed && known == nil && d.ReceiveCount < c.maxAttempts:
+		// Only a token SageMaker lists for the execution is recorded (a
+		// message on the queue may come from anyone who can send to it);
+		// the listing may lag the message a moment.
+		return res, &RetryError{After: c.backoff(d.ReceiveCount), Err: pipeline.Errorf(pipeline.ENotFound, "callback token %s is not listed for the execution yet", pipeline.TokenRef(m.Token))}
+	case !isListed && known == nil:
+		return res, c.reject(ctx, d, "no callback step of the execution holds the token")
+	case step.status.Terminal():
+		res.StepName, res.Action = step.name, ActionDuplicate
+		return res, nil
+	}
+	if step.name == "" && known != nil {
+		step.name = known.StepName
+	}
 	res.StepName = step.name
 
 	plan, planErr := callback.PlanFromArguments(m.Arguments)
@@ -50,16 +69,21 @@ func (c *Callbacks) executing(ctx context.Context, d Delivery, m callback.Messag
 		// rather than start work stopcoord could not clean up.
 		return c.answerNow(ctx, d, m, res, "stopcoord cannot run this step: "+pipeline.Message(planErr))
 	}
-
-	view, err := c.ledger.ReadExecution(ctx, m.ExecutionARN)
-	if err != nil {
-		return res, err
-	}
 	if step.status == pipeline.StepStopping || stopUnderWay(view) {
 		return c.answerNow(ctx, d, m, res, stopReason(view)+" (the stop began before the work started)")
 	}
+	if err := c.workerInScope(plan.Worker); err != nil {
+		// Anyone who can send to the callback queue writes these arguments:
+		// stopcoord invokes and sends only inside its scope.
+		return c.answerNow(ctx, d, m, res, "stopcoord may not hand this step's work over: "+pipeline.Message(err))
+	}
 	cc := callback.Context{Token: m.Token, ExecutionARN: m.ExecutionARN.String(), StepName: step.name, Arguments: m.Arguments, Status: callback.StatusExecuting}
 	if err := c.handOff(ctx, plan.Worker, cc); err != nil {
+		if d.ReceiveCount >= c.maxAttempts {
+			// The last tries failed too: fail the step with why, rather
+			// than leave it Executing with no worker until its queue's DLQ.
+			return c.answerNow(ctx, d, m, res, "stopcoord could not hand the step to its worker: "+err.Error())
+		}
 		return res, err
 	}
 	if plan.Worker.None() {
@@ -69,29 +93,48 @@ func (c *Callbacks) executing(ctx context.Context, d Delivery, m callback.Messag
 	return res, nil
 }
 
-// answerNow claims and fails a token without cleaning up: no work started.
+// answerNow fails a token through the token path without cleaning up: no
+// work started.
 func (c *Callbacks) answerNow(ctx context.Context, d Delivery, m callback.Message, res CallbackResult, reason string) (CallbackResult, error) {
-	if _, err := c.claim(ctx, m.ExecutionARN, m.Token, d.MessageID); err != nil {
-		return c.claimOutcome(res, err)
-	}
-	if err := c.answer(ctx, m.ExecutionARN, m.Token, m.Token, d.MessageID, answerPlan{reason: reason}); err != nil {
+	out, err := c.tokens.answer(ctx, tokenJob{arn: m.ExecutionARN, record: m.Token, step: res.StepName, by: "callback " + d.MessageID,
+		decide: func(pipeline.Token, *cleanupFailure) (answerPlan, error) { return answerPlan{reason: reason}, nil }})
+	if err != nil {
 		return res, err
 	}
-	res.Action, res.Outcome = ActionAnswered, pipeline.OutcomeFailure
+	res.Action, res.Outcome = ActionAnswered, out.outcome
+	if out.duplicate {
+		res.Action = ActionDuplicate
+	}
 	return res, nil
 }
 
-// stopUnderWay reports whether the ledger knows of a stop of the execution.
+// stopUnderWay reports whether the ledger knows of a stop SageMaker has
+// accepted: the execution is Stopping, or a stop request was issued. A
+// request SageMaker refused (throttled, say) stays "requested" and stops
+// nothing, so it does not count.
 func stopUnderWay(v pipeline.View) bool {
 	if v.Execution != nil && v.Execution.Status == pipeline.ExecutionStopping {
 		return true
 	}
 	for _, s := range v.Stops {
-		if s.Phase != pipeline.StopClosed {
+		if s.Phase == pipeline.StopIssued {
 			return true
 		}
 	}
 	return false
+}
+
+// workerInScope holds the worker a step's arguments name to the scope.
+func (c *Callbacks) workerInScope(w callback.Worker) error {
+	if w.LambdaFunction != "" {
+		if err := c.scope.Allows(pipeline.ScopeWorkerLambda, w.LambdaFunction); err != nil {
+			return err
+		}
+	}
+	if w.QueueURL != "" {
+		return c.scope.Allows(pipeline.ScopeWorkerQueue, w.QueueURL)
+	}
+	return nil
 }
 
 // handOff gives the callback context to the worker the arguments name: an

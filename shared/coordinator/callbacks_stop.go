@@ -9,141 +9,151 @@ import (
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
-// stopping handles a Stopping message: find the step's token record (or
-// make it, when the start message was never seen), claim it, run the
-// cleaners of its plan, and answer. The answer uses the token the message
-// carries; the claim, the cleanup records and the answered mark go to the
-// step's record, so both tokens SageMaker may have issued for one step are
-// answered once between them.
+// stopping handles a Stopping message, top to bottom: read the execution's
+// ledger once, find the step the token belongs to, then clean up and answer
+// through the token path. Only a token of this execution is ever answered:
+// one the ledger holds under it, or one SageMaker lists for its callback
+// step. A token recorded under another execution, or one no step holds
+// while no step waits, is refused: a forged message cannot make stopcoord
+// answer a foreign token (and the allow-list was checked on this
+// execution). When SageMaker gave the Stopping message a new token, the
+// answer goes to the step's listed token and the new one is kept as an
+// answered alias.
+//
+// DynamoDB round trips before the first cleaner runs: one Query of the
+// execution and one conditional write (the claim, which also creates the
+// record and merges the plan from the arguments).
 func (c *Callbacks) stopping(ctx context.Context, d Delivery, m callback.Message) (CallbackResult, error) {
 	res := CallbackResult{Token: m.Token, ExecutionARN: m.ExecutionARN.String()}
-	target, err := c.correlate(ctx, m)
-	if err != nil {
-		return res, err
-	}
-	res.StepName = target.step
-	if target.answered {
-		res.Action = ActionDuplicate
-		return res, nil
-	}
-	// Arguments are read again, so a plan registered by a worker alone is
-	// joined by what the arguments say. A plan that cannot be read is a
-	// cleanup that cannot succeed: it is answered, and flagged, at once.
-	plan, planErr := callback.PlanFromArguments(m.Arguments)
-	if _, _, err := c.ledger.CompleteToken(ctx, pipeline.TokenRegistration{ARN: m.ExecutionARN, Token: target.record, StepName: target.step,
-		Arguments: m.Arguments, CleanupPlan: plan.Resources}); err != nil {
-		return res, err
-	}
-	rec, err := c.claim(ctx, m.ExecutionARN, target.record, d.MessageID)
-	if err != nil {
-		return c.claimOutcome(res, err)
-	}
 	view, err := c.ledger.ReadExecution(ctx, m.ExecutionARN)
 	if err != nil {
 		return res, err
 	}
-	cc := callback.Context{Token: m.Token, ExecutionARN: m.ExecutionARN.String(), StepName: target.step, Arguments: m.Arguments, Status: callback.StatusStopping}
-	failure := c.clean(ctx, m.ExecutionARN, target.record, rec.CleanupPlan, cc, view.Cleanups)
-	if failure == nil && planErr != nil {
-		failure = &cleanupFailure{what: "step arguments", err: planErr}
+	target, err := c.correlate(ctx, m, view)
+	var refused *RejectedError
+	if errors.As(err, &refused) {
+		return res, c.reject(ctx, d, refused.Reason)
 	}
-	if failure != nil && planErr == nil && d.ReceiveCount < c.maxAttempts {
-		after := c.backoff(d.ReceiveCount)
-		c.logger(m, d).WarnContext(ctx, "cleanup failed; SQS will redeliver the Stopping message", "attempt", d.ReceiveCount, "retryIn", after.String(), "error", failure.Error())
-		return res, &RetryError{After: after, Err: failure}
-	}
-
-	ap := answerPlan{reason: stopReason(view)}
-	if failure != nil {
-		ap.reason = withCleanupFailure(ap.reason, failure)
-	} else if c.outcome != nil {
-		ap.succeed, ap.outputs = c.outcome(m.ExecutionARN.Pipeline)
-	}
-	if err := c.answer(ctx, m.ExecutionARN, m.Token, target.record, d.MessageID, ap); err != nil {
+	if err != nil {
 		return res, err
 	}
-	res.Action, res.Outcome = ActionAnswered, ap.outcome()
-	if failure != nil {
-		// The answer went out so the execution can stop; the resource may
-		// still run, which is what the flag is for.
-		if _, err := c.ledger.FlagToken(ctx, m.ExecutionARN, target.record, "answered after cleanup failed: "+failure.Error()); err != nil {
-			return res, err
+	res.StepName = target.step
+	if target.known != nil && target.known.State == pipeline.TokenAnswered {
+		res.Action = ActionDuplicate
+		return res, nil
+	}
+
+	// Arguments are read again, so a plan registered by a worker alone is
+	// joined by what the arguments say. A plan that cannot be read is a
+	// cleanup that cannot succeed: it is answered, and flagged, at once.
+	plan, planErr := callback.PlanFromArguments(m.Arguments)
+	job := tokenJob{
+		arn: m.ExecutionARN, record: target.record, known: target.known,
+		step: target.step, arguments: m.Arguments, plan: plan.Resources,
+		by: "callback " + d.MessageID, clean: true, done: view.Cleanups,
+		cc: callback.Context{Token: m.Token, ExecutionARN: m.ExecutionARN.String(), StepName: target.step, Arguments: m.Arguments, Status: callback.StatusStopping},
+	}
+	if target.record != m.Token {
+		job.alias = m.Token
+	}
+	job.decide = func(_ pipeline.Token, failure *cleanupFailure) (answerPlan, error) {
+		if failure == nil && planErr != nil {
+			failure = &cleanupFailure{what: "step arguments", err: planErr}
 		}
-		res.Flagged = true
-		c.logger(m, d).ErrorContext(ctx, "token answered although its cleanup failed; flagged for attention", "attempts", d.ReceiveCount, "error", failure.Error())
+		if failure != nil && !failure.refused && planErr == nil && d.ReceiveCount < c.maxAttempts {
+			after := c.backoff(d.ReceiveCount)
+			c.logger(m, d).WarnContext(ctx, "cleanup failed; SQS will redeliver the Stopping message", "attempt", d.ReceiveCount, "retryIn", after.String(), "error", failure.Error())
+			return answerPlan{}, &RetryError{After: after, Err: failure}
+		}
+		ap := answerPlan{reason: stopReason(view)}
+		switch {
+		case failure != nil:
+			// The answer goes out so the execution can stop; the resource
+			// may still run, which is what the flag is for.
+			ap.reason = withCleanupFailure(ap.reason, failure)
+			ap.attention = "answered after cleanup failed: " + failure.Error()
+			c.logger(m, d).ErrorContext(ctx, "answering although the cleanup failed; flagged for attention", "attempts", d.ReceiveCount, "error", failure.Error())
+		case c.outcome != nil:
+			ap.succeed, ap.outputs = c.outcome(m.ExecutionARN.Pipeline)
+		}
+		return ap, nil
+	}
+	out, err := c.tokens.answer(ctx, job)
+	if err != nil {
+		return res, err
+	}
+	res.Action, res.Outcome, res.Flagged = ActionAnswered, out.outcome, out.flagged
+	if out.duplicate {
+		res.Action = ActionDuplicate
 	}
 	return res, nil
 }
 
 // target is the step record a Stopping message belongs to.
 type target struct {
-	record   string // the token the step's ledger record is kept under
-	step     string // "" when no step could be found
-	answered bool
+	record string          // the token the step's ledger record is kept under
+	step   string          // "" when no step could be found
+	known  *pipeline.Token // the record, when the ledger has one
 }
 
 // correlate finds the step a Stopping message is about. By token first:
-// strongly consistent under the message's execution, then through the
-// lookup index. Then by the execution: SageMaker may issue a new token for
-// the Stopping message, and the start message may never have arrived.
-func (c *Callbacks) correlate(ctx context.Context, m callback.Message) (target, error) {
-	rec, err := c.ledger.GetToken(ctx, m.ExecutionARN, m.Token)
-	if errors.Is(err, pipeline.ErrNotFound) {
-		rec, err = c.ledger.FindToken(ctx, m.Token)
-		if err == nil && rec.ExecutionARN != m.ExecutionARN.String() {
-			err = pipeline.ErrNotFound // a token of another execution is not this one
-		}
+// in the execution's records, then through the lookup index. Then by the
+// execution: SageMaker may issue a new token for the Stopping message, and
+// the start message may never have arrived.
+func (c *Callbacks) correlate(ctx context.Context, m callback.Message, view pipeline.View) (target, error) {
+	if rec := tokenIn(view.Tokens, m.Token); rec != nil {
+		return recordTarget(*rec), nil
 	}
+	rec, err := c.ledger.FindToken(ctx, m.Token)
 	switch {
+	case err == nil && rec.ExecutionARN == m.ExecutionARN.String():
+		return recordTarget(rec), nil
 	case err == nil:
-		return target{record: rec.Token, step: rec.StepName, answered: rec.State == pipeline.TokenAnswered}, nil
+		return target{}, &RejectedError{Reason: "the token belongs to another execution than the message names"}
 	case !errors.Is(err, pipeline.ErrNotFound):
 		return target{}, err
 	}
 
-	steps, err := c.callbackSteps(ctx, m.ExecutionARN)
+	listed, err := listSteps(ctx, c.sm, m.ExecutionARN)
 	if err != nil {
 		return target{}, err
 	}
+	steps := callbackSteps(listed)
 	if s, ok := stepOf(steps, m.Token); ok {
-		return target{record: s.token, step: s.name}, nil
+		return target{record: s.token, step: s.name, known: tokenIn(view.Tokens, s.token)}, nil
 	}
 	var open []callbackStep
-	for _, s := range steps {
-		if s.open() {
-			open = append(open, s)
-		}
+	for _, o := range openCallbacks(steps, view.Tokens) {
+		open = append(open, o.step)
 	}
 	switch len(open) {
 	case 0:
-		// Nothing to match: keep the record under the message's own token.
-		return target{record: m.Token}, nil
+		return target{}, &RejectedError{Reason: "no callback step of the execution holds the token, and none waits for an answer"}
 	case 1:
-		return c.stepTarget(ctx, m.ExecutionARN, open[0])
+		return target{record: open[0].token, step: open[0].name, known: tokenIn(view.Tokens, open[0].token)}, nil
 	}
-	return c.pickAmong(ctx, m, open)
+	if t, ok := pickAmong(m, open, view); ok {
+		return t, nil
+	}
+	// Several steps wait and nothing tells which one this token stops:
+	// answering a guess could stop the wrong step. The sweeper answers
+	// them after the grace period, by their listed tokens.
+	return target{}, &RejectedError{Reason: "the token is not listed, and several callback steps wait: cannot tell which one it stops"}
 }
 
-// stepTarget is the target of one step, answered if its record says so.
-func (c *Callbacks) stepTarget(ctx context.Context, arn pipeline.ExecutionARN, s callbackStep) (target, error) {
-	rec, err := c.ledger.GetToken(ctx, arn, s.token)
-	if err != nil && !errors.Is(err, pipeline.ErrNotFound) {
-		return target{}, err
-	}
-	return target{record: s.token, step: s.name, answered: err == nil && rec.State == pipeline.TokenAnswered}, nil
+// recordTarget is the target of a token record. An alias record (the
+// Stopping token of a step whose record is kept under its first token)
+// carries no step name and is taken as it is.
+func recordTarget(rec pipeline.Token) target {
+	r := rec
+	return target{record: rec.Token, step: rec.StepName, known: &r}
 }
 
 // pickAmong chooses among several open callback steps: the registered,
 // unanswered tokens among them, and of those the one whose arguments are
 // the message's (a new Stopping token comes with the step's arguments).
-// When that still leaves several or none, the message's own token keeps
-// the record: cleaned from its arguments and answered, it stops its step
-// whichever that is.
-func (c *Callbacks) pickAmong(ctx context.Context, m callback.Message, open []callbackStep) (target, error) {
-	view, err := c.ledger.ReadExecution(ctx, m.ExecutionARN)
-	if err != nil {
-		return target{}, err
-	}
+// It reports false when that still leaves several or none.
+func pickAmong(m callback.Message, open []callbackStep, view pipeline.View) (target, bool) {
 	var unanswered, same []callbackStep
 	for _, t := range view.Tokens {
 		s, ok := stepOf(open, t.Token)
@@ -155,11 +165,14 @@ func (c *Callbacks) pickAmong(ctx context.Context, m callback.Message, open []ca
 			same = append(same, s)
 		}
 	}
+	pick := func(s callbackStep) target {
+		return target{record: s.token, step: s.name, known: tokenIn(view.Tokens, s.token)}
+	}
 	switch {
 	case len(same) == 1:
-		return target{record: same[0].token, step: same[0].name}, nil
+		return pick(same[0]), true
 	case len(unanswered) == 1:
-		return target{record: unanswered[0].token, step: unanswered[0].name}, nil
+		return pick(unanswered[0]), true
 	}
-	return target{record: m.Token}, nil
+	return target{}, false
 }

@@ -2,61 +2,57 @@ package coordinator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
-// sweeperClaimant claims tokens the sweeper answers.
-const sweeperClaimant = "sweeper"
+// sweeperBy names the sweeper as the one who answered.
+const sweeperBy = "sweeper"
 
 // CleanupAndAnswer is the sweeper's way to unblock a callback step whose
-// Stopping message never led to an answer: clean up again and answer
-// (force=false; a cleanup that still fails is returned, and the token stays
-// open for the force deadline), or answer with a failure at once, recording
-// the cleanup as skipped (force=true). token is the step's token as
-// SageMaker lists it; the exactly-once rules are the callback consumer's.
+// Stopping message never led to an answer, through the same token path as
+// the Stopping message: clean up again and answer (force=false; a cleanup
+// that still fails is returned, and the token stays open for the force
+// deadline), or answer with a failure at once, recording the cleanup as
+// skipped (force=true). token is the step's token as SageMaker lists it.
 func (c *Callbacks) CleanupAndAnswer(ctx context.Context, arn pipeline.ExecutionARN, token string, force bool, reason string) error {
-	rec, _, err := c.ledger.CompleteToken(ctx, pipeline.TokenRegistration{ARN: arn, Token: token})
-	if err != nil {
-		return err
-	}
-	if rec.State == pipeline.TokenAnswered {
-		return nil
-	}
-	if rec, err = c.claim(ctx, arn, token, sweeperClaimant); err != nil {
-		var answered *pipeline.AlreadyAnsweredError
-		if errors.As(err, &answered) {
-			return nil
-		}
-		return err
-	}
-	if reason == "" {
-		reason = DefaultReason
-	}
-	if force {
-		now := c.now()
-		for _, r := range rec.CleanupPlan {
-			if _, err := c.ledger.RecordCleanup(ctx, pipeline.CleanupResult{ARN: arn, Token: token, Resource: r, Status: pipeline.CleanupSkipped,
-				Error: "force deadline passed: answered without cleaning up", At: now}); err != nil {
-				return err
-			}
-		}
-		return c.answer(ctx, arn, token, token, sweeperClaimant, answerPlan{reason: reason})
-	}
 	view, err := c.ledger.ReadExecution(ctx, arn)
 	if err != nil {
 		return err
 	}
-	cc := callback.Context{Token: token, ExecutionARN: arn.String(), StepName: rec.StepName, Arguments: rec.Arguments, Status: callback.StatusStopping}
-	if failure := c.clean(ctx, arn, token, rec.CleanupPlan, cc, view.Cleanups); failure != nil {
-		return fmt.Errorf("clean up callback token %s again: %w", token, failure)
+	known := tokenIn(view.Tokens, token)
+	if known != nil && known.State == pipeline.TokenAnswered {
+		return nil
 	}
-	ap := answerPlan{reason: reason}
-	if c.outcome != nil {
-		ap.succeed, ap.outputs = c.outcome(arn.Pipeline)
+	if reason == "" {
+		reason = DefaultReason
 	}
-	return c.answer(ctx, arn, token, token, sweeperClaimant, ap)
+	job := tokenJob{arn: arn, record: token, known: known, by: sweeperBy, done: view.Cleanups}
+	if force {
+		job.skip = "force deadline passed: answered without cleaning up"
+		job.decide = func(pipeline.Token, *cleanupFailure) (answerPlan, error) { return answerPlan{reason: reason}, nil }
+	} else {
+		job.clean = true
+		job.decide = func(rec pipeline.Token, failure *cleanupFailure) (answerPlan, error) {
+			if failure != nil && !failure.refused {
+				return answerPlan{}, fmt.Errorf("clean up callback token %s again: %w", pipeline.TokenRef(token), failure)
+			}
+			ap := answerPlan{reason: reason}
+			if failure != nil {
+				ap.reason = withCleanupFailure(reason, failure)
+				ap.attention = "answered with a resource outside the cleanup scope: " + failure.Error()
+				return ap, nil
+			}
+			if c.outcome != nil {
+				ap.succeed, ap.outputs = c.outcome(arn.Pipeline)
+			}
+			return ap, nil
+		}
+	}
+	if known != nil {
+		job.step = known.StepName
+	}
+	_, err = c.tokens.answer(ctx, job)
+	return err
 }

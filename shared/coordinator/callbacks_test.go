@@ -3,6 +3,7 @@ package coordinator_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +14,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
@@ -141,7 +142,7 @@ func TestDuplicateStoppingDeliveriesAnswerOnce(t *testing.T) {
 	if answered != 1 || len(failures) != 1 || len(success) != 0 || cleaner.count() != 1 {
 		t.Fatalf("answered %d times, %d failures and %d successes sent, %d cleanups; want exactly one of each", answered, len(failures), len(success), cleaner.count())
 	}
-	if got, want := aws.ToString(failures[0].ClientRequestToken), pipeline.RequestToken("step-failure", stopping.m.Token); got != want {
+	if got, want := aws.ToString(failures[0].ClientRequestToken), pipeline.RequestToken("step-failure", stopping.m.Token, "cost"); got != want {
 		t.Fatalf("ClientRequestToken %s, want the deterministic %s", got, want)
 	}
 	w.WaitStatus(arn, smtypes.PipelineExecutionStatusStopped)
@@ -341,7 +342,7 @@ func TestOutcomePolicyAnswersWithSuccess(t *testing.T) {
 	}
 	_, success := w.answers.answers()
 	if len(success) != 1 || len(success[0].OutputParameters) != 1 || aws.ToString(success[0].OutputParameters[0].Value) != "stopped-early" ||
-		aws.ToString(success[0].ClientRequestToken) != pipeline.RequestToken("step-success", res.Token) {
+		aws.ToString(success[0].ClientRequestToken) != pipeline.RequestToken("step-success", res.Token, fmt.Sprint(success[0].OutputParameters)) {
 		t.Fatalf("success answers %+v", success)
 	}
 	w.WaitStatus(arn, smtypes.PipelineExecutionStatusStopped)

@@ -2,6 +2,8 @@ package coordinator
 
 import (
 	"time"
+
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
 // DefaultLambdaTimeout is a Lambda step's timeout when the definition does
@@ -15,6 +17,8 @@ type Coordinator struct {
 	queue        QueueSender
 	stopQueueURL string
 	access       AllowList
+	scope        pipeline.CleanupScope
+	tokens       *tokenPath
 	now          func() time.Time
 }
 
@@ -26,7 +30,10 @@ type Deps struct {
 	Queue        QueueSender
 	StopQueueURL string
 	Access       AllowList
-	Clock        func() time.Time
+	// Scope is what workers may register for cleanup; the zero scope
+	// allows nothing.
+	Scope pipeline.CleanupScope
+	Clock func() time.Time
 }
 
 // New returns a Coordinator.
@@ -35,5 +42,7 @@ func New(d Deps) *Coordinator {
 	if now == nil {
 		now = time.Now
 	}
-	return &Coordinator{ledger: d.Ledger, sm: d.SageMaker, queue: d.Queue, stopQueueURL: d.StopQueueURL, access: d.Access, now: now}
+	return &Coordinator{ledger: d.Ledger, sm: d.SageMaker, queue: d.Queue, stopQueueURL: d.StopQueueURL, access: d.Access, scope: d.Scope, now: now,
+		// A force stop cleans nothing: the lease only covers the answer.
+		tokens: &tokenPath{ledger: d.Ledger, sm: d.SageMaker, cleanerTimeout: DefaultCleanerTimeout, now: now}}
 }

@@ -40,11 +40,25 @@ func isThrottle(code string) bool {
 	return false
 }
 
-// alreadyAnswered reports whether a Send* error means the token needs no
-// answer any more: it was answered, or its step is gone. Retrying those
-// would never succeed.
-func alreadyAnswered(err error) bool {
+// refusedAnswer reports whether SageMaker refused a Send* as one it does
+// not wait for: the step is not waiting (Conflict) or the token is unknown
+// (NotFound). Either may also mean something else, so the token path
+// checks the step before it believes the token answered.
+func refusedAnswer(err error) bool {
 	var notFound *types.ResourceNotFound
 	var conflict *types.ConflictException
 	return errors.As(err, &notFound) || errors.As(err, &conflict)
+}
+
+// FinalStopError reports whether a stop's error is final: the execution ended or
+// does not exist, is not one stopcoord may stop, or the request itself is
+// wrong. Retrying cannot change those; everything else (throttling,
+// SageMaker or the ledger failing) is worth a retry. Every caller that
+// decides whether to retry a stop uses this one rule.
+func FinalStopError(err error) bool {
+	switch pipeline.Code(err) {
+	case pipeline.EConflict, pipeline.ENotFound, pipeline.EUnauthorized, pipeline.EInvalid:
+		return true
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package coordinator_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/stopcoord/stopcoord/local/testbed"
+	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
@@ -42,6 +44,7 @@ func newWorld(t *testing.T, opts ...testbed.Option) *world {
 	b := testbed.New(t, opts...)
 	w := &world{Bed: b, sm: &countingSageMaker{Client: b.SageMaker}, stops: b.Queue("stops")}
 	w.coord = coordinator.New(coordinator.Deps{
+		Scope:        everything,
 		Ledger:       b.Ledger,
 		SageMaker:    w.sm,
 		Queue:        b.SQS,
@@ -82,3 +85,18 @@ func mustARN(t *testing.T, s string) pipeline.ExecutionARN {
 	}
 	return a
 }
+
+// everything is a cleanup scope with every kind in it, for tests about
+// something else.
+var everything = func() pipeline.CleanupScope {
+	m := map[string][]string{}
+	for _, k := range callback.ScopeKinds() {
+		m[k] = []string{"*"}
+	}
+	raw, _ := json.Marshal(m)
+	s, err := pipeline.ParseCleanupScope(string(raw), callback.ScopeKinds())
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()

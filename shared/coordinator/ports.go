@@ -13,6 +13,7 @@ import (
 // StopLedger is what the stop use cases need of the ledger.
 type StopLedger interface {
 	CreateStop(ctx context.Context, s pipeline.NewStop) (pipeline.StopRequest, bool, error)
+	StopOf(ctx context.Context, arn pipeline.ExecutionARN, id string) (pipeline.StopRequest, error)
 	AdvanceStop(ctx context.Context, arn pipeline.ExecutionARN, id string, phase pipeline.StopPhase, at time.Time, detail string) (pipeline.StopRequest, error)
 	NoteStop(ctx context.Context, arn pipeline.ExecutionARN, id string, at time.Time, event, detail string) (pipeline.StopRequest, error)
 	GetStop(ctx context.Context, id string) (pipeline.StopRequest, error)
@@ -24,12 +25,8 @@ type ExecutionLedger interface {
 	RecordExecutionStatus(ctx context.Context, c pipeline.ExecutionChange) (pipeline.Execution, error)
 }
 
-// TokenLedger records callback tokens and what became of them.
-type TokenLedger interface {
-	RegisterToken(ctx context.Context, r pipeline.TokenRegistration) (pipeline.Token, error)
-	MarkAnswered(ctx context.Context, arn pipeline.ExecutionARN, token string, a pipeline.Answer) (pipeline.Token, error)
-	RecordCleanup(ctx context.Context, r pipeline.CleanupResult) (pipeline.Cleanup, error)
-	// AppendResources adds what a worker registered to a token's cleanup plan.
+// ResourceLedger adds what a worker registered to a token's cleanup plan.
+type ResourceLedger interface {
 	AppendResources(ctx context.Context, arn pipeline.ExecutionARN, token string, resources []pipeline.Resource) (pipeline.Token, error)
 }
 
@@ -39,6 +36,7 @@ type Ledger interface {
 	StopLedger
 	ExecutionLedger
 	TokenLedger
+	ResourceLedger
 }
 
 // Stopper starts a stop.
@@ -67,8 +65,7 @@ type SageMaker interface {
 	Stopper
 	ExecutionDescriber
 	PipelineDescriber
-	StepFailureSender
-	sagemaker.ListPipelineExecutionStepsAPIClient
+	TokenSageMaker
 	sagemaker.ListPipelineExecutionsAPIClient
 }
 

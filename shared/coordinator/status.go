@@ -15,7 +15,7 @@ type StatusLedger interface {
 	RecordExecutionStatus(ctx context.Context, c pipeline.ExecutionChange) (pipeline.Execution, error)
 	RecordStepStatus(ctx context.Context, c pipeline.StepChange) (pipeline.Step, error)
 	ReadExecution(ctx context.Context, arn pipeline.ExecutionARN) (pipeline.View, error)
-	CloseStop(ctx context.Context, arn pipeline.ExecutionARN, id string, outcome pipeline.ExecutionStatus, at time.Time) (pipeline.StopRequest, error)
+	CloseStop(ctx context.Context, arn pipeline.ExecutionARN, id string, outcome pipeline.ExecutionStatus, at, sageMakerAt time.Time) (pipeline.StopRequest, error)
 }
 
 // ExecutionStopper stops one execution; *Coordinator satisfies it, so a
@@ -38,6 +38,7 @@ type StatusDeps struct {
 	Definitions *Definitions
 	Stopper     ExecutionStopper
 	Policy      FailFastPolicy // nil: no pipeline fails fast
+	Clock       func() time.Time
 }
 
 // Status records SageMaker's execution and step status changes in the
@@ -50,11 +51,15 @@ type Status struct {
 	defs    *Definitions
 	stopper ExecutionStopper
 	policy  FailFastPolicy
+	now     func() time.Time
 }
 
 // NewStatus returns the status use case.
 func NewStatus(d StatusDeps) *Status {
-	return &Status{ledger: d.Ledger, defs: d.Definitions, stopper: d.Stopper, policy: d.Policy}
+	if d.Clock == nil {
+		d.Clock = time.Now
+	}
+	return &Status{ledger: d.Ledger, defs: d.Definitions, stopper: d.Stopper, policy: d.Policy, now: d.Clock}
 }
 
 // FailFastKey is the idempotency key of a fail-fast stop: one per execution
@@ -101,6 +106,11 @@ func (s *Status) RecordExecution(ctx context.Context, c pipeline.ExecutionChange
 }
 
 // closeStops closes every stop request of the execution that is not closed.
+// SageMaker's end time (at) is the close when it is not before anything
+// the stop's timeline holds; events carry whole seconds, so a fast stop's
+// end can read earlier than its own request, and then the close is when
+// stopcoord observed the end, with SageMaker's time kept beside it. Either
+// way the timeline never runs backwards.
 func (s *Status) closeStops(ctx context.Context, arn pipeline.ExecutionARN, outcome pipeline.ExecutionStatus, at time.Time) ([]string, error) {
 	view, err := s.ledger.ReadExecution(ctx, arn)
 	if err != nil {
@@ -112,13 +122,20 @@ func (s *Status) closeStops(ctx context.Context, arn pipeline.ExecutionARN, outc
 		if stop.Phase == pipeline.StopClosed {
 			continue
 		}
-		// A stop requested after SageMaker's end time (the event was late,
-		// or clocks differ) closes when it was made, not before.
-		when := at
-		if when.Before(stop.CreatedAt) {
-			when = stop.CreatedAt
+		last := stop.CreatedAt
+		for _, e := range stop.Timeline {
+			if e.At.After(last) {
+				last = e.At
+			}
 		}
-		if _, err := s.ledger.CloseStop(ctx, arn, stop.ID, outcome, when); err != nil && !errors.Is(err, pipeline.ErrDuplicate) {
+		when := at
+		if when.Before(last) {
+			when = s.now()
+			if when.Before(last) {
+				when = last // another clock ran ahead
+			}
+		}
+		if _, err := s.ledger.CloseStop(ctx, arn, stop.ID, outcome, when, at); err != nil && !errors.Is(err, pipeline.ErrDuplicate) {
 			errs = append(errs, err)
 			continue
 		}
@@ -161,10 +178,10 @@ func (s *Status) RecordStep(ctx context.Context, c pipeline.StepChange) (Recorde
 		Key:          FailFastKey,
 		RequestedBy:  "policy fail-fast",
 	})
-	switch pipeline.Code(err) {
-	case "":
+	switch {
+	case err == nil:
 		res.FailFast = &stop
-	case pipeline.EConflict, pipeline.ENotFound, pipeline.EUnauthorized:
+	case FinalStopError(err):
 		// The execution ended (the usual case: SageMaker fails it once the
 		// running steps end), is gone, or is not ours: retrying cannot help.
 		res.FailFastSettled = err

@@ -43,61 +43,89 @@ type StopResult struct {
 	Status pipeline.ExecutionStatus
 	// Answered lists the callback tokens a force stop answered.
 	Answered []string
+	// Pending lists the tokens a force stop found being answered by another
+	// attempt (a Stopping message's cleanup): that attempt answers them.
+	Pending []string
 }
 
 // Stop stops an execution: it records the request, asks SageMaker to stop
 // with a ClientRequestToken derived from the execution, and, in force mode,
 // answers every open callback token with a failure at once. It is safe to
-// repeat: a request with the same key returns the first one without
-// calling SageMaker again.
+// repeat: a request with the same key returns the first one, whatever
+// happened since (the execution may have ended), without asking SageMaker
+// to stop again, and a force repeated finishes the answers a failure left.
+// A request that joins a stop already under way keeps its own key.
 func (c *Coordinator) Stop(ctx context.Context, in StopInput) (StopResult, error) {
 	arn, req, err := c.validate(in)
 	if err != nil {
 		return StopResult{}, err
 	}
+	// The key first: an idempotent retry gets its stop even after the end.
+	prev, err := c.ledger.StopOf(ctx, arn, pipeline.StopID(arn, req.Key))
+	switch {
+	case err == nil && prev.Phase == pipeline.StopClosed:
+		return StopResult{Stop: prev, Status: prev.Outcome}, nil
+	case err != nil && !errors.Is(err, pipeline.ErrNotFound):
+		return StopResult{}, err
+	}
+	found := err == nil
+
 	desc, err := c.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(arn.String())})
 	if err != nil {
 		return StopResult{}, fromSageMaker("describe execution", arn.String(), err)
 	}
 	status := pipeline.ExecutionStatus(desc.PipelineExecutionStatus)
 	if status.Terminal() {
+		if found {
+			return StopResult{Stop: prev, Status: status}, nil // ours; it closes with the execution's event
+		}
 		return StopResult{Status: status}, pipeline.Errorf(pipeline.EConflict, "execution %s has already ended: %s", arn.ExecutionID, status)
 	}
-	if status == pipeline.ExecutionStopping {
-		return c.joinStopping(ctx, arn, req)
-	}
 
-	stop, created, err := c.ledger.CreateStop(ctx, req)
-	if err != nil {
-		return StopResult{}, err
+	res := StopResult{Stop: prev, Status: status}
+	if !found {
+		if res.Stop, res.Created, err = c.ledger.CreateStop(ctx, req); err != nil {
+			return res, err
+		}
 	}
-	res := StopResult{Stop: stop, Created: created, Status: status}
-	if !created && stop.Phase.Rank() >= pipeline.StopIssued.Rank() {
-		return res, nil // a repeat of a request SageMaker already accepted
+	if res.Stop.Phase == pipeline.StopRequested {
+		detail := "StopPipelineExecution accepted"
+		if status == pipeline.ExecutionStopping {
+			// Stopped by another request or from outside stopcoord: joined,
+			// not asked again.
+			res.AlreadyStopping, detail = true, "execution was already Stopping"
+		} else if err := c.issue(ctx, arn); err != nil {
+			return res, err
+		}
+		if res.Stop, err = c.ledger.AdvanceStop(ctx, arn, res.Stop.ID, pipeline.StopIssued, c.now(), detail); err != nil && !errors.Is(err, pipeline.ErrStale) {
+			return res, err
+		}
 	}
-	_, err = c.sm.StopPipelineExecution(ctx, &sagemaker.StopPipelineExecutionInput{
-		PipelineExecutionArn: aws.String(arn.String()),
-		ClientRequestToken:   aws.String(pipeline.RequestToken("stop", arn.String())),
-	})
-	if err != nil {
-		return res, c.stopFailed(ctx, arn, err)
-	}
-	now := c.now()
-	if res.Stop, err = c.ledger.AdvanceStop(ctx, arn, stop.ID, pipeline.StopIssued, now, "StopPipelineExecution accepted"); err != nil && !errors.Is(err, pipeline.ErrStale) {
-		return res, err
-	}
-	// The Stopping event will say the same; recording it now lets the status
-	// view and the sweeper see the stop at once. Order-safe, so harmless.
-	if _, err := c.ledger.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: pipeline.ExecutionStopping, At: now}); err != nil && pipeline.Code(err) != pipeline.EConflict {
-		return res, err
-	}
-	if stop.Mode == pipeline.StopForce {
-		res.Answered, err = c.forceAnswer(ctx, arn, res.Stop)
+	if res.Stop.Mode == pipeline.StopForce {
+		res.Answered, res.Pending, err = c.forceAnswer(ctx, arn, res.Stop)
 		if err != nil {
 			return res, err
 		}
 	}
 	return res, nil
+}
+
+// issue asks SageMaker to stop, with a ClientRequestToken derived from the
+// execution, and records the execution Stopping: the Stopping event will
+// say the same, and recording it now lets the view and the sweeper see the
+// stop at once. Order-safe, so harmless.
+func (c *Coordinator) issue(ctx context.Context, arn pipeline.ExecutionARN) error {
+	_, err := c.sm.StopPipelineExecution(ctx, &sagemaker.StopPipelineExecutionInput{
+		PipelineExecutionArn: aws.String(arn.String()),
+		ClientRequestToken:   aws.String(pipeline.RequestToken("stop", arn.String())),
+	})
+	if err != nil {
+		return c.stopFailed(ctx, arn, err)
+	}
+	if _, err := c.ledger.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: pipeline.ExecutionStopping, At: c.now()}); err != nil && pipeline.Code(err) != pipeline.EConflict {
+		return err
+	}
+	return nil
 }
 
 // validate checks the request and turns it into the ledger's NewStop.
@@ -114,44 +142,6 @@ func (c *Coordinator) validate(in StopInput) (pipeline.ExecutionARN, pipeline.Ne
 		return arn, pipeline.NewStop{}, err
 	}
 	return arn, pipeline.NewStop{ARN: arn, Key: key, Mode: mode, Reason: reason, RequestedBy: in.RequestedBy, At: c.now()}, nil
-}
-
-// joinStopping answers a stop of an execution that is already Stopping: a
-// repeat of this request returns it as it stands; another request gets the
-// stop under way, or a new record if the stop came from elsewhere (the
-// console, another tool). SageMaker is not asked again.
-func (c *Coordinator) joinStopping(ctx context.Context, arn pipeline.ExecutionARN, req pipeline.NewStop) (StopResult, error) {
-	view, err := c.ledger.ReadExecution(ctx, arn)
-	if err != nil {
-		return StopResult{}, err
-	}
-	// A repeat of our own request (same key) answers as the first did.
-	mine := pipeline.StopID(arn, req.Key)
-	for _, s := range view.Stops {
-		if s.ID == mine {
-			return StopResult{Stop: s, Status: pipeline.ExecutionStopping}, nil
-		}
-	}
-	res := StopResult{AlreadyStopping: true, Status: pipeline.ExecutionStopping}
-	for _, s := range view.Stops {
-		if s.Phase != pipeline.StopClosed && (res.Stop.ID == "" || s.CreatedAt.Before(res.Stop.CreatedAt)) {
-			res.Stop = s
-		}
-	}
-	if res.Stop.ID != "" {
-		return res, nil
-	}
-	stop, created, err := c.ledger.CreateStop(ctx, req)
-	if err != nil {
-		return res, err
-	}
-	res.Stop, res.Created = stop, created
-	if stop.Phase == pipeline.StopRequested {
-		if res.Stop, err = c.ledger.AdvanceStop(ctx, arn, stop.ID, pipeline.StopIssued, c.now(), "execution was already Stopping"); err != nil && !errors.Is(err, pipeline.ErrStale) {
-			return res, err
-		}
-	}
-	return res, nil
 }
 
 // stopFailed explains a refused StopPipelineExecution. A conflict usually

@@ -7,7 +7,7 @@ import (
 
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
@@ -35,7 +35,7 @@ func TestGracefulStopShowsTheCallbackAsBlocking(t *testing.T) {
 	if v.Status != pipeline.ExecutionStopping || v.Terminal {
 		t.Fatalf("view status %s terminal=%v, want Stopping", v.Status, v.Terminal)
 	}
-	if len(v.Blocking.OpenCallbacks) != 1 || v.Blocking.OpenCallbacks[0].StepName != "Wait" || v.Blocking.OpenCallbacks[0].Token != *wait.Metadata.Callback.CallbackToken {
+	if len(v.Blocking.OpenCallbacks) != 1 || v.Blocking.OpenCallbacks[0].StepName != "Wait" || v.Blocking.OpenCallbacks[0].TokenRef != pipeline.TokenRef(*wait.Metadata.Callback.CallbackToken) {
 		t.Fatalf("open callbacks %+v, want step Wait with token %s", v.Blocking.OpenCallbacks, *wait.Metadata.Callback.CallbackToken)
 	}
 	if v.Blocking.OpenCallbacks[0].Since == nil {
@@ -202,8 +202,14 @@ func TestStopOfAnExecutionAlreadyStopping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.AlreadyStopping || res.Stop.ID != first.Stop.ID || res.Created {
-		t.Fatalf("got %+v, want the stop under way %s", res, first.Stop.ID)
+	// The request joins the stop under way under its own key, so a retry
+	// with that key finds it; SageMaker is not asked again.
+	if !res.AlreadyStopping || res.Stop.Key != "second" || res.Stop.Phase != pipeline.StopIssued || first.Stop.ID == res.Stop.ID {
+		t.Fatalf("got %+v, want a record of key second joining %s", res, first.Stop.ID)
+	}
+	again, err := w.coord.Stop(w.Ctx, coordinator.StopInput{ExecutionARN: arn, Key: "second"})
+	if err != nil || again.Stop.ID != res.Stop.ID || again.Created {
+		t.Fatalf("retry with the key: %+v, %v", again, err)
 	}
 	if n := w.sm.stops.Load(); n != 0 {
 		t.Fatalf("StopPipelineExecution called %d times for an execution already stopping", n)

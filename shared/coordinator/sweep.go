@@ -157,7 +157,7 @@ func (s *Sweeper) newRun(ctx context.Context) *run {
 	}
 	r.sm = &countingSageMaker{SweepSageMaker: s.d.SageMaker, calls: &r.report.Calls}
 	// Definitions live for the run: one DescribePipeline per pipeline.
-	r.status = NewStatus(StatusDeps{Ledger: s.d.Ledger, Definitions: NewDefinitions(r.sm, time.Hour, s.d.Clock), Stopper: s.d.Stopper, Policy: failFastOf{s.d.Policies}})
+	r.status = NewStatus(StatusDeps{Ledger: s.d.Ledger, Definitions: NewDefinitions(r.sm, time.Hour, s.d.Clock), Stopper: s.d.Stopper, Policy: failFastOf{s.d.Policies}, Clock: s.d.Clock})
 	return r
 }
 
@@ -222,16 +222,12 @@ func (r *run) activePass(ctx context.Context) error {
 	}
 	next := page.Cursor
 	if done < len(page.Executions) {
-		// The budget ran out within the page. The ledger's cursor points
-		// after a whole page, so ask for exactly the executions done to get
-		// the cursor after the last of them.
+		// The budget ran out within the page: continue right after the last
+		// execution done. (Listing again to find that place would skip the
+		// executions this run reconciled out of the sparse index.)
 		next = cursor
 		if done > 0 {
-			again, err := r.d.Ledger.ListActive(ctx, r.now, int32(done), cursor)
-			if err != nil {
-				return fmt.Errorf("sweep active executions: find where the run stopped: %w", err)
-			}
-			next = again.Cursor
+			next = page.After[done-1]
 		}
 	}
 	r.report.PassComplete = next == "" && done == len(page.Executions)

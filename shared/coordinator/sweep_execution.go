@@ -22,6 +22,13 @@ const MaxRuntimeKey = "max-runtime"
 // finds. A failure is logged and counted; the next pass tries again.
 func (r *run) sweepOne(ctx context.Context, e pipeline.Execution) {
 	r.report.Executions++
+	if !r.deadline.IsZero() {
+		// One stuck execution (a cleaner that hangs, a slow SageMaker) must
+		// not use up the run's reserve.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, r.deadline)
+		defer cancel()
+	}
 	if err := r.sweepExecution(ctx, e); err != nil {
 		r.report.Errors++
 		r.d.Logger.WarnContext(ctx, "sweep of execution failed; the next pass retries", logging.KeyExecutionARN, e.ExecutionARN, logging.KeyError, err.Error())
@@ -37,7 +44,7 @@ func (r *run) sweepExecution(ctx context.Context, e pipeline.Execution) error {
 	if err != nil {
 		return fromSageMaker("describe execution", arn.String(), err)
 	}
-	steps, err := r.listSteps(ctx, arn)
+	steps, err := listSteps(ctx, r.sm, arn)
 	if err != nil {
 		return err
 	}
@@ -75,26 +82,17 @@ func (r *run) sweepExecution(ctx context.Context, e pipeline.Execution) error {
 		if p.MaxRuntime > 0 && r.now.Sub(started) > p.MaxRuntime {
 			return r.stopOverdue(ctx, arn, p.MaxRuntime)
 		}
+		if failed := failedStep(steps); p.FailFast && failed != "" {
+			// The event that should have stopped it may have failed to
+			// record, or its stop may have failed: do it again (idempotent).
+			return r.stopFailFast(ctx, arn, failed)
+		}
 	case pipeline.ExecutionStopping:
 		if stopping := r.now.Sub(rec.StoppingSince); !rec.StoppingSince.IsZero() && stopping > p.GracePeriod {
 			return r.unblock(ctx, arn, view, steps, stopping > p.ForceDeadline, p.GracePeriod, p.ForceDeadline)
 		}
 	}
 	return nil
-}
-
-// listSteps lists every started step of the execution.
-func (r *run) listSteps(ctx context.Context, arn pipeline.ExecutionARN) ([]smtypes.PipelineExecutionStep, error) {
-	var steps []smtypes.PipelineExecutionStep
-	p := sagemaker.NewListPipelineExecutionStepsPaginator(r.sm, &sagemaker.ListPipelineExecutionStepsInput{PipelineExecutionArn: aws.String(arn.String()), MaxResults: aws.Int32(100)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fromSageMaker("list steps of", arn.String(), err)
-		}
-		steps = append(steps, page.PipelineExecutionSteps...)
-	}
-	return steps, nil
 }
 
 // reconcileSteps records every step SageMaker has further along than the
@@ -126,22 +124,47 @@ func (r *run) reconcileSteps(ctx context.Context, arn pipeline.ExecutionARN, vie
 
 // stopOverdue stops an execution past its pipeline's maximum runtime.
 func (r *run) stopOverdue(ctx context.Context, arn pipeline.ExecutionARN, maxRuntime time.Duration) error {
-	r.report.Calls += callsPerStop
-	res, err := r.d.Stopper.Stop(ctx, StopInput{
+	return r.stop(ctx, StopInput{
 		ExecutionARN: arn.String(),
 		Reason:       fmt.Sprintf("ran longer than its pipeline's maximum runtime of %s", maxRuntime),
 		Key:          MaxRuntimeKey,
 		RequestedBy:  "sweeper max-runtime",
 	})
-	switch pipeline.Code(err) {
-	case "":
+}
+
+// stopFailFast stops an execution of a fail-fast pipeline with a failed
+// step, under the same key as the status event's stop.
+func (r *run) stopFailFast(ctx context.Context, arn pipeline.ExecutionARN, step string) error {
+	return r.stop(ctx, StopInput{
+		ExecutionARN: arn.String(),
+		Reason:       truncate("fail-fast: step "+step+" failed", pipeline.MaxReasonLength),
+		Key:          FailFastKey,
+		RequestedBy:  "sweeper fail-fast",
+	})
+}
+
+func (r *run) stop(ctx context.Context, in StopInput) error {
+	r.report.Calls += callsPerStop
+	res, err := r.d.Stopper.Stop(ctx, in)
+	switch {
+	case err == nil:
 		r.report.Stopped++
-		r.d.Logger.InfoContext(ctx, "stopped an execution past its maximum runtime", logging.KeyExecutionARN, arn.String(), logging.KeyStopID, res.Stop.ID)
+		r.d.Logger.InfoContext(ctx, "sweeper stopped an execution", logging.KeyExecutionARN, in.ExecutionARN, logging.KeyStopID, res.Stop.ID, "requestedBy", in.RequestedBy)
 		return nil
-	case pipeline.EConflict, pipeline.ENotFound, pipeline.EUnauthorized:
+	case FinalStopError(err):
 		return nil // it ended meanwhile, or is not ours to stop
 	}
 	return err
+}
+
+// failedStep names a failed step of the listing, or "".
+func failedStep(steps []smtypes.PipelineExecutionStep) string {
+	for _, s := range steps {
+		if s.StepStatus == smtypes.StepStatusFailed {
+			return aws.ToString(s.StepName)
+		}
+	}
+	return ""
 }
 
 // unblock re-drives the cleanup of the open callbacks of an execution
@@ -169,7 +192,7 @@ func (r *run) unblock(ctx context.Context, arn pipeline.ExecutionARN, view pipel
 		}
 		r.report.Calls += callsPerAnswer
 		if err := r.d.Cleaner.CleanupAndAnswer(ctx, arn, token, force, reason); err != nil {
-			errs = append(errs, fmt.Errorf("unblock %s token %s: %w", arn, token, err))
+			errs = append(errs, fmt.Errorf("unblock %s token %s: %w", arn, pipeline.TokenRef(token), err))
 			continue
 		}
 		if force {
@@ -177,7 +200,7 @@ func (r *run) unblock(ctx context.Context, arn pipeline.ExecutionARN, view pipel
 		} else {
 			r.report.Cleaned++
 		}
-		r.d.Logger.InfoContext(ctx, "unblocked a stuck stop", logging.KeyExecutionARN, arn.String(), logging.KeyStepName, aws.ToString(s.StepName), logging.KeyToken, token, "force", force)
+		r.d.Logger.InfoContext(ctx, "unblocked a stuck stop", logging.KeyExecutionARN, arn.String(), logging.KeyStepName, aws.ToString(s.StepName), logging.KeyToken, pipeline.TokenRef(token), "force", force)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("unblock %s: %w", arn, errors.Join(errs...))

@@ -121,7 +121,7 @@ func callbackAt(name, token string, status smtypes.StepStatus, start time.Time) 
 }
 
 func TestSweeperActsOnWhatItFinds(t *testing.T) {
-	pols, err := policy.Parse([]byte(`{"policies":[{"pipelines":["dev-*"],"maxRuntime":"2h","gracePeriod":"5m","forceDeadline":"30m"}]}`))
+	pols, err := policy.Parse([]byte(`{"policies":[{"pipelines":["dev-*"],"maxRuntime":"2h","gracePeriod":"5m","forceDeadline":"30m"},{"pipelines":["ff-*"],"failFast":true}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,6 +194,22 @@ func TestSweeperActsOnWhatItFinds(t *testing.T) {
 		stoppingCase("within the grace period: nothing", 5, 4*time.Minute, nil),
 		stoppingCase("past the grace period: cleanup again", 6, 6*time.Minute, []cleaned{{"Tok0000002", false}}),
 		stoppingCase("past the force deadline: forced", 7, 31*time.Minute, []cleaned{{"Tok0000002", true}}),
+		{
+			// Issue 11, defect 8: the event of the failed step was recorded
+			// but its fail-fast stop was lost; the sweeper does it again.
+			name: "a fail-fast stop the events lost is done again",
+			setup: func(t *testing.T, l *ledger.Ledger, sm *fakeSageMaker) pipeline.ExecutionARN {
+				arn := sweepARN("ff-train", 9)
+				record(t, l, pipeline.ExecutionChange{ARN: arn, Status: pipeline.ExecutionExecuting, At: sweepT0, StartedAt: sweepT0})
+				recordStep(t, l, pipeline.StepChange{ARN: arn, StepName: "Prep", Status: pipeline.StepFailed, At: sweepT0.Add(time.Minute)})
+				sm.set(arn.String(), smtypes.PipelineExecutionStatusExecuting, sweepT0, sweepT0.Add(time.Minute),
+					smtypes.PipelineExecutionStep{StepName: aws.String("Prep"), StepStatus: smtypes.StepStatusFailed, StartTime: aws.Time(sweepT0), EndTime: aws.Time(sweepT0.Add(time.Minute))},
+					callbackAt("Wait", "Tok0000009", smtypes.StepStatusExecuting, sweepT0))
+				return arn
+			},
+			now:       sweepT0.Add(10 * time.Minute),
+			wantStops: []string{coordinator.FailFastKey},
+		},
 		{
 			name: "an answered token is not answered again",
 			setup: func(t *testing.T, l *ledger.Ledger, sm *fakeSageMaker) pipeline.ExecutionARN {
@@ -387,5 +403,45 @@ func seed(t *testing.T, l *ledger.Ledger, sm *fakeSageMaker, n int) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+// TestSweeperCursorSkipsNothingReconciledOut (issue 11, defect 6): a run
+// that stops inside a page after reconciling some executions to terminal
+// (out of the sparse active index) resumes right after the last one it
+// did, so every execution still active is swept in the pass.
+func TestSweeperCursorSkipsNothingReconciledOut(t *testing.T) {
+	const total = 10
+	l := newLedgerT(t)
+	sm := newFakeSageMaker()
+	seed(t, l, sm, total)
+	// SageMaker has the first two ended: the first run takes them out of
+	// the active index.
+	for i := range 2 {
+		started := sweepT0.Add(time.Duration(i) * time.Second)
+		sm.set(sweepARN("train", i).String(), smtypes.PipelineExecutionStatusSucceeded, started, started.Add(time.Minute))
+	}
+	sw := coordinator.NewSweeper(coordinator.SweeperDeps{Ledger: l, SageMaker: sm, Policies: &policy.Set{},
+		Limits: coordinator.SweepLimits{Executions: 5, Calls: 6}, Clock: func() time.Time { return sweepT0.Add(time.Hour) }})
+	seen := map[string]int{}
+	for runs := 1; ; runs++ {
+		if runs > 2*total {
+			t.Fatalf("pass not complete after %d runs", runs)
+		}
+		r, err := sw.Run(context.Background())
+		if err != nil || r.Errors != 0 {
+			t.Fatalf("run %d: %+v, %v", runs, r, err)
+		}
+		for _, arn := range sm.takeDescribed() {
+			seen[arn]++
+		}
+		if r.PassComplete {
+			break
+		}
+	}
+	for i := range total {
+		if arn := sweepARN("train", i).String(); seen[arn] != 1 {
+			t.Errorf("execution %d swept %d times in the pass, want once", i, seen[arn])
+		}
 	}
 }

@@ -46,13 +46,32 @@ type StepView struct {
 	Callback      *CallbackView       `json:"callback,omitempty"`
 }
 
-// CallbackView is a callback step's token and what became of it.
+// CallbackView is a callback step's token and what became of it. The
+// token itself is never shown: whoever holds it can answer the step.
 type CallbackView struct {
-	Token      string              `json:"token"`
-	State      pipeline.TokenState `json:"state"` // open, claimed or answered; open if the ledger never saw it
+	TokenRef   string              `json:"tokenRef"` // pipeline.TokenRef of the token
+	State      pipeline.TokenState `json:"state"`    // open, claimed or answered; open if the ledger never saw it
 	AnsweredBy string              `json:"answeredBy,omitempty"`
 	Outcome    pipeline.Outcome    `json:"outcome,omitempty"`
-	Cleanups   []CleanupView       `json:"cleanups,omitempty"`
+	// Resources is the cleanup plan: what a stop cleans, and who
+	// registered each (the step's arguments, or a worker's IAM identity).
+	Resources []ResourceView `json:"resources,omitempty"`
+	Cleanups  []CleanupView  `json:"cleanups,omitempty"`
+}
+
+// ResourceView is one resource of a cleanup plan.
+type ResourceView struct {
+	Kind         string `json:"kind"`
+	ID           string `json:"id"`
+	RegisteredBy string `json:"registeredBy,omitempty"`
+}
+
+func resourceViews(plan []pipeline.Resource) []ResourceView {
+	var out []ResourceView
+	for _, r := range plan {
+		out = append(out, ResourceView{Kind: r.Kind, ID: r.ID, RegisteredBy: r.RegisteredBy})
+	}
+	return out
 }
 
 // CleanupView is the record of cleaning one resource.
@@ -74,7 +93,7 @@ type Blocking struct {
 // OpenCallback is a callback step whose token is not answered.
 type OpenCallback struct {
 	StepName string     `json:"stepName"`
-	Token    string     `json:"token,omitempty"`
+	TokenRef string     `json:"tokenRef,omitempty"`
 	Since    *time.Time `json:"since,omitempty"` // when the step started
 }
 
@@ -103,7 +122,7 @@ func (c *Coordinator) ViewExecution(ctx context.Context, rawARN string) (Executi
 	}
 	v := fromLedger(arn, rec)
 	if rec.Execution == nil || !rec.Execution.Status.Terminal() {
-		if err := c.mergeSageMaker(ctx, arn, &v, rec.Execution == nil); err != nil {
+		if err := c.mergeSageMaker(ctx, arn, &v, rec); err != nil {
 			return ExecutionView{}, err
 		}
 	}
@@ -137,14 +156,7 @@ func fromLedger(arn pipeline.ExecutionARN, rec pipeline.View) ExecutionView {
 	if e := rec.Execution; e != nil {
 		v.Status, v.StartedAt, v.EndedAt, v.FailureReason = e.Status, timePtr(e.StartedAt), timePtr(e.EndedAt), e.FailureReason
 	}
-	tokens := map[string]pipeline.Token{}
-	for _, t := range rec.Tokens {
-		tokens[t.Token] = t
-	}
-	cleanups := map[string][]CleanupView{}
-	for _, cl := range rec.Cleanups {
-		cleanups[cl.Token] = append(cleanups[cl.Token], CleanupView{Kind: cl.Resource.Kind, ID: cl.Resource.ID, Status: cl.Status, Attempts: cl.Attempts, LastError: cl.LastError, LastAt: cl.LastAt})
-	}
+	tokens, cleanups := tokensByValue(rec.Tokens), cleanupsByToken(rec.Cleanups)
 	for _, s := range rec.Steps {
 		sv := StepView{Name: s.StepName, Kind: s.Kind, Status: s.Status, StartedAt: timePtr(s.StartedAt), EndedAt: timePtr(s.EndedAt),
 			FailureReason: s.FailureReason, FunctionARN: s.FunctionARN, JobARN: s.JobARN}
@@ -173,8 +185,27 @@ func fromLedger(arn pipeline.ExecutionARN, rec pipeline.View) ExecutionView {
 	return v
 }
 
+func tokensByValue(ts []pipeline.Token) map[string]pipeline.Token {
+	m := make(map[string]pipeline.Token, len(ts))
+	for _, t := range ts {
+		m[t.Token] = t
+	}
+	return m
+}
+
+func cleanupsByToken(cs []pipeline.Cleanup) map[string][]CleanupView {
+	m := map[string][]CleanupView{}
+	for _, cl := range cs {
+		m[cl.Token] = append(m[cl.Token], CleanupView{Kind: cl.Resource.Kind, ID: cl.Resource.ID, Status: cl.Status, Attempts: cl.Attempts, LastError: cl.LastError, LastAt: cl.LastAt})
+	}
+	return m
+}
+
 func callbackView(token string, tokens map[string]pipeline.Token, cleanups map[string][]CleanupView) *CallbackView {
-	cv := &CallbackView{Token: token, State: pipeline.TokenOpen, Cleanups: cleanups[token]}
+	cv := &CallbackView{TokenRef: pipeline.TokenRef(token), State: pipeline.TokenOpen, Cleanups: cleanups[token]}
+	if t, ok := tokens[token]; ok {
+		cv.Resources = resourceViews(t.CleanupPlan)
+	}
 	if t, ok := tokens[token]; ok {
 		cv.State, cv.AnsweredBy, cv.Outcome = t.State, t.AnsweredBy, t.Outcome
 	}
@@ -183,7 +214,8 @@ func callbackView(token string, tokens map[string]pipeline.Token, cleanups map[s
 
 // mergeSageMaker brings in SageMaker's current status and steps wherever
 // they are further along than the ledger.
-func (c *Coordinator) mergeSageMaker(ctx context.Context, arn pipeline.ExecutionARN, v *ExecutionView, ledgerEmpty bool) error {
+func (c *Coordinator) mergeSageMaker(ctx context.Context, arn pipeline.ExecutionARN, v *ExecutionView, rec pipeline.View) error {
+	ledgerEmpty := rec.Execution == nil
 	desc, err := c.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(arn.String())})
 	if err != nil {
 		return fromSageMaker("describe execution", arn.String(), err)
@@ -198,20 +230,17 @@ func (c *Coordinator) mergeSageMaker(ctx context.Context, arn pipeline.Execution
 		}
 	}
 	v.Terminal = v.Status.Terminal()
-	p := sagemaker.NewListPipelineExecutionStepsPaginator(c.sm, &sagemaker.ListPipelineExecutionStepsInput{PipelineExecutionArn: aws.String(arn.String())})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return fromSageMaker("list steps of", arn.String(), err)
-		}
-		for _, s := range page.PipelineExecutionSteps {
-			mergeStep(v, s)
-		}
+	steps, err := listSteps(ctx, c.sm, arn)
+	if err != nil {
+		return err
+	}
+	for _, s := range steps {
+		mergeStep(v, s, rec)
 	}
 	return nil
 }
 
-func mergeStep(v *ExecutionView, s smtypes.PipelineExecutionStep) {
+func mergeStep(v *ExecutionView, s smtypes.PipelineExecutionStep, rec pipeline.View) {
 	name := aws.ToString(s.StepName)
 	i := stepIndex(v.Steps, name)
 	if i < 0 {
@@ -238,7 +267,9 @@ func mergeStep(v *ExecutionView, s smtypes.PipelineExecutionStep) {
 			sv.JobARN = d.jobARN
 		}
 		if d.callbackToken != "" && sv.Callback == nil {
-			sv.Callback = &CallbackView{Token: d.callbackToken, State: pipeline.TokenOpen}
+			// The ledger may know the token (a worker registered resources)
+			// before any step event arrived.
+			sv.Callback = callbackView(d.callbackToken, tokensByValue(rec.Tokens), cleanupsByToken(rec.Cleanups))
 		}
 	}
 }
@@ -334,12 +365,16 @@ func blocking(v ExecutionView) Blocking {
 		}
 		switch s.Kind.StopBehaviour() {
 		case pipeline.BlocksUntilAnswered:
-			if s.Callback != nil && s.Callback.State == pipeline.TokenAnswered {
+			state := pipeline.TokenOpen
+			if s.Callback != nil {
+				state = s.Callback.State
+			}
+			if !waitsForAnswer(s.Status, state) {
 				continue
 			}
 			oc := OpenCallback{StepName: s.Name, Since: s.StartedAt}
 			if s.Callback != nil {
-				oc.Token = s.Callback.Token
+				oc.TokenRef = s.Callback.TokenRef
 			}
 			b.OpenCallbacks = append(b.OpenCallbacks, oc)
 		case pipeline.BlocksUntilFinished:

@@ -102,6 +102,36 @@ func BenchmarkRoundTrips(b *testing.B) {
 		_, err := l.MarkAnswered(ctx, arn, token(i), pipeline.Answer{By: "bench", Outcome: pipeline.OutcomeFailure})
 		return err
 	})
+	run("ClaimToken/new", nil, func(arn pipeline.ExecutionARN, i int64) error {
+		_, err := l.ClaimToken(ctx, pipeline.TokenClaim{ARN: arn, Token: token(i), Fence: "bench", Lease: time.Minute, StepName: "Wait"})
+		return err
+	})
+	run("ClaimToken/known", func(arn pipeline.ExecutionARN, i int64) {
+		l.RegisterToken(ctx, registration(arn, token(i)))
+	}, func(arn pipeline.ExecutionARN, i int64) error {
+		reg := registration(arn, token(i))
+		known := pipeline.Token{Token: reg.Token, State: pipeline.TokenOpen, StepName: reg.StepName, Arguments: reg.Arguments, CleanupPlan: reg.CleanupPlan}
+		_, err := l.ClaimToken(ctx, pipeline.TokenClaim{ARN: arn, Token: token(i), Fence: "bench", Lease: time.Minute, Known: &known})
+		return err
+	})
+	// A read, then a write when the record lacks something: the merge is
+	// optimistic, conditioned on the plan it read.
+	run("CompleteToken/new", nil, func(arn pipeline.ExecutionARN, i int64) error {
+		_, _, err := l.CompleteToken(ctx, registration(arn, token(i)))
+		return err
+	})
+	run("CompleteToken/repeat", func(arn pipeline.ExecutionARN, i int64) {
+		l.CompleteToken(ctx, registration(arn, token(i)))
+	}, func(arn pipeline.ExecutionARN, i int64) error {
+		_, _, err := l.CompleteToken(ctx, registration(arn, token(i)))
+		return err
+	})
+	run("AppendResources", func(arn pipeline.ExecutionARN, i int64) {
+		l.RegisterToken(ctx, registration(arn, token(i)))
+	}, func(arn pipeline.ExecutionARN, i int64) error {
+		_, err := l.AppendResources(ctx, arn, token(i), []pipeline.Resource{{Kind: "external", ID: "job-1"}})
+		return err
+	})
 	run("RecordCleanup", nil, func(arn pipeline.ExecutionARN, i int64) error {
 		_, err := l.RecordCleanup(ctx, pipeline.CleanupResult{ARN: arn, Token: token(i), Resource: pipeline.Resource{Kind: "glue-job-run", ID: "jr"}, Status: pipeline.CleanupSucceeded, At: at})
 		return err
@@ -122,7 +152,7 @@ func BenchmarkRoundTrips(b *testing.B) {
 	run("CloseStop", func(arn pipeline.ExecutionARN, _ int64) {
 		l.CreateStop(ctx, pipeline.NewStop{ARN: arn, Key: "k", Mode: pipeline.StopGraceful, At: at})
 	}, func(arn pipeline.ExecutionARN, _ int64) error {
-		_, err := l.CloseStop(ctx, arn, pipeline.StopID(arn, "k"), pipeline.ExecutionStopped, at.Add(time.Second))
+		_, err := l.CloseStop(ctx, arn, pipeline.StopID(arn, "k"), pipeline.ExecutionStopped, at.Add(time.Second), time.Time{})
 		return err
 	})
 	run("ReadExecution/10items", func(arn pipeline.ExecutionARN, i int64) {

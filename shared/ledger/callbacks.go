@@ -26,7 +26,7 @@ const maxMergeTries = 8
 func (l *Ledger) AppendResources(ctx context.Context, arn pipeline.ExecutionARN, token string, resources []pipeline.Resource) (pipeline.Token, error) {
 	rec, _, err := l.mergeToken(ctx, arn, token, tokenPatch{resources: resources, refuseAnswered: true})
 	if err != nil {
-		return rec, wrap("append resources to callback token", token, err)
+		return rec, wrap("append resources to callback token", pipeline.TokenRef(token), err)
 	}
 	return rec, nil
 }
@@ -38,7 +38,7 @@ func (l *Ledger) AppendResources(ctx context.Context, arn pipeline.ExecutionARN,
 func (l *Ledger) CompleteToken(ctx context.Context, r pipeline.TokenRegistration) (pipeline.Token, bool, error) {
 	rec, created, err := l.mergeToken(ctx, r.ARN, r.Token, tokenPatch{stepName: r.StepName, arguments: r.Arguments, resources: r.CleanupPlan})
 	if err != nil {
-		return rec, false, wrap("complete callback token", r.Token, err)
+		return rec, false, wrap("complete callback token", pipeline.TokenRef(r.Token), err)
 	}
 	return rec, created, nil
 }
@@ -51,14 +51,14 @@ func (l *Ledger) FlagToken(ctx context.Context, arn pipeline.ExecutionARN, token
 	cond := expression.AttributeExists(expression.Name(SortKey))
 	out, err := l.update(ctx, key(arn.String(), skTokenPrefix+token), upd, &cond)
 	if _, failed := conditionFailed(err); failed {
-		return pipeline.Token{}, wrap("flag callback token", token, pipeline.ErrNotFound)
+		return pipeline.Token{}, wrap("flag callback token", pipeline.TokenRef(token), pipeline.ErrNotFound)
 	}
 	if err != nil {
-		return pipeline.Token{}, wrap("flag callback token", token, err)
+		return pipeline.Token{}, wrap("flag callback token", pipeline.TokenRef(token), err)
 	}
 	var rec pipeline.Token
 	if err := unmarshal(out, &rec); err != nil {
-		return pipeline.Token{}, wrap("decode callback token", token, err)
+		return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(token), err)
 	}
 	return rec, nil
 }
@@ -101,15 +101,16 @@ func (l *Ledger) mergeToken(ctx context.Context, arn pipeline.ExecutionARN, toke
 		if p.refuseAnswered && rec.State == pipeline.TokenClaimed {
 			return rec, false, &pipeline.ClaimedError{Token: token, ClaimedBy: rec.ClaimedBy, ClaimUntil: rec.ClaimUntil}
 		}
+		if p.refuseAnswered {
+			if n := len(callback.MergePlan(rec.CleanupPlan, p.resources)); n > callback.MaxPlanLength {
+				return rec, false, pipeline.Errorf(pipeline.EInvalid, "callback token %s would have %d resources to clean up; at most %d are allowed per token", pipeline.TokenRef(token), n, callback.MaxPlanLength)
+			}
+		}
 		upd, changed := patchUpdate(rec, p)
 		if !changed {
 			return rec, false, nil
 		}
-		plan := expression.Name("cleanupPlan")
-		cond := expression.AttributeExists(expression.Name(SortKey)).And(expression.Size(plan).Equal(expression.Value(len(rec.CleanupPlan))))
-		if len(rec.CleanupPlan) == 0 {
-			cond = expression.AttributeExists(expression.Name(SortKey)).And(expression.Or(expression.AttributeNotExists(plan), expression.Size(plan).Equal(expression.Value(0))))
-		}
+		cond := samePlan(rec)
 		if p.refuseAnswered {
 			cond = cond.And(expression.Name("state").Equal(expression.Value(string(pipeline.TokenOpen))))
 		}
@@ -126,26 +127,44 @@ func (l *Ledger) mergeToken(ctx context.Context, arn pipeline.ExecutionARN, toke
 		}
 		return merged, false, nil
 	}
-	return pipeline.Token{}, false, pipeline.Errorf(pipeline.EConflict, "callback token %s is being changed by others; try again", token)
+	return pipeline.Token{}, false, pipeline.Errorf(pipeline.EConflict, "callback token %s is being changed by others; try again", pipeline.TokenRef(token))
 }
 
 // createToken creates the record from the patch; it returns an empty token
 // when another writer created it first.
 func (l *Ledger) createToken(ctx context.Context, arn pipeline.ExecutionARN, token string, p tokenPatch) (pipeline.Token, error) {
-	rec := pipeline.Token{
+	rec := newToken(arn, token, p, l.now())
+	rec.ExpiresAt = l.expiry(l.now())
+	existing, err := l.createOnce(ctx, arn.String(), skTokenPrefix+token, rec, nil)
+	if err != nil || existing != nil {
+		return pipeline.Token{}, err
+	}
+	return rec, nil
+}
+
+// newToken is an open record made from a patch. Every token record
+// expires after the retention, answered or not: a step that finished
+// without stopcoord's answer must not keep its record forever.
+func newToken(arn pipeline.ExecutionARN, token string, p tokenPatch, now time.Time) pipeline.Token {
+	return pipeline.Token{
 		ExecutionARN: arn.String(),
 		Token:        token,
 		StepName:     p.stepName,
 		Arguments:    p.arguments,
 		CleanupPlan:  callback.MergePlan(nil, p.resources),
 		State:        pipeline.TokenOpen,
-		RegisteredAt: l.now().UTC().Truncate(time.Millisecond),
+		RegisteredAt: now.UTC().Truncate(time.Millisecond),
 	}
-	existing, err := l.createOnce(ctx, arn.String(), skTokenPrefix+token, rec, nil)
-	if err != nil || existing != nil {
-		return pipeline.Token{}, err
+}
+
+// samePlan is the condition that the record still has the plan that was
+// read: a plan only grows, so the same length is the same plan.
+func samePlan(rec pipeline.Token) expression.ConditionBuilder {
+	plan := expression.Name("cleanupPlan")
+	if len(rec.CleanupPlan) == 0 {
+		return expression.AttributeExists(expression.Name(SortKey)).And(expression.Or(expression.AttributeNotExists(plan), expression.Size(plan).Equal(expression.Value(0))))
 	}
-	return rec, nil
+	return expression.AttributeExists(expression.Name(SortKey)).And(expression.Size(plan).Equal(expression.Value(len(rec.CleanupPlan))))
 }
 
 func patchUpdate(rec pipeline.Token, p tokenPatch) (expression.UpdateBuilder, bool) {

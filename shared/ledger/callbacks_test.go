@@ -55,7 +55,7 @@ func TestAppendResourcesBeforeAndAfterTheStartMessage(t *testing.T) {
 
 	// Once a delivery has claimed the token, its cleanup runs with the plan
 	// it read: a late resource is refused, so the worker stops it itself.
-	if _, err := l.ClaimToken(ctx, arn, token, "delivery-1", time.Minute); err != nil {
+	if _, err := l.ClaimToken(ctx, claim(arn, token, "delivery-1")); err != nil {
 		t.Fatal(err)
 	}
 	var claimed *pipeline.ClaimedError

@@ -3,7 +3,10 @@
 // DynamoDB table. Writes whose order or uniqueness matters are conditional,
 // so duplicate and out-of-order deliveries are detected and reported, never
 // silently applied. Each operation is a single DynamoDB round trip, except
-// reads that page.
+// reads that page and the token merges (CompleteToken, AppendResources),
+// which read the record and then write it conditionally: two round trips,
+// and more under contention. BenchmarkRoundTrips reports every operation's
+// count.
 package ledger
 
 import (

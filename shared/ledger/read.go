@@ -125,11 +125,13 @@ func (l *Ledger) list(ctx context.Context, idx sparseIndex, cutoff time.Time, li
 	if err != nil {
 		return pipeline.ExecutionPage{}, wrap("list executions in index", idx.name, err)
 	}
-	page := pipeline.ExecutionPage{Executions: make([]pipeline.Execution, 0, len(out.Items))}
+	page := pipeline.ExecutionPage{Executions: make([]pipeline.Execution, 0, len(out.Items)), After: make([]string, 0, len(out.Items))}
 	for _, item := range out.Items {
 		if err := appendDecoded(item, &page.Executions); err != nil {
 			return pipeline.ExecutionPage{}, wrap("decode execution from index", idx.name, err)
 		}
+		// An item's own key is the exclusive start key right after it.
+		page.After = append(page.After, idx.encodeCursor(item))
 	}
 	if len(out.LastEvaluatedKey) > 0 {
 		page.Cursor = idx.encodeCursor(out.LastEvaluatedKey)

@@ -15,16 +15,26 @@ import (
 // The order rule shared by executions and steps, as a condition: the new
 // status applies when nothing is recorded, when it is further along
 // (higher rank), or when it is the same non-terminal status reported by a
-// newer event (which may carry more detail). Anything else is a duplicate,
-// stale or terminal, and changes nothing.
-func orderCondition(status string, rank int, at time.Time) expression.ConditionBuilder {
-	return expression.AttributeNotExists(expression.Name("statusRank")).
+// newer event (which may carry more detail). A terminal status is final
+// until a retry (RetryPipelineExecution) moves it back to running: a
+// running status (reopens) whose event is newer than the terminal one
+// applies too. Anything else is a duplicate, stale or terminal, and
+// changes nothing.
+func orderCondition(status string, rank int, at time.Time, reopens bool) expression.ConditionBuilder {
+	c := expression.AttributeNotExists(expression.Name("statusRank")).
 		Or(expression.Name("statusRank").LessThan(expression.Value(rank))).
 		Or(expression.And(
 			expression.Name("status").Equal(expression.Value(status)),
 			expression.Name("statusAt").LessThan(expression.Value(millis(at))),
 			expression.Name("statusRank").LessThan(expression.Value(pipeline.TerminalRank)),
 		))
+	if reopens {
+		c = c.Or(expression.And(
+			expression.Name("statusRank").Equal(expression.Value(pipeline.TerminalRank)),
+			expression.Name("statusAt").LessThan(expression.Value(millis(at))),
+		))
+	}
+	return c
 }
 
 // rejected classifies a failed order condition from the recorded item.
@@ -80,6 +90,12 @@ func (l *Ledger) RecordExecutionStatus(ctx context.Context, c pipeline.Execution
 		upd = upd.Set(expression.Name(TTLAttribute), expression.Value(l.expiry(at))).
 			Remove(expression.Name(ActiveShard)).Remove(expression.Name(ActiveSince))
 	} else {
+		// Running again after a retry: the record must not expire, and the
+		// ended time belongs to the attempt before.
+		upd = upd.Remove(expression.Name(TTLAttribute))
+		if c.EndedAt.IsZero() {
+			upd = upd.Remove(expression.Name("endedAt"))
+		}
 		// Into the sparse active index, by start time when the event gives
 		// it, keeping the first value.
 		since := at
@@ -89,7 +105,7 @@ func (l *Ledger) RecordExecutionStatus(ctx context.Context, c pipeline.Execution
 		upd = upd.Set(expression.Name(ActiveShard), expression.Value(activeShardValue)).
 			Set(expression.Name(ActiveSince), expression.IfNotExists(expression.Name(ActiveSince), expression.Value(millis(since))))
 	}
-	out, err := l.update(ctx, key(arn, skExecution), upd, ptr(orderCondition(string(c.Status), c.Status.Rank(), at)))
+	out, err := l.update(ctx, key(arn, skExecution), upd, ptr(orderCondition(string(c.Status), c.Status.Rank(), at, c.Status == pipeline.ExecutionExecuting)))
 	if old, failed := conditionFailed(err); failed {
 		var rec pipeline.Execution
 		if err := unmarshal(old, &rec); err != nil {
@@ -147,7 +163,8 @@ func (l *Ledger) RecordStepStatus(ctx context.Context, c pipeline.StepChange) (p
 			upd = upd.Set(expression.Name(o.name), expression.Value(o.v))
 		}
 	}
-	out, err := l.update(ctx, key(arn, skStepPrefix+c.StepName), upd, ptr(orderCondition(string(c.Status), c.Status.Rank(), at)))
+	reopens := c.Status == pipeline.StepStarting || c.Status == pipeline.StepExecuting
+	out, err := l.update(ctx, key(arn, skStepPrefix+c.StepName), upd, ptr(orderCondition(string(c.Status), c.Status.Rank(), at, reopens)))
 	if old, failed := conditionFailed(err); failed {
 		var rec pipeline.Step
 		if err := unmarshal(old, &rec); err != nil {

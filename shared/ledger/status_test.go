@@ -66,6 +66,7 @@ func TestExecutionStatusRejections(t *testing.T) {
 		{"terminal is sticky", []pipeline.ExecutionStatus{"Executing", "Failed"}, "Stopping", time.Hour, pipeline.ErrTerminal, "Failed"},
 		{"terminal to terminal", []pipeline.ExecutionStatus{"Executing", "Stopped"}, "Failed", time.Hour, pipeline.ErrTerminal, "Stopped"},
 		{"duplicate terminal", []pipeline.ExecutionStatus{"Executing", "Succeeded"}, "Succeeded", time.Second, pipeline.ErrDuplicate, "Succeeded"},
+		{"a late Executing of the attempt before a retry", []pipeline.ExecutionStatus{"Executing", "Failed"}, "Executing", 0, pipeline.ErrTerminal, "Failed"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,5 +178,47 @@ func TestBadStatusesAreInvalid(t *testing.T) {
 	}
 	if view.Execution != nil || len(view.Steps) != 0 {
 		t.Fatalf("invalid writes reached the table: %+v", view)
+	}
+}
+
+// TestRetriedExecutionReopens (issue 11, defect 10): after
+// RetryPipelineExecution the execution runs again, and the ledger, the
+// sweeper's index and new stops see it.
+func TestRetriedExecutionReopens(t *testing.T) {
+	ctx := context.Background()
+	l, _ := newLedger(t)
+	arn := execARN(t, "retry1")
+	for i, s := range []pipeline.ExecutionStatus{"Executing", "Failed"} {
+		c := pipeline.ExecutionChange{ARN: arn, Status: s, At: t0.Add(time.Duration(i) * time.Minute), StartedAt: t0}
+		if s.Terminal() {
+			c.EndedAt = c.At
+		}
+		if _, err := l.RecordExecutionStatus(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, err := l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: "Executing", At: t0.Add(5 * time.Minute)})
+	if err != nil || rec.Status != pipeline.ExecutionExecuting || !rec.EndedAt.IsZero() || rec.ExpiresAt != 0 {
+		t.Fatalf("retry's Executing: %+v, %v; want running again, no end and no expiry", rec, err)
+	}
+	page, err := l.ListActive(ctx, t0.Add(time.Hour), 10, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range page.Executions {
+		found = found || e.ExecutionARN == arn.String()
+	}
+	if !found {
+		t.Fatal("the retried execution is not in the active index: the sweeper would not see it")
+	}
+	// A retried step runs again too.
+	step := pipeline.StepChange{ARN: arn, StepName: "Train", Status: pipeline.StepFailed, At: t0.Add(time.Minute)}
+	if _, err := l.RecordStepStatus(ctx, step); err != nil {
+		t.Fatal(err)
+	}
+	step.Status, step.At = pipeline.StepExecuting, t0.Add(6*time.Minute)
+	if got, err := l.RecordStepStatus(ctx, step); err != nil || got.Status != pipeline.StepExecuting {
+		t.Fatalf("retried step: %+v, %v", got, err)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/stopcoord/stopcoord/shared/pipeline"
@@ -79,21 +81,46 @@ func (l *Ledger) NoteStop(ctx context.Context, arn pipeline.ExecutionARN, id str
 	return l.updateStop(ctx, arn, id, l.timeline(at.UTC(), event, detail), expression.AttributeExists(expression.Name(SortKey)))
 }
 
+// StopOf reads a stop request of a known execution, strongly consistent:
+// what an idempotent retry looks up before anything else.
+func (l *Ledger) StopOf(ctx context.Context, arn pipeline.ExecutionARN, id string) (pipeline.StopRequest, error) {
+	out, err := l.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(l.table), Key: key(arn.String(), skStopPrefix+id), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return pipeline.StopRequest{}, wrap("get stop request", id, err)
+	}
+	if out.Item == nil {
+		return pipeline.StopRequest{}, wrap("get stop request", id, pipeline.ErrNotFound)
+	}
+	var rec pipeline.StopRequest
+	if err := unmarshal(out.Item, &rec); err != nil {
+		return pipeline.StopRequest{}, wrap("decode stop request", id, err)
+	}
+	return rec, nil
+}
+
 // CloseStop closes a stop request once its execution is terminal, recording
-// the outcome and the latency from request to close. Closing twice returns
-// ErrDuplicate.
-func (l *Ledger) CloseStop(ctx context.Context, arn pipeline.ExecutionARN, id string, outcome pipeline.ExecutionStatus, at time.Time) (pipeline.StopRequest, error) {
+// the outcome, the time stopcoord observed the end (at), SageMaker's own
+// time for it beside that, and the latency from request to close. Closing
+// twice returns ErrDuplicate.
+func (l *Ledger) CloseStop(ctx context.Context, arn pipeline.ExecutionARN, id string, outcome pipeline.ExecutionStatus, at, sageMakerAt time.Time) (pipeline.StopRequest, error) {
 	if !outcome.Terminal() {
 		return pipeline.StopRequest{}, wrap("close stop request", id, pipeline.Errorf(pipeline.EInvalid, "outcome %q is not terminal", outcome))
 	}
 	at = at.UTC()
-	upd := l.timeline(at, "stop closed", "execution "+string(outcome)).
+	detail := "execution " + string(outcome)
+	if !sageMakerAt.IsZero() {
+		detail += " (SageMaker's time: " + sageMakerAt.UTC().Format(time.RFC3339Nano) + ")"
+	}
+	upd := l.timeline(at, "stop closed", detail).
 		Set(expression.Name("phase"), expression.Value(string(pipeline.StopClosed))).
 		Set(expression.Name("phaseRank"), expression.Value(pipeline.StopClosed.Rank())).
 		Set(expression.Name("closedAt"), expression.Value(millis(at))).
 		Set(expression.Name("outcome"), expression.Value(string(outcome))).
 		Set(expression.Name("latencyMs"), expression.Minus(expression.Value(millis(at)), expression.Name("createdAt"))).
 		Set(expression.Name(TTLAttribute), expression.Value(l.expiry(at)))
+	if !sageMakerAt.IsZero() {
+		upd = upd.Set(expression.Name("sageMakerEndedAt"), expression.Value(millis(sageMakerAt)))
+	}
 	rec, err := l.updateStop(ctx, arn, id, upd, expression.Name("phaseRank").LessThan(expression.Value(pipeline.StopClosed.Rank())))
 	if errors.Is(err, pipeline.ErrStale) {
 		return rec, pipeline.ErrDuplicate

@@ -47,7 +47,7 @@ func TestStopRequestLifecycle(t *testing.T) {
 	if _, err := l.NoteStop(ctx, arn, first.ID, t0.Add(2*time.Second), "token answered", "Wait: failure"); err != nil {
 		t.Fatal(err)
 	}
-	closed, err := l.CloseStop(ctx, arn, first.ID, pipeline.ExecutionStopped, t0.Add(4500*time.Millisecond))
+	closed, err := l.CloseStop(ctx, arn, first.ID, pipeline.ExecutionStopped, t0.Add(4500*time.Millisecond), t0.Add(4*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestStopRequestLifecycle(t *testing.T) {
 	if want := "[stop requested stop issued token answered stop closed]"; fmt.Sprint(events) != want {
 		t.Fatalf("timeline = %v, want %s", events, want)
 	}
-	if _, err := l.CloseStop(ctx, arn, first.ID, pipeline.ExecutionStopped, t0.Add(time.Hour)); !errors.Is(err, pipeline.ErrDuplicate) {
+	if _, err := l.CloseStop(ctx, arn, first.ID, pipeline.ExecutionStopped, t0.Add(time.Hour), time.Time{}); !errors.Is(err, pipeline.ErrDuplicate) {
 		t.Fatalf("second close: err = %v, want ErrDuplicate", err)
 	}
 	if _, err := l.AdvanceStop(ctx, arn, first.ID, pipeline.StopIssued, t0, ""); !errors.Is(err, pipeline.ErrStale) {
@@ -87,7 +87,7 @@ func TestStopRequestBadInput(t *testing.T) {
 	if _, err := l.AdvanceStop(ctx, arn, "stop-missing", pipeline.StopIssued, t0, ""); pipeline.Code(err) != pipeline.ENotFound {
 		t.Errorf("advance a missing stop: err = %v, want not_found", err)
 	}
-	if _, err := l.CloseStop(ctx, arn, "stop-missing", pipeline.ExecutionExecuting, t0); pipeline.Code(err) != pipeline.EInvalid {
+	if _, err := l.CloseStop(ctx, arn, "stop-missing", pipeline.ExecutionExecuting, t0, time.Time{}); pipeline.Code(err) != pipeline.EInvalid {
 		t.Errorf("close with a non-terminal outcome: err = %v, want invalid", err)
 	}
 	if _, err := l.GetStop(ctx, "stop-missing"); pipeline.Code(err) != pipeline.ENotFound {

@@ -27,15 +27,16 @@ func (l *Ledger) RegisterToken(ctx context.Context, r pipeline.TokenRegistration
 		CleanupPlan:  r.CleanupPlan,
 		State:        pipeline.TokenOpen,
 		RegisteredAt: l.now().UTC().Truncate(time.Millisecond),
+		ExpiresAt:    l.expiry(l.now()),
 	}
 	existing, err := l.createOnce(ctx, arn, skTokenPrefix+r.Token, rec, nil)
 	if err != nil {
-		return pipeline.Token{}, wrap("register callback token", r.Token, err)
+		return pipeline.Token{}, wrap("register callback token", pipeline.TokenRef(r.Token), err)
 	}
 	if existing != nil {
 		var prev pipeline.Token
 		if err := unmarshal(existing, &prev); err != nil {
-			return pipeline.Token{}, wrap("decode callback token", r.Token, err)
+			return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(r.Token), err)
 		}
 		return prev, pipeline.ErrDuplicate
 	}
@@ -50,14 +51,14 @@ func (l *Ledger) GetToken(ctx context.Context, arn pipeline.ExecutionARN, token 
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return pipeline.Token{}, wrap("get callback token", token, err)
+		return pipeline.Token{}, wrap("get callback token", pipeline.TokenRef(token), err)
 	}
 	if out.Item == nil {
-		return pipeline.Token{}, wrap("get callback token", token, pipeline.ErrNotFound)
+		return pipeline.Token{}, wrap("get callback token", pipeline.TokenRef(token), pipeline.ErrNotFound)
 	}
 	var rec pipeline.Token
 	if err := unmarshal(out.Item, &rec); err != nil {
-		return pipeline.Token{}, wrap("decode callback token", token, err)
+		return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(token), err)
 	}
 	return rec, nil
 }
@@ -68,47 +69,112 @@ func (l *Ledger) GetToken(ctx context.Context, arn pipeline.ExecutionARN, token 
 func (l *Ledger) FindToken(ctx context.Context, token string) (pipeline.Token, error) {
 	var rec pipeline.Token
 	if err := l.lookup(ctx, skTokenPrefix+token, &rec); err != nil {
-		return pipeline.Token{}, wrap("find callback token", token, err)
+		return pipeline.Token{}, wrap("find callback token", pipeline.TokenRef(token), err)
 	}
 	return rec, nil
 }
 
-// ClaimToken gives one worker the right to answer a token for the lease.
-// It succeeds when the token is open, when the claimant already holds it,
-// or when another claim has lapsed. Otherwise it returns *ClaimedError or
-// *AlreadyAnsweredError.
-func (l *Ledger) ClaimToken(ctx context.Context, arn pipeline.ExecutionARN, token, claimant string, lease time.Duration) (pipeline.Token, error) {
-	now := l.now()
-	upd := expression.
-		Set(expression.Name("state"), expression.Value(string(pipeline.TokenClaimed))).
-		Set(expression.Name("claimedBy"), expression.Value(claimant)).
-		Set(expression.Name("claimUntil"), expression.Value(millis(now.Add(lease))))
-	cond := expression.AttributeExists(expression.Name(SortKey)).And(
-		expression.Name("state").Equal(expression.Value(string(pipeline.TokenOpen))).
-			Or(expression.And(
-				expression.Name("state").Equal(expression.Value(string(pipeline.TokenClaimed))),
-				expression.Or(
-					expression.Name("claimedBy").Equal(expression.Value(claimant)),
-					expression.Name("claimUntil").LessThan(expression.Value(millis(now))),
-				),
-			)))
-	out, err := l.update(ctx, key(arn.String(), skTokenPrefix+token), upd, &cond)
-	if old, failed := conditionFailed(err); failed {
-		return l.tokenConflict(old, token, "claim")
+// ClaimToken gives one claimant the right to clean up and answer a token
+// for the lease, in one conditional write: it succeeds when the token is
+// open, when the claim's own fence already holds it, or when another claim
+// has lapsed, and creates the record when there is none. What the claim
+// knows of the step (name, arguments, plan) is merged into the same write.
+// Otherwise it returns *ClaimedError or *AlreadyAnsweredError. A record
+// that changed since the claimant read it costs one more write, with the
+// item the failed condition returned, never another read.
+func (l *Ledger) ClaimToken(ctx context.Context, c pipeline.TokenClaim) (pipeline.Token, error) {
+	if err := pipeline.ValidateCallbackToken(c.Token); err != nil {
+		return pipeline.Token{}, wrap("claim callback token", pipeline.TokenRef(c.Token), err)
+	}
+	if c.Fence == "" {
+		return pipeline.Token{}, wrap("claim callback token", pipeline.TokenRef(c.Token), pipeline.Errorf(pipeline.EInvalid, "a claim needs a fence"))
+	}
+	known := c.Known
+	patch := tokenPatch{stepName: c.StepName, arguments: c.Arguments, resources: c.Plan}
+	for range maxMergeTries {
+		now := l.now()
+		until := now.Add(c.Lease).UTC().Truncate(time.Millisecond)
+		if known == nil {
+			rec := newToken(c.ARN, c.Token, patch, now)
+			rec.State, rec.ClaimedBy, rec.ClaimUntil = pipeline.TokenClaimed, c.Fence, until
+			rec.ExpiresAt = l.expiry(now)
+			existing, err := l.createOnce(ctx, c.ARN.String(), skTokenPrefix+c.Token, rec, nil)
+			if err != nil {
+				return pipeline.Token{}, wrap("claim callback token", pipeline.TokenRef(c.Token), err)
+			}
+			if existing == nil {
+				return rec, nil
+			}
+			if known, err = decodeToken(existing); err != nil {
+				return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(c.Token), err)
+			}
+			continue
+		}
+		switch {
+		case known.State == pipeline.TokenAnswered:
+			return *known, &pipeline.AlreadyAnsweredError{Token: c.Token, AnsweredBy: known.AnsweredBy, AnsweredAt: known.AnsweredAt, Outcome: known.Outcome}
+		case known.State == pipeline.TokenClaimed && known.ClaimedBy != c.Fence && !known.ClaimUntil.Before(now):
+			return *known, &pipeline.ClaimedError{Token: c.Token, ClaimedBy: known.ClaimedBy, ClaimUntil: known.ClaimUntil}
+		}
+		upd, _ := patchUpdate(*known, patch)
+		upd = upd.Set(expression.Name("state"), expression.Value(string(pipeline.TokenClaimed))).
+			Set(expression.Name("claimedBy"), expression.Value(c.Fence)).
+			Set(expression.Name("claimUntil"), expression.Value(millis(until)))
+		cond := samePlan(*known).And(
+			expression.Name("state").Equal(expression.Value(string(pipeline.TokenOpen))).
+				Or(expression.And(
+					expression.Name("state").Equal(expression.Value(string(pipeline.TokenClaimed))),
+					expression.Or(
+						expression.Name("claimedBy").Equal(expression.Value(c.Fence)),
+						expression.Name("claimUntil").LessThan(expression.Value(millis(now))),
+					),
+				)))
+		out, err := l.update(ctx, key(c.ARN.String(), skTokenPrefix+c.Token), upd, &cond)
+		if old, failed := conditionFailed(err); failed {
+			if old == nil {
+				known = nil // deleted meanwhile (TTL): create it again
+				continue
+			}
+			if known, err = decodeToken(old); err != nil {
+				return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(c.Token), err)
+			}
+			continue
+		}
+		if err != nil {
+			return pipeline.Token{}, wrap("claim callback token", pipeline.TokenRef(c.Token), err)
+		}
+		rec, err := decodeToken(out)
+		if err != nil {
+			return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(c.Token), err)
+		}
+		return *rec, nil
+	}
+	return pipeline.Token{}, wrap("claim callback token", pipeline.TokenRef(c.Token), pipeline.Errorf(pipeline.EConflict, "callback token %s is being changed by others; try again", pipeline.TokenRef(c.Token)))
+}
+
+// ReleaseToken gives up a claim, so the next delivery may claim the token
+// at once instead of waiting out the lease. Only the claim's own fence
+// releases it; a claim lost or answered since is left as it is.
+func (l *Ledger) ReleaseToken(ctx context.Context, arn pipeline.ExecutionARN, token, fence string) error {
+	upd := expression.Set(expression.Name("state"), expression.Value(string(pipeline.TokenOpen))).
+		Remove(expression.Name("claimedBy")).Remove(expression.Name("claimUntil"))
+	cond := expression.Name("state").Equal(expression.Value(string(pipeline.TokenClaimed))).
+		And(expression.Name("claimedBy").Equal(expression.Value(fence)))
+	_, err := l.update(ctx, key(arn.String(), skTokenPrefix+token), upd, &cond)
+	if _, failed := conditionFailed(err); failed {
+		return nil
 	}
 	if err != nil {
-		return pipeline.Token{}, wrap("claim callback token", token, err)
+		return wrap("release callback token", pipeline.TokenRef(token), err)
 	}
-	var rec pipeline.Token
-	if err := unmarshal(out, &rec); err != nil {
-		return pipeline.Token{}, wrap("decode callback token", token, err)
-	}
-	return rec, nil
+	return nil
 }
 
 // MarkAnswered records that a token was answered. Exactly one call per
 // token succeeds; every later one returns *AlreadyAnsweredError naming the
-// first.
+// first. With a fence, the mark is refused with *ClaimedError when the
+// claim is no longer that fence's. An attention reason flags the token in
+// the same write.
 func (l *Ledger) MarkAnswered(ctx context.Context, arn pipeline.ExecutionARN, token string, a pipeline.Answer) (pipeline.Token, error) {
 	now := l.now()
 	upd := expression.
@@ -121,30 +187,45 @@ func (l *Ledger) MarkAnswered(ctx context.Context, arn pipeline.ExecutionARN, to
 	if a.Reason != "" {
 		upd = upd.Set(expression.Name("reason"), expression.Value(a.Reason))
 	}
+	if a.Attention != "" {
+		upd = upd.Set(expression.Name("attention"), expression.Value(true)).
+			Set(expression.Name("attentionReason"), expression.Value(a.Attention))
+	}
 	cond := expression.AttributeExists(expression.Name(SortKey)).
 		And(expression.Name("state").NotEqual(expression.Value(string(pipeline.TokenAnswered))))
+	if a.Fence != "" {
+		cond = cond.And(expression.Name("claimedBy").Equal(expression.Value(a.Fence)))
+	}
 	out, err := l.update(ctx, key(arn.String(), skTokenPrefix+token), upd, &cond)
 	if old, failed := conditionFailed(err); failed {
 		return l.tokenConflict(old, token, "mark answered")
 	}
 	if err != nil {
-		return pipeline.Token{}, wrap("mark callback token answered", token, err)
+		return pipeline.Token{}, wrap("mark callback token answered", pipeline.TokenRef(token), err)
 	}
 	var rec pipeline.Token
 	if err := unmarshal(out, &rec); err != nil {
-		return pipeline.Token{}, wrap("decode callback token", token, err)
+		return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(token), err)
 	}
 	return rec, nil
+}
+
+func decodeToken(item map[string]types.AttributeValue) (*pipeline.Token, error) {
+	var rec pipeline.Token
+	if err := unmarshal(item, &rec); err != nil {
+		return nil, err
+	}
+	return &rec, nil
 }
 
 // tokenConflict explains a failed token condition from the item as it was.
 func (l *Ledger) tokenConflict(old map[string]types.AttributeValue, token, action string) (pipeline.Token, error) {
 	if old == nil {
-		return pipeline.Token{}, wrap(action+" callback token", token, pipeline.ErrNotFound)
+		return pipeline.Token{}, wrap(action+" callback token", pipeline.TokenRef(token), pipeline.ErrNotFound)
 	}
 	var rec pipeline.Token
 	if err := unmarshal(old, &rec); err != nil {
-		return pipeline.Token{}, wrap("decode callback token", token, err)
+		return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(token), err)
 	}
 	if rec.State == pipeline.TokenAnswered {
 		return rec, &pipeline.AlreadyAnsweredError{Token: token, AnsweredBy: rec.AnsweredBy, AnsweredAt: rec.AnsweredAt, Outcome: rec.Outcome}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stopcoord/stopcoord/shared/ledger"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
@@ -135,25 +137,32 @@ func TestClaimToken(t *testing.T) {
 	if _, err := l.RegisterToken(ctx, registration(arn, token)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.ClaimToken(ctx, arn, token, "a", time.Minute); err != nil {
+	if _, err := l.ClaimToken(ctx, claim(arn, token, "a")); err != nil {
 		t.Fatalf("first claim: %v", err)
 	}
 	var claimed *pipeline.ClaimedError
-	if _, err := l.ClaimToken(ctx, arn, token, "b", time.Minute); !errors.As(err, &claimed) || claimed.ClaimedBy != "a" {
+	if _, err := l.ClaimToken(ctx, claim(arn, token, "b")); !errors.As(err, &claimed) || claimed.ClaimedBy != "a" {
 		t.Fatalf("claim held by a, b claims: err = %v, want ClaimedError by a", err)
 	}
-	if _, err := l.ClaimToken(ctx, arn, token, "a", time.Minute); err != nil {
+	if _, err := l.ClaimToken(ctx, claim(arn, token, "a")); err != nil {
 		t.Fatalf("holder re-claims: %v", err)
 	}
 	clk.Advance(2 * time.Minute)
-	if rec, err := l.ClaimToken(ctx, arn, token, "b", time.Minute); err != nil || rec.ClaimedBy != "b" {
+	if rec, err := l.ClaimToken(ctx, claim(arn, token, "b")); err != nil || rec.ClaimedBy != "b" {
 		t.Fatalf("claim after the lease lapsed: %+v, %v", rec, err)
 	}
-	if _, err := l.MarkAnswered(ctx, arn, token, pipeline.Answer{By: "b", Outcome: pipeline.OutcomeSuccess}); err != nil {
+	// a's claim lapsed and b holds it now: a's answer mark is refused.
+	if _, err := l.MarkAnswered(ctx, arn, token, pipeline.Answer{By: "a", Outcome: pipeline.OutcomeSuccess, Fence: "a"}); !errors.As(err, &claimed) || claimed.ClaimedBy != "b" {
+		t.Fatalf("mark by a lapsed claim: err = %v, want ClaimedError by b", err)
+	}
+	if _, err := l.MarkAnswered(ctx, arn, token, pipeline.Answer{By: "b", Outcome: pipeline.OutcomeSuccess, Fence: "b", Attention: "look"}); err != nil {
 		t.Fatal(err)
 	}
+	if rec, _ := l.GetToken(ctx, arn, token); !rec.Attention || rec.AttentionReason != "look" {
+		t.Fatalf("the attention flag did not come with the answer: %+v", rec)
+	}
 	var already *pipeline.AlreadyAnsweredError
-	if _, err := l.ClaimToken(ctx, arn, token, "c", time.Minute); !errors.As(err, &already) || already.AnsweredBy != "b" {
+	if _, err := l.ClaimToken(ctx, claim(arn, token, "c")); !errors.As(err, &already) || already.AnsweredBy != "b" {
 		t.Fatalf("claim of an answered token: err = %v, want AlreadyAnsweredError by b", err)
 	}
 }
@@ -183,5 +192,85 @@ func TestRecordCleanupAttempts(t *testing.T) {
 	}
 	if rec.ExpiresAt == 0 {
 		t.Fatal("cleanup record has no TTL")
+	}
+}
+
+// claim is a claim with a minute's lease that reads the record as the
+// ledger holds it.
+func claim(arn pipeline.ExecutionARN, token, fence string) pipeline.TokenClaim {
+	return pipeline.TokenClaim{ARN: arn, Token: token, Fence: fence, Lease: time.Minute, Known: &pipeline.Token{Token: token, State: pipeline.TokenOpen}}
+}
+
+func TestClaimCreatesMergesAndReleases(t *testing.T) {
+	ctx := context.Background()
+	l, _ := newLedger(t)
+	arn := execARN(t, "tok4")
+	const token = "Claim00002"
+	plan := []pipeline.Resource{{Kind: "sfn-execution", ID: "arn:aws:states:us-east-1:123456789012:execution:m:e1"}}
+	rec, err := l.ClaimToken(ctx, pipeline.TokenClaim{ARN: arn, Token: token, Fence: "f1", Lease: time.Minute, StepName: "Etl", Plan: plan})
+	if err != nil || rec.State != pipeline.TokenClaimed || rec.StepName != "Etl" || len(rec.CleanupPlan) != 1 || rec.ExpiresAt == 0 {
+		t.Fatalf("claim of an unknown token: %+v, %v; want it created, claimed, with a TTL", rec, err)
+	}
+	if err := l.ReleaseToken(ctx, arn, token, "someone-else"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := l.GetToken(ctx, arn, token); got.State != pipeline.TokenClaimed {
+		t.Fatalf("another fence released the claim: %+v", got)
+	}
+	if err := l.ReleaseToken(ctx, arn, token, "f1"); err != nil {
+		t.Fatal(err)
+	}
+	// A stale read (no plan) costs a retry, never the plan.
+	stale := &pipeline.Token{Token: token, State: pipeline.TokenOpen}
+	more := []pipeline.Resource{{Kind: "glue-job-run", ID: "jr_1", Params: map[string]string{"jobName": "j"}}}
+	rec, err = l.ClaimToken(ctx, pipeline.TokenClaim{ARN: arn, Token: token, Fence: "f2", Lease: time.Minute, Known: stale, Plan: more})
+	if err != nil || rec.ClaimedBy != "f2" || len(rec.CleanupPlan) != 2 {
+		t.Fatalf("claim from a stale read: %+v, %v; want both resources", rec, err)
+	}
+}
+
+func TestCleanupRecordsStayBounded(t *testing.T) {
+	ctx := context.Background()
+	l, _ := newLedger(t)
+	arn := execARN(t, "cln2")
+	long := pipeline.Resource{Kind: "external", ID: strings.Repeat("x", 2048)}
+	r := pipeline.CleanupResult{ARN: arn, Token: "Clean00002", Resource: long, Status: pipeline.CleanupFailed, Error: strings.Repeat("e", 1024), At: t0}
+	const attempts = 400 // about 440 KB of history unbounded: over DynamoDB's item limit
+	var rec pipeline.Cleanup
+	var err error
+	for i := range attempts {
+		r.At = t0.Add(time.Duration(i) * time.Second)
+		if rec, err = l.RecordCleanup(ctx, r); err != nil {
+			t.Fatalf("attempt %d: %v", i+1, err)
+		}
+	}
+	if rec.Attempts != attempts || len(rec.History) != ledger.MaxCleanupHistory || rec.Resource.ID != long.ID {
+		t.Fatalf("after %d attempts: attempts=%d history=%d", attempts, rec.Attempts, len(rec.History))
+	}
+	if last := rec.History[len(rec.History)-1]; !last.At.Equal(r.At) {
+		t.Fatalf("the last history entry is from %s, want the latest attempt at %s", last.At, r.At)
+	}
+}
+
+func TestPlanCapIsPerToken(t *testing.T) {
+	ctx := context.Background()
+	l, _ := newLedger(t)
+	arn := execARN(t, "cap1")
+	const token = "Capped0001"
+	batch := func(from int) []pipeline.Resource {
+		var rs []pipeline.Resource
+		for i := from; i < from+30; i++ {
+			rs = append(rs, pipeline.Resource{Kind: "external", ID: fmt.Sprintf("job-%d", i)})
+		}
+		return rs
+	}
+	if _, err := l.AppendResources(ctx, arn, token, batch(0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AppendResources(ctx, arn, token, batch(30)); pipeline.Code(err) != pipeline.EInvalid {
+		t.Fatalf("a second batch past the cap: %v, want invalid", err)
+	}
+	if got, _ := l.GetToken(ctx, arn, token); len(got.CleanupPlan) != 30 {
+		t.Fatalf("plan holds %d resources, want 30", len(got.CleanupPlan))
 	}
 }

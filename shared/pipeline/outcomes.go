@@ -29,12 +29,12 @@ type AlreadyAnsweredError struct {
 
 func (e *AlreadyAnsweredError) Error() string {
 	return fmt.Sprintf("callback token %s already answered (%s) by %s at %s",
-		e.Token, e.Outcome, e.AnsweredBy, e.AnsweredAt.Format(time.RFC3339Nano))
+		TokenRef(e.Token), e.Outcome, e.AnsweredBy, e.AnsweredAt.Format(time.RFC3339Nano))
 }
 
 // Unwrap lets Code report a conflict.
 func (e *AlreadyAnsweredError) Unwrap() error {
-	return Errorf(EConflict, "callback token %s already answered", e.Token)
+	return Errorf(EConflict, "callback token %s already answered", TokenRef(e.Token))
 }
 
 // ClaimedError says another worker holds the claim on a token.
@@ -45,10 +45,10 @@ type ClaimedError struct {
 }
 
 func (e *ClaimedError) Error() string {
-	return fmt.Sprintf("callback token %s claimed by %s until %s", e.Token, e.ClaimedBy, e.ClaimUntil.Format(time.RFC3339Nano))
+	return fmt.Sprintf("callback token %s claimed by %s until %s", TokenRef(e.Token), e.ClaimedBy, e.ClaimUntil.Format(time.RFC3339Nano))
 }
 
 // Unwrap lets Code report a conflict.
 func (e *ClaimedError) Unwrap() error {
-	return Errorf(EConflict, "callback token %s is being answered by another worker", e.Token)
+	return Errorf(EConflict, "callback token %s is being answered by another worker", TokenRef(e.Token))
 }

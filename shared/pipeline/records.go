@@ -91,6 +91,7 @@ const (
 	CleanupSucceeded CleanupStatus = "succeeded"
 	CleanupFailed    CleanupStatus = "failed"
 	CleanupSkipped   CleanupStatus = "skipped" // e.g. a force stop answered without cleaning
+	CleanupRefused   CleanupStatus = "refused" // outside the cleanup scope: never acted on
 )
 
 // CleanupAttempt is one try at cleaning one resource.
@@ -207,6 +208,32 @@ type Answer struct {
 	By      string // who answered: a function, a request id, "force-stop"
 	Outcome Outcome
 	Reason  string
+	// Fence is the claim the answer was given under: the mark is refused
+	// when another claim has taken the token since. Empty marks without a
+	// claim (an alias record no one claims).
+	Fence string
+	// Attention, when set, flags the token for a human in the same write,
+	// so the flag can never be lost after the answer.
+	Attention string
+}
+
+// TokenClaim asks for the right to answer a token: the claim's holder
+// (Fence) cleans up and answers within the lease; anyone else waits.
+type TokenClaim struct {
+	ARN   ExecutionARN
+	Token string
+	// Fence is unique to one attempt (never a message id, which copies of
+	// one SQS message share): it fences the answered mark and the release.
+	Fence string
+	Lease time.Duration
+	// Known is the record as the claimant read it, nil when there was none:
+	// the claim then creates it. A stale Known costs one more round trip.
+	Known *Token
+	// StepName, Arguments and Plan are merged into the record where it
+	// lacks them, in the same write as the claim.
+	StepName  string
+	Arguments map[string]any
+	Plan      []Resource
 }
 
 // CleanupResult is the outcome of one attempt at cleaning one resource.
@@ -225,4 +252,7 @@ type ExecutionPage struct {
 	Executions []Execution
 	// Cursor continues the listing; empty on the last page.
 	Cursor string
+	// After[i] continues the listing right after Executions[i], for a
+	// reader that stops within the page.
+	After []string
 }

@@ -8,6 +8,10 @@ type Resource struct {
 	Kind   string            `json:"kind" dynamodbav:"kind"`
 	ID     string            `json:"id" dynamodbav:"id"`
 	Params map[string]string `json:"params,omitempty" dynamodbav:"params,omitempty"`
+	// RegisteredBy is who asked for the cleanup: the IAM identity of the
+	// worker that registered it, or "step arguments". Set by stopcoord,
+	// never taken from a request body.
+	RegisteredBy string `json:"registeredBy,omitempty" dynamodbav:"registeredBy,omitempty"`
 }
 
 // Key identifies the resource within one callback token's cleanup.

@@ -45,3 +45,14 @@ func RequestToken(action string, subjects ...string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// TokenRef names a callback token without revealing it: whoever holds a
+// token can answer its step, so logs, errors and the status view show this
+// reference instead ("tok-" and 12 hex digits of the token's SHA-256).
+func TokenRef(token string) string {
+	if token == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(token))
+	return "tok-" + hex.EncodeToString(sum[:6])
+}

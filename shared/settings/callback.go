@@ -13,4 +13,7 @@ const (
 	// CallbackConcurrency is how many records of one SQS batch are handled
 	// at once.
 	CallbackConcurrency = "STOPCOORD_CALLBACK_CONCURRENCY"
+	// CleanupScope is what stopcoord may clean up or hand work to, per
+	// kind: JSON {"kind": ["glob", ...]}. Unset allows nothing.
+	CleanupScope = "STOPCOORD_CLEANUP_SCOPE"
 )

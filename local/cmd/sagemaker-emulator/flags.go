@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 )
 
 // envPrefix: every flag can also come from SAGEMAKER_EMULATOR_<FLAG NAME>
@@ -49,10 +49,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.Float64Var(&o.Switches.DropStoppingMessage, "drop-stopping", 0, "probability, per execution, that its Stopping messages are never sent")
 	fs.Float64Var(&o.Switches.DuplicateEvents, "duplicate-events", 0, "probability that an event is delivered twice")
 	fs.Float64Var(&o.Switches.ReorderEvents, "reorder-events", 0, "probability that an event is delivered after the next one")
+	fs.BoolVar(&o.Switches.RetryRerunsAll, "retry-reruns-all", false, "RetryPipelineExecution runs succeeded steps again too (default: only failed, stopped and never-started steps)")
+	fs.BoolVar(&o.Switches.RetryKeepsCallbackToken, "retry-keeps-callback-token", false, "a retried callback step reuses its first attempt's token (default: a new token per attempt)")
+	fs.BoolVar(&o.Switches.ListEveryAttempt, "list-every-attempt", false, "ListPipelineExecutionSteps lists attempts a retry replaced too (default: the latest attempt of each step)")
+	fs.BoolVar(&o.Switches.VersionOnDefinitionChange, "version-on-definition-change", false, "UpdatePipeline records a pipeline version only when the definition changes (default: on every update)")
 	fs.Func("fault", "inject faults into operation OP (or * for every other), given as `OP:throttle=P,5xx=P,latency=D`; repeatable", faultFlag(o))
 	fs.Int64Var(&o.Seed, "seed", 1, "seed for fault injection, dropped messages and event duplication and reordering")
 	fs.IntVar(&o.MaxPipelines, "max-pipelines", 500, "pipelines quota (ResourceLimitExceeded beyond it)")
 	fs.IntVar(&o.MaxRunningExecutions, "max-running", 200, "running executions quota (ResourceLimitExceeded beyond it)")
+	fs.IntVar(&o.MaxPipelineVersions, "max-versions", 1000, "versions kept per pipeline (UpdatePipeline beyond it is a ConflictException)")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN or ERROR (logs are JSON on stderr)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: sagemaker-emulator [flags]\n\n"+

@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 )
 
 func main() {

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/stopcoord/stopcoord/local/localaws"
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -30,10 +30,15 @@ func TestParseConfig(t *testing.T) {
 			}
 		}},
 		{name: "flags", args: []string{"-addr", "127.0.0.1:9", "-lambda", "*=http://127.0.0.1:1", "-lambda-rie", "arn:fn=http://127.0.0.1:2",
-			"-fault", "StopPipelineExecution:throttle=0.5,latency=20ms", "-new-stopping-token", "-time-scale", "0.01"},
+			"-fault", "StopPipelineExecution:throttle=0.5,latency=20ms", "-new-stopping-token", "-time-scale", "0.01",
+			"-retry-reruns-all", "-retry-keeps-callback-token", "-list-every-attempt", "-version-on-definition-change", "-max-versions", "3"},
 			check: func(t *testing.T, c *config) {
 				if c.addr != "127.0.0.1:9" || !c.opts.Switches.NewStoppingToken || c.opts.TimeScale != 0.01 {
 					t.Errorf("config %+v", c)
+				}
+				sw := c.opts.Switches
+				if !sw.RetryRerunsAll || !sw.RetryKeepsCallbackToken || !sw.ListEveryAttempt || !sw.VersionOnDefinitionChange || c.opts.MaxPipelineVersions != 3 {
+					t.Errorf("retry and version switches %+v, max versions %d", sw, c.opts.MaxPipelineVersions)
 				}
 				if c.opts.Lambda["*"] != (emulator.LambdaEndpoint{URL: "http://127.0.0.1:1"}) || !c.opts.Lambda["arn:fn"].RIE {
 					t.Errorf("lambda %+v", c.opts.Lambda)

@@ -6,13 +6,12 @@ package emulatortest
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/stopcoord/stopcoord/local/localaws"
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 )
 
 // Server is an emulator running for one test.
@@ -35,9 +34,9 @@ func StartT(t testing.TB, opts emulator.Options) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := emu.Close(ctx); err != nil {
+		// No deadline: on a busy machine delivering the queued events can
+		// take long; a Close that never ends fails the test binary anyway.
+		if err := emu.Close(context.Background()); err != nil {
 			t.Errorf("close the sagemaker emulator: %v", err)
 		}
 	})
