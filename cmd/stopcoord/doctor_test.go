@@ -17,7 +17,7 @@ import (
 
 	"github.com/stopcoord/stopcoord/local/localaws"
 	"github.com/stopcoord/stopcoord/local/moto"
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulatortest"
 )
 

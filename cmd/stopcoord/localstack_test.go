@@ -19,7 +19,7 @@ import (
 	"github.com/stopcoord/stopcoord/local/moto"
 	"github.com/stopcoord/stopcoord/local/procs"
 	"github.com/stopcoord/stopcoord/local/rie"
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/local/stack"
 	"github.com/stopcoord/stopcoord/local/testbed"
 )

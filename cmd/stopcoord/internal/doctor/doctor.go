@@ -130,7 +130,7 @@ func (c *Config) defaults() error {
 var Permissions = []string{
 	"sagemaker:CreatePipeline", "sagemaker:DeletePipeline", "sagemaker:StartPipelineExecution",
 	"sagemaker:StopPipelineExecution", "sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps",
-	"sagemaker:SendPipelineExecutionStepFailure",
+	"sagemaker:SendPipelineExecutionStepFailure", "sagemaker:RetryPipelineExecution", "sagemaker:UpdatePipeline",
 	"sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:DeleteMessage",
 	"lambda:CreateFunction", "lambda:DeleteFunction", "lambda:GetFunction",
 	"iam:PassRole (the pipeline role and the function's role)",

@@ -23,7 +23,7 @@ import (
 	"github.com/stopcoord/stopcoord/cmd/stopcoord/internal/doctor"
 	"github.com/stopcoord/stopcoord/local/localaws"
 	"github.com/stopcoord/stopcoord/local/moto"
-	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
+	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulatortest"
 )
 
@@ -134,10 +134,14 @@ func TestDoctorDetectsEverySwitch(t *testing.T) {
 	b := newBed(t)
 	fn := function(t)
 	defaults := map[string]string{
-		"Stopping message's callback token (#1)":                 "-new-stopping-token=false (default)",
-		"status member's key in callback messages (#2)":          "-status-key=status (default)",
-		"start message carries a status (#2)":                    "-omit-start-status=false (default)",
-		"a Stopping message is sent for a running callback step": "-drop-stopping-message=0 (default)",
+		"Stopping message's callback token (#1)":                          "-new-stopping-token=false (default)",
+		"status member's key in callback messages (#2)":                   "-status-key=status (default)",
+		"start message carries a status (#2)":                             "-omit-start-status=false (default)",
+		"a Stopping message is sent for a running callback step":          "-drop-stopping-message=0 (default)",
+		"steps RetryPipelineExecution runs again (#15)":                   "-retry-reruns-all=false (default)",
+		"token of a retried callback step (#16)":                          "-retry-keeps-callback-token=false (default)",
+		"steps listed after a retry (#17)":                                "-list-every-attempt=false (default)",
+		"UpdatePipeline without a new definition records a version (#18)": "-version-on-definition-change=false (default)",
 	}
 	tests := []struct {
 		name     string
@@ -155,6 +159,10 @@ func TestDoctorDetectsEverySwitch(t *testing.T) {
 			"a Stopping message is sent for a running callback step": "-drop-stopping-message=1",
 			"Stopping message's callback token (#1)":                 "-",
 		}},
+		{"retry-reruns-all", emulator.Switches{RetryRerunsAll: true}, map[string]string{"steps RetryPipelineExecution runs again (#15)": "-retry-reruns-all=true"}},
+		{"retry-keeps-callback-token", emulator.Switches{RetryKeepsCallbackToken: true}, map[string]string{"token of a retried callback step (#16)": "-retry-keeps-callback-token=true"}},
+		{"list-every-attempt", emulator.Switches{ListEveryAttempt: true}, map[string]string{"steps listed after a retry (#17)": "-list-every-attempt=true"}},
+		{"version-on-definition-change", emulator.Switches{VersionOnDefinitionChange: true}, map[string]string{"UpdatePipeline without a new definition records a version (#18)": "-version-on-definition-change=true"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,7 +207,7 @@ func TestDoctorDetectsEverySwitch(t *testing.T) {
 					t.Errorf("%s: %s", f.Behaviour, f.Observed)
 				}
 			}
-			if len(report.Findings) < 11 {
+			if len(report.Findings) < 16 {
 				t.Errorf("%d findings, want every behaviour", len(report.Findings))
 			}
 			b.assertNothingLeft(t, prefix, emu.Client, report)

@@ -65,7 +65,11 @@ func (r *run) probe(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := r.probeStop(ctx, queue, stopExec); err != nil {
+	startToken, err := r.probeStop(ctx, queue, stopExec)
+	if err != nil {
+		return err
+	}
+	if err := r.probeRetry(ctx, queue, stopPipeline, stopExec, startToken); err != nil {
 		return err
 	}
 	if !timeoutProbe {
@@ -143,13 +147,13 @@ func (r *run) receive(ctx context.Context, queue, execution string, accept func(
 }
 
 // probeStop starts, stops and answers the stop probe's execution.
-func (r *run) probeStop(ctx context.Context, queue, exec string) error {
+func (r *run) probeStop(ctx context.Context, queue, exec string) (string, error) {
 	start, err := r.receive(ctx, queue, exec, nil)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if start == nil {
-		return fmt.Errorf("no callback message within %s: does the pipeline role have sqs:SendMessage on %s?", r.cfg.MessageWait, queue)
+		return "", fmt.Errorf("no callback message within %s: does the pipeline role have sqs:SendMessage on %s?", r.cfg.MessageWait, queue)
 	}
 	r.logf("received the start message")
 	r.find(behStartStatus, yesNo(start.key != ""), switchOmitStartStatus(start.key != ""))
@@ -158,17 +162,17 @@ func (r *run) probeStop(ctx context.Context, queue, exec string) error {
 	// a Lambda step to wait for.
 	lambdaRunning, err := r.waitSteps(ctx, exec)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if _, err := r.deps.SageMaker.StopPipelineExecution(ctx, &sagemaker.StopPipelineExecutionInput{PipelineExecutionArn: aws.String(exec), ClientRequestToken: aws.String(token(exec, "stop"))}); err != nil {
-		return fmt.Errorf("stop %s: %w", exec, err)
+		return "", fmt.Errorf("stop %s: %w", exec, err)
 	}
 	r.logf("stopped %s", exec)
 	// The Lambda step during the stop, read at once: waiting for a
 	// Stopping message that may never come could outlast it.
 	steps, err := r.steps(ctx, exec)
 	if err != nil {
-		return err
+		return "", err
 	}
 	switch {
 	case !lambdaRunning || stepTerminal(steps[lambdaStep].StepStatus):
@@ -178,7 +182,7 @@ func (r *run) probeStop(ctx context.Context, queue, exec string) error {
 	}
 	stopping, err := r.receive(ctx, queue, exec, func(m message) bool { return m.status != "" && !strings.EqualFold(m.status, "Executing") })
 	if err != nil {
-		return err
+		return "", err
 	}
 
 	// What the messages carried.
@@ -214,7 +218,7 @@ func (r *run) probeStop(ctx context.Context, queue, exec string) error {
 		answerToken = stopping.token
 	}
 	if err := r.fail(ctx, answerToken, "first"); err != nil {
-		return fmt.Errorf("answer the callback of %s: %w", exec, err)
+		return "", fmt.Errorf("answer the callback of %s: %w", exec, err)
 	}
 	r.logf("answered the callback")
 	r.fixed(behAnswerReplay, outcome(r.fail(ctx, answerToken, "first")), "success")
@@ -227,16 +231,16 @@ func (r *run) probeStop(ctx context.Context, queue, exec string) error {
 	// How it ends.
 	final, err := r.waitTerminal(ctx, exec)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if steps, err = r.steps(ctx, exec); err != nil {
-		return err
+		return "", err
 	}
 	r.fixed(behFinalStatus, fmt.Sprintf("execution %s, callback step %s, Lambda step %s", final, steps[callbackStep].StepStatus, steps[lambdaStep].StepStatus),
 		"execution Stopped, callback step Stopped, Lambda step Succeeded")
 	_, err = r.deps.SageMaker.StopPipelineExecution(ctx, &sagemaker.StopPipelineExecutionInput{PipelineExecutionArn: aws.String(exec), ClientRequestToken: aws.String(token(exec, "stop-ended"))})
 	r.fixed(behStopTerminal, outcome(err), "ConflictException")
-	return nil
+	return start.token, nil
 }
 
 // probeTimeout sees whether a definition-level Lambda Timeout ends the

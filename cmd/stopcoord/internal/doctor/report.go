@@ -23,6 +23,10 @@ const (
 	behFinalStatus      = "after the Stopping callback is answered with a failure (#6, #11)"
 	behLambdaDuringStop = "Lambda step status while the execution is Stopping (#11)"
 	behLambdaTimeout    = "definition-level Lambda Timeout (shorter than the function runs)"
+	behRetrySteps       = "steps RetryPipelineExecution runs again (#15)"
+	behRetryToken       = "token of a retried callback step (#16)"
+	behRetryListing     = "steps listed after a retry (#17)"
+	behVersion          = "UpdatePipeline without a new definition records a version (#18)"
 )
 
 // Finding is one behaviour, what the service did, and the emulator
