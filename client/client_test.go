@@ -162,7 +162,7 @@ func TestRetriesEnd(t *testing.T) {
 
 func TestGetExecutionUsesThePipelinePath(t *testing.T) {
 	view := `{"executionArn":"arn:aws:sagemaker:us-east-1:123456789012:pipeline/train/execution/abc","pipelineName":"train","status":"Stopping","terminal":false,"source":"ledger",` +
-		`"steps":[{"name":"Wait","kind":"Callback","status":"Stopping","callback":{"token":"","state":"open"}}],` +
+		`"steps":[{"name":"Wait","kind":"Callback","status":"Stopping","callback":{"tokenRef":"tok-5a046b374211","state":"open"}}],` +
 		`"blocking":{"openCallbacks":[{"stepName":"Wait","since":"2026-11-26T09:00:00Z"}],"runningLambdas":[]},"stops":[],"timeline":[]}`
 	s, c := newServer(t, answer{200, view}, answer{200, view})
 	for _, in := range []string{"arn:aws:sagemaker:us-east-1:123456789012:pipeline/train/execution/abc", "train/abc"} {

@@ -87,11 +87,20 @@ type Step struct {
 
 // Callback is a callback step's token and what became of it.
 type Callback struct {
-	Token      string    `json:"token"`
-	State      string    `json:"state"` // open, claimed, answered
-	AnsweredBy string    `json:"answeredBy,omitempty"`
-	Outcome    string    `json:"outcome,omitempty"` // success, failure
-	Cleanups   []Cleanup `json:"cleanups,omitempty"`
+	TokenRef   string `json:"tokenRef"` // a reference to the token ("tok-" and a hash), never the token
+	State      string `json:"state"`    // open, claimed, answered
+	AnsweredBy string `json:"answeredBy,omitempty"`
+	Outcome    string `json:"outcome,omitempty"` // success, failure
+	// Resources is the cleanup plan and who registered each resource.
+	Resources []PlannedResource `json:"resources,omitempty"`
+	Cleanups  []Cleanup         `json:"cleanups,omitempty"`
+}
+
+// PlannedResource is a resource in a callback's cleanup plan.
+type PlannedResource struct {
+	Kind         string `json:"kind"`
+	ID           string `json:"id"`
+	RegisteredBy string `json:"registeredBy,omitempty"` // the step's arguments, or a worker's IAM identity
 }
 
 // Cleanup is the record of cleaning one resource.
@@ -116,7 +125,7 @@ func (b Blocking) Empty() bool { return len(b.OpenCallbacks) == 0 && len(b.Runni
 // OpenCallback is a callback step whose token is not answered yet.
 type OpenCallback struct {
 	StepName string     `json:"stepName"`
-	Token    string     `json:"token,omitempty"`
+	TokenRef string     `json:"tokenRef,omitempty"`
 	Since    *time.Time `json:"since,omitempty"`
 }
 
@@ -133,6 +142,9 @@ type Resource struct {
 	Kind   string            `json:"kind"`
 	ID     string            `json:"id"`
 	Params map[string]string `json:"params,omitempty"`
+	// RegisteredBy is set by stopcoord in answers: who asked for the
+	// cleanup. It is never sent.
+	RegisteredBy string `json:"registeredBy,omitempty"`
 }
 
 // QueuedStop is one execution a bulk stop queued.

@@ -89,7 +89,7 @@ func (c *Client) Register(ctx context.Context, cc callback.Context, resources ..
 	}
 	plan := make([]pipeline.Resource, len(out.CleanupPlan))
 	for i, r := range out.CleanupPlan {
-		plan[i] = pipeline.Resource{Kind: r.Kind, ID: r.ID, Params: r.Params}
+		plan[i] = pipeline.Resource{Kind: r.Kind, ID: r.ID, Params: r.Params, RegisteredBy: r.RegisteredBy}
 	}
 	return plan, nil
 }
