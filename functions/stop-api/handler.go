@@ -36,6 +36,7 @@ const (
 type handler struct {
 	coord        Coordinator
 	maxBodyBytes int
+	home         executionHome
 }
 
 // stopRequest is the body of POST /stops.
@@ -63,6 +64,10 @@ func (h *handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		return h.getExecution(ctx, req), nil
 	case routeResources:
 		return h.registerResources(ctx, req), nil
+	case routePipelineExecution:
+		return h.getPipelineExecution(ctx, req), nil
+	case routePipelineExecutionStop:
+		return h.stopPipelineExecution(ctx, req), nil
 	}
 	return httpapi.Error(ctx, pipeline.Errorf(pipeline.ENotFound, "no route %s", req.RouteKey)), nil
 }

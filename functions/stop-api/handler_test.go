@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
-
 	samples "github.com/stopcoord/stopcoord/events"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
@@ -44,12 +41,12 @@ func (f *fakeCoordinator) BulkStop(_ context.Context, in coordinator.BulkStopInp
 
 func (f *fakeCoordinator) ViewExecution(_ context.Context, arn string) (coordinator.ExecutionView, error) {
 	f.viewArn = arn
-	return coordinator.ExecutionView{ExecutionARN: arn, Status: pipeline.ExecutionStopping}, f.err
+	return fakeView(arn), f.err
 }
 
 func (f *fakeCoordinator) ViewStop(_ context.Context, id string) (pipeline.StopRequest, coordinator.ExecutionView, error) {
 	f.stopID = id
-	return pipeline.StopRequest{ID: id, Phase: pipeline.StopIssued}, coordinator.ExecutionView{Status: pipeline.ExecutionStopping}, f.err
+	return pipeline.StopRequest{ID: id, ExecutionARN: sampleARN, Mode: pipeline.StopGraceful, Phase: pipeline.StopIssued}, fakeView(sampleARN), f.err
 }
 
 func (f *fakeCoordinator) RegisterResources(_ context.Context, in coordinator.ResourcesInput) (pipeline.Token, error) {
@@ -58,6 +55,15 @@ func (f *fakeCoordinator) RegisterResources(_ context.Context, in coordinator.Re
 		return pipeline.Token{}, f.err
 	}
 	return pipeline.Token{Token: in.Token, ExecutionARN: in.ExecutionARN, State: pipeline.TokenOpen, CleanupPlan: in.Resources}, nil
+}
+
+// testHome is where the samples' executions live.
+var testHome = executionHome{Region: "us-east-1", Accounts: []string{"123456789012"}}
+
+// fakeView is a Stopping execution as the coordinator shows one.
+func fakeView(arn string) coordinator.ExecutionView {
+	return coordinator.ExecutionView{ExecutionARN: arn, PipelineName: "train-model", Status: pipeline.ExecutionStopping, Source: "ledger",
+		Blocking: coordinator.Blocking{OpenCallbacks: []coordinator.OpenCallback{{StepName: "Wait"}}, RunningLambdas: []coordinator.RunningLambda{}}}
 }
 
 const sampleARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/train-model/execution/p4jn9xou8a8s"
@@ -147,6 +153,33 @@ func TestEverySample(t *testing.T) {
 			}
 		}},
 		{"register-resources-missing-arn.json", nil, 400, "invalid", notCalled},
+		{"get-pipeline-execution.json", nil, 200, "", func(t *testing.T, f *fakeCoordinator, body map[string]any) {
+			if f.viewArn != sampleARN || body["executionArn"] != sampleARN {
+				t.Errorf("the path named %q, want %q (body %v)", f.viewArn, sampleARN, body)
+			}
+		}},
+		{"get-pipeline-execution-bad-id.json", nil, 400, "invalid", notCalled},
+		{"get-pipeline-execution-other-account.json", nil, 200, "", func(t *testing.T, f *fakeCoordinator, _ map[string]any) {
+			if want := strings.Replace(sampleARN, "123456789012", "210987654321", 1); f.viewArn != want {
+				t.Errorf("?account= gave %q, want %q", f.viewArn, want)
+			}
+		}},
+		{"stop-pipeline-execution.json", nil, 202, "", func(t *testing.T, f *fakeCoordinator, body map[string]any) {
+			in := f.stopIn
+			if in.ExecutionARN != sampleARN || in.Mode != "force" || in.Reason != "Cost limit reached" || in.Key != "ops-2026-11-25-2" ||
+				in.RequestedBy != "arn:aws:sts::123456789012:assumed-role/ops/ops-session" {
+				t.Errorf("stop input %+v", in)
+			}
+			if stop := body["stop"].(map[string]any); stop["id"] != "stop-1" {
+				t.Errorf("stop body %v", stop)
+			}
+		}},
+		{"stop-pipeline-execution-no-body.json", nil, 202, "", func(t *testing.T, f *fakeCoordinator, _ map[string]any) {
+			if f.stopIn == nil || f.stopIn.ExecutionARN != sampleARN || f.stopIn.Mode != "" {
+				t.Errorf("stop input %+v", f.stopIn)
+			}
+		}},
+		{"stop-pipeline-execution-bad-name.json", nil, 400, "invalid", notCalled},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -157,14 +190,10 @@ func TestEverySample(t *testing.T) {
 				t.Fatal(err)
 			}
 			f := &fakeCoordinator{err: tt.err, stop: issued}
-			h := &handler{coord: f, maxBodyBytes: DefaultMaxBodyBytes}
-			out, err := lambda.NewHandler(h.handle).Invoke(context.Background(), raw)
-			if err != nil {
-				t.Fatalf("handler returned an error (a 5xx at API Gateway): %v", err)
-			}
-			var resp events.APIGatewayV2HTTPResponse
-			if err := json.Unmarshal(out, &resp); err != nil {
-				t.Fatal(err)
+			h := &handler{coord: f, maxBodyBytes: DefaultMaxBodyBytes, home: testHome}
+			ev, resp := invoke(t, h, raw)
+			if tt.sample != "unknown-route.json" { // API Gateway answers routes it does not have itself
+				checkOpenAPI(t, ev, resp)
 			}
 			var body map[string]any
 			if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
@@ -203,13 +232,8 @@ func notCalled(t *testing.T, f *fakeCoordinator, _ map[string]any) {
 
 func TestAlreadyStoppingAnswers200(t *testing.T) {
 	raw, _ := samples.FS.ReadFile("apigw/stop.json")
-	f := &fakeCoordinator{stop: coordinator.StopResult{AlreadyStopping: true, Stop: pipeline.StopRequest{ID: "stop-x"}}}
-	out, err := lambda.NewHandler((&handler{coord: f, maxBodyBytes: DefaultMaxBodyBytes}).handle).Invoke(context.Background(), raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var resp events.APIGatewayV2HTTPResponse
-	json.Unmarshal(out, &resp)
+	f := &fakeCoordinator{stop: coordinator.StopResult{AlreadyStopping: true, Stop: pipeline.StopRequest{ID: "stop-x", ExecutionARN: sampleARN, Mode: pipeline.StopGraceful, Phase: pipeline.StopIssued}}}
+	resp := invokeChecked(t, &handler{coord: f, maxBodyBytes: DefaultMaxBodyBytes, home: testHome}, raw)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, `"alreadyStopping":true`) {
 		t.Fatalf("got %d %s, want 200 with the stop under way", resp.StatusCode, resp.Body)
 	}
@@ -218,9 +242,7 @@ func TestAlreadyStoppingAnswers200(t *testing.T) {
 func TestInternalErrorsDoNotLeak(t *testing.T) {
 	raw, _ := samples.FS.ReadFile("apigw/stop.json")
 	f := &fakeCoordinator{err: errorString("dial tcp 10.1.2.3:443: connection refused")}
-	out, _ := lambda.NewHandler((&handler{coord: f, maxBodyBytes: DefaultMaxBodyBytes}).handle).Invoke(context.Background(), raw)
-	var resp events.APIGatewayV2HTTPResponse
-	json.Unmarshal(out, &resp)
+	resp := invokeChecked(t, &handler{coord: f, maxBodyBytes: DefaultMaxBodyBytes, home: testHome}, raw)
 	if resp.StatusCode != 500 || strings.Contains(resp.Body, "10.1.2.3") {
 		t.Fatalf("got %d %s, want 500 without internals", resp.StatusCode, resp.Body)
 	}

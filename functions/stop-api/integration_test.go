@@ -64,6 +64,7 @@ func (a api) call(r apigw.Request) (int, map[string]any) {
 	if err != nil {
 		a.t.Fatal(err)
 	}
+	checkOpenAPI(a.t, apigw.Event(r), resp)
 	var body map[string]any
 	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
 		a.t.Fatalf("%s: body %q is not JSON", r.RouteKey, resp.Body)

@@ -53,7 +53,7 @@ func main() {
 		StopQueueURL: cfg.stopQueueURL,
 		Access:       cfg.access,
 	})
-	h := &handler{coord: coord, maxBodyBytes: cfg.maxBodyBytes}
+	h := &handler{coord: coord, maxBodyBytes: cfg.maxBodyBytes, home: executionHome{Region: awsCfg.Region, Accounts: cfg.access.Accounts}}
 	slog.Info("stop-api ready", "table", cfg.table)
 	lambda.Start(h.handle)
 }

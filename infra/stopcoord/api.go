@@ -19,6 +19,8 @@ var Routes = []string{
 	"GET /stops/{id}",
 	"GET /executions/{executionArn}",
 	"PUT /callbacks/{token}/resources",
+	"GET /pipelines/{name}/executions/{id}",
+	"POST /pipelines/{name}/executions/{id}/stops",
 }
 
 // StopAPIProps configures the HTTP API.

@@ -10,14 +10,21 @@ import (
 	"unicode/utf8"
 
 	"github.com/stopcoord/stopcoord/local/apigw"
+	"github.com/stopcoord/stopcoord/local/localaws"
 )
 
-// CallerHeader lets a local request say which IAM principal it stands for;
-// API Gateway would take it from the SigV4 signature.
+// CallerHeader lets an unsigned local request say which IAM principal it
+// stands for; a signed request stands for the principal of its key, as in
+// API Gateway.
 const CallerHeader = "X-Stopcoord-Caller"
 
-// DefaultCaller is the principal of local requests without CallerHeader.
+// DefaultCaller is the principal of the local credentials (localaws) and of
+// unsigned local requests without CallerHeader.
 const DefaultCaller = "arn:aws:iam::123456789012:user/local-developer"
+
+// LocalCredentials are the keys the local gateway accepts: the fixed test
+// credentials every local part uses (localaws).
+var LocalCredentials = []apigw.Credential{{AccessKeyID: "test", SecretAccessKey: "test", PrincipalARN: DefaultCaller}}
 
 // route is one HTTP API route and the function behind it.
 type route struct {
@@ -33,6 +40,16 @@ type gateway struct {
 	routes  []route
 	maxBody int64
 	log     *slog.Logger
+	// verifier checks every SigV4-signed request as API Gateway's IAM
+	// authorisation does; requireSigned also refuses unsigned ones (403),
+	// which otherwise stand for DefaultCaller or CallerHeader.
+	verifier      *apigw.Verifier
+	requireSigned bool
+}
+
+func newGateway(cfg Config, log *slog.Logger) *gateway {
+	return &gateway{maxBody: 10 << 20, log: log, requireSigned: cfg.RequireSigV4,
+		verifier: &apigw.Verifier{Region: localaws.Region, Credentials: LocalCredentials}}
 }
 
 func newRoute(key string, fn Invoker) route {
@@ -93,13 +110,15 @@ func (g *gateway) serve(w http.ResponseWriter, r *http.Request, rt route, rawPat
 		writeJSON(w, http.StatusRequestEntityTooLarge, `{"message":"Request Entity Too Large"}`)
 		return
 	}
+	caller, refusal := g.authorise(r, body)
+	if refusal != nil {
+		g.log.Info("request refused by the gateway's IAM authorisation", "route", rt.key, "reason", refusal.Message)
+		writeJSON(w, refusal.Status, string(mustJSON(map[string]string{"message": refusal.Message})))
+		return
+	}
 	headers := map[string]string{}
 	for k, v := range r.Header {
 		headers[strings.ToLower(k)] = strings.Join(v, ",")
-	}
-	caller := r.Header.Get(CallerHeader)
-	if caller == "" {
-		caller = DefaultCaller
 	}
 	ev := apigw.Event(apigw.Request{Method: r.Method, RouteKey: rt.key, Path: rawPath, PathParams: params, Headers: headers, CallerARN: caller})
 	ev.RawQueryString = r.URL.RawQuery
@@ -143,6 +162,23 @@ func (g *gateway) serve(w http.ResponseWriter, r *http.Request, rt route, rawPat
 	}
 	w.WriteHeader(status)
 	w.Write(respBody)
+}
+
+// authorise is API Gateway's IAM authorisation: a signed request must
+// verify and stands for its key's principal.
+func (g *gateway) authorise(r *http.Request, body []byte) (string, *apigw.Refusal) {
+	if apigw.Signed(r) || g.requireSigned {
+		return g.verifier.Verify(r, body)
+	}
+	if caller := r.Header.Get(CallerHeader); caller != "" {
+		return caller, nil
+	}
+	return DefaultCaller, nil
+}
+
+func mustJSON(v any) []byte {
+	b, _ := jsonMarshal(v) // a map of strings cannot fail
+	return b
 }
 
 func writeJSON(w http.ResponseWriter, status int, body string) {

@@ -71,6 +71,9 @@ type Config struct {
 	// Env adds to (and overrides) every function's environment.
 	Env    map[string]string
 	Logger *slog.Logger
+	// RequireSigV4 makes the HTTP API refuse unsigned requests (403), as API
+	// Gateway's IAM authorisation does; signed ones are always verified.
+	RequireSigV4 bool
 	// NoPollers leaves out the event-source pollers, rule relays and
 	// schedules, for a one-shot invoke.
 	NoPollers bool
@@ -496,7 +499,7 @@ func (s *Stack) Output(name string) (string, error) {
 }
 
 func (s *Stack) startGateway(cfg Config) error {
-	g := &gateway{maxBody: 10 << 20, log: s.log}
+	g := newGateway(cfg, s.log)
 	integrations := map[string]Invoker{}
 	for _, id := range s.template.OfType("AWS::ApiGatewayV2::Integration") {
 		fnName, err := s.physical.resolve(s.template.Resources[id].Properties["IntegrationUri"])

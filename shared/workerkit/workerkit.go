@@ -2,72 +2,53 @@
 // reads the callback context stopcoord sends, and registers what the worker
 // started (a Step Functions execution, a Glue run, a Batch job...) against
 // the step's token through the stop API, so that a stop of the pipeline
-// cleans it up. Requests are signed with SigV4 for the API's IAM
-// authorisation, using the SDK's default credentials.
+// cleans it up. It is a thin layer over package client, which signs the
+// requests with SigV4 for the API's IAM authorisation using the SDK's
+// default credentials, and retries what the SDK would retry.
 package workerkit
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/stopcoord/stopcoord/client"
 	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
-// signingService is the SigV4 service name of API Gateway.
-const signingService = "execute-api"
-
-// maxResponseBytes bounds what is read of an API response.
-const maxResponseBytes = 1 << 20
-
-// Client registers resources with the stop API.
+// Client registers resources with the stop API through the stopcoord
+// client (SigV4 signing, the SDK's standard retries).
 type Client struct {
-	apiURL string
-	http   *http.Client
-	creds  aws.CredentialsProvider
-	region string
-	signer *v4.Signer
-	now    func() time.Time
+	api *client.Client
 }
 
 // New returns a client for the stop API at apiURL (the HTTP API's invoke
 // URL) with the SDK's default credentials and region.
 func New(ctx context.Context, apiURL string) (*Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+	api, err := client.NewFromDefaults(ctx, apiURL)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration for the stop API client: %w", err)
+		return nil, err
 	}
-	return NewWithConfig(apiURL, cfg, nil)
+	return &Client{api: api}, nil
 }
 
 // NewWithConfig returns a client using the credentials and region of cfg
 // and the HTTP client (nil means one with a 10 s timeout).
 func NewWithConfig(apiURL string, cfg aws.Config, httpClient *http.Client) (*Client, error) {
-	u, err := url.Parse(apiURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("stop API URL %q is not an http(s) URL", apiURL)
-	}
-	if cfg.Credentials == nil || cfg.Region == "" {
-		return nil, errors.New("stop API client needs AWS credentials and a region to sign requests")
-	}
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &Client{apiURL: strings.TrimSuffix(apiURL, "/"), http: httpClient, creds: cfg.Credentials, region: cfg.Region, signer: v4.NewSigner(), now: time.Now}, nil
+	api, err := client.New(cfg, apiURL, func(o *client.Options) { o.HTTPClient = httpClient; o.UserAgent = "stopcoord-workerkit" })
+	if err != nil {
+		return nil, err
+	}
+	return &Client{api: api}, nil
 }
 
 // ParseContext reads the callback context a worker receives (the Lambda
@@ -87,76 +68,28 @@ func ParseContext(payload []byte) (callback.Context, error) {
 }
 
 // APIError is a refusal from the stop API.
-type APIError struct {
-	Status  int
-	Code    string // invalid, unauthorized, not_found, conflict, ...
-	Message string
-}
-
-func (e *APIError) Error() string {
-	return fmt.Sprintf("stop API answered %d %s: %s", e.Status, e.Code, e.Message)
-}
+type APIError = client.APIError
 
 // Answered reports whether err says the token was answered already, or is
 // being answered: its cleanup has run or is running without the resource,
 // so the worker must stop what it started itself.
-func Answered(err error) bool {
-	var e *APIError
-	return errors.As(err, &e) && e.Code == pipeline.EConflict
-}
+func Answered(err error) bool { return client.HasCode(err, client.CodeConflict) }
 
 // Register adds resources to the cleanup plan of the callback in cc and
 // returns the plan as it now stands. Registering a resource twice is
 // harmless. Call it as soon as each resource exists.
 func (c *Client) Register(ctx context.Context, cc callback.Context, resources ...pipeline.Resource) ([]pipeline.Resource, error) {
-	body, err := json.Marshal(struct {
-		ExecutionARN string              `json:"pipelineExecutionArn"`
-		Resources    []pipeline.Resource `json:"resources"`
-	}{cc.ExecutionARN, resources})
+	in := &client.RegisterResourcesInput{Token: cc.Token, ExecutionARN: cc.ExecutionARN, Resources: make([]client.Resource, len(resources))}
+	for i, r := range resources {
+		in.Resources[i] = client.Resource{Kind: r.Kind, ID: r.ID, Params: r.Params}
+	}
+	out, err := c.api.RegisterResources(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("encode resources of %s: %w", cc.Token, err)
+		return nil, err
 	}
-	endpoint := c.apiURL + "/callbacks/" + url.PathEscape(cc.Token) + "/resources"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, endpoint, bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("register resources of %s: %w", cc.Token, err)
+	plan := make([]pipeline.Resource, len(out.CleanupPlan))
+	for i, r := range out.CleanupPlan {
+		plan[i] = pipeline.Resource{Kind: r.Kind, ID: r.ID, Params: r.Params, RegisteredBy: r.RegisteredBy}
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if err := c.sign(ctx, req, body); err != nil {
-		return nil, fmt.Errorf("sign the registration of %s: %w", cc.Token, err)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("register resources of %s: %w", cc.Token, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return nil, fmt.Errorf("read the stop API's answer for %s: %w", cc.Token, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		apiErr := &APIError{Status: resp.StatusCode}
-		var e struct{ Code, Message string }
-		if json.Unmarshal(raw, &e) == nil {
-			apiErr.Code, apiErr.Message = e.Code, e.Message
-		}
-		return nil, fmt.Errorf("register resources of %s: %w", cc.Token, apiErr)
-	}
-	var out struct {
-		CleanupPlan []pipeline.Resource `json:"cleanupPlan"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, fmt.Errorf("decode the stop API's answer for %s: %w", cc.Token, err)
-	}
-	return out.CleanupPlan, nil
-}
-
-// sign adds the SigV4 headers for API Gateway's IAM authorisation.
-func (c *Client) sign(ctx context.Context, req *http.Request, body []byte) error {
-	creds, err := c.creds.Retrieve(ctx)
-	if err != nil {
-		return err
-	}
-	sum := sha256.Sum256(body)
-	return c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), signingService, c.region, c.now())
+	return plan, nil
 }

@@ -124,6 +124,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer s.Close()
 	fmt.Fprintf(stdout, "stopcoord local stack is up (Ctrl-C stops it)\n")
 	fmt.Fprintf(stdout, "  HTTP API            %s   (requests stand for %s; set %s to change)\n", s.GatewayURL, stack.DefaultCaller, stack.CallerHeader)
+	fmt.Fprintf(stdout, "  CLI                 export STOPCOORD_ENDPOINT=%s AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test; go run ./cmd/stopcoord status <pipeline>/<execution-id>\n", s.GatewayURL)
 	fmt.Fprintf(stdout, "  SageMaker emulator  %s   (AWS_ENDPOINT_URL_SAGEMAKER)\n", s.SageMakerURL)
 	fmt.Fprintf(stdout, "  moto                %s   (SQS, EventBridge, Step Functions, Glue, ...)\n", s.MotoURL)
 	fmt.Fprintf(stdout, "  DynamoDB Local      %s\n", s.DynamoDBURL)
