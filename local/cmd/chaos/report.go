@@ -1,0 +1,639 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/stopcoord/stopcoord/local/stack"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
+)
+
+// The invariants, in the order the table shows them.
+const (
+	invStatus    = "execution ends in its script's status"
+	invToken     = "callback token answered exactly once in effect"
+	invResource  = "registered resource cleaned, refused or recorded"
+	invCleanOnce = "resource cleaned once per stop (no duplicate handling)"
+	invLedger    = "ledger matches the emulator (execution and steps)"
+	invSQS       = "SQS message processed, or in a DLQ with a reason"
+	invProcesses = "no process left behind"
+	invHarness   = "the harness ran as planned"
+)
+
+var invariants = []string{invStatus, invToken, invResource, invCleanOnce, invLedger, invSQS, invProcesses, invHarness}
+
+// report checks the invariants against the emulator's truth and prints them.
+type report struct {
+	c       *chaos
+	checked map[string]int
+	notes   map[string]string
+	viol    []violation
+	latency map[trigger][]time.Duration
+	unended map[trigger]int
+	queues  []string // one line per queue
+	truth   map[string]*truth
+}
+
+type violation struct{ invariant, execution, detail string }
+
+// truth is what the emulator says about one execution.
+type truth struct {
+	status string
+	ended  time.Time
+	steps  []smtypes.PipelineExecutionStep
+}
+
+func (r *report) init() {
+	if r.checked == nil {
+		r.checked, r.notes = map[string]int{}, map[string]string{}
+		r.latency, r.unended, r.truth = map[trigger][]time.Duration{}, map[trigger]int{}, map[string]*truth{}
+	}
+}
+
+func (r *report) fail(inv string, x *execution, format string, args ...any) {
+	name := "-"
+	if x != nil {
+		name = fmt.Sprintf("#%d %s %s", x.i, x.script.name, x.arn)
+	}
+	r.viol = append(r.viol, violation{inv, name, fmt.Sprintf(format, args...)})
+}
+
+func (r *report) violations() int { return len(r.viol) }
+
+// collect checks every invariant but the processes (checked after the
+// stack is closed).
+func (r *report) collect(ctx context.Context) {
+	r.init()
+	c := r.c
+	for _, x := range c.execs {
+		t := &truth{}
+		if out, err := c.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(x.arn)}); err == nil {
+			t.status = string(out.PipelineExecutionStatus)
+			if pipeline.ExecutionStatus(t.status).Terminal() && out.LastModifiedTime != nil {
+				t.ended = *out.LastModifiedTime
+			}
+		} else {
+			c.harnessProblem("describe %s: %v", x.arn, err)
+		}
+		t.steps = c.listSteps(ctx, x.arn)
+		r.truth[x.arn] = t
+	}
+	r.checkStatuses()
+	r.checkTokens()
+	r.checkResources(ctx)
+	r.checkLedger(ctx)
+	r.checkLatency(ctx)
+	r.checkQueues(ctx)
+}
+
+func (c *chaos) listSteps(ctx context.Context, arn string) []smtypes.PipelineExecutionStep {
+	var steps []smtypes.PipelineExecutionStep
+	p := sagemaker.NewListPipelineExecutionStepsPaginator(c.sm, &sagemaker.ListPipelineExecutionStepsInput{PipelineExecutionArn: aws.String(arn)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			c.harnessProblem("list the steps of %s: %v", arn, err)
+			return steps
+		}
+		steps = append(steps, page.PipelineExecutionSteps...)
+	}
+	return steps
+}
+
+func (r *report) checkStatuses() {
+	for _, x := range r.c.execs {
+		r.checked[invStatus]++
+		t := r.truth[x.arn]
+		switch {
+		case !pipeline.ExecutionStatus(t.status).Terminal():
+			r.fail(invStatus, x, "never ended: still %s %s after the stops (want %s: %s)%s", t.status, r.c.opts.settle, x.script.expect, x.script.why, apiNotes(x))
+		case t.status != x.script.expect:
+			r.fail(invStatus, x, "ended %s, want %s (%s)%s", t.status, x.script.expect, x.script.why, apiNotes(x))
+		}
+	}
+}
+
+func apiNotes(x *execution) string {
+	if len(x.apiNotes) == 0 {
+		return ""
+	}
+	return "; the stop API said: " + strings.Join(x.apiNotes, "; ")
+}
+
+// checkTokens counts, per callback token SageMaker lists, the Send* calls
+// the emulator accepted: the first success is the answer, a later success
+// with the same ClientRequestToken is an idempotent replay, and a success
+// with another ClientRequestToken would be a second answer.
+func (r *report) checkTokens() {
+	byToken := map[string][]sendRecord{}
+	attempts, accepted, replays, conflicts, faulted, notFound := 0, 0, 0, 0, 0, 0
+	for _, s := range r.c.front.sends() {
+		byToken[s.Token] = append(byToken[s.Token], s)
+	}
+	for _, x := range r.c.execs {
+		for _, st := range r.truth[x.arn].steps {
+			if st.Metadata == nil || st.Metadata.Callback == nil || st.Metadata.Callback.CallbackToken == nil {
+				continue
+			}
+			token := aws.ToString(st.Metadata.Callback.CallbackToken)
+			r.checked[invToken]++
+			first := ""
+			answers := 0
+			for _, s := range byToken[token] {
+				attempts++
+				switch {
+				case s.Status == 200 && first == "":
+					first = s.RequestToken
+					answers++
+					accepted++
+				case s.Status == 200 && s.RequestToken == first:
+					replays++
+				case s.Status == 200:
+					answers++
+				case s.ErrorType == "ConflictException":
+					conflicts++
+				case s.ErrorType == "ResourceNotFound":
+					notFound++
+				default:
+					faulted++
+				}
+			}
+			switch {
+			case answers == 0:
+				r.fail(invToken, x, "the token of step %s (%s) was never answered (%d Send* attempts)", aws.ToString(st.StepName), st.StepStatus, len(byToken[token]))
+			case answers > 1:
+				r.fail(invToken, x, "the token of step %s was answered %d times with different ClientRequestTokens", aws.ToString(st.StepName), answers)
+			}
+		}
+	}
+	r.notes[invToken] = fmt.Sprintf("Send* attempts %d: accepted %d, replays %d, conflicts %d, not found %d, throttled/5xx %d", attempts, accepted, replays, conflicts, notFound, faulted)
+}
+
+// checkResources holds every resource a worker registered to the truth of
+// the service that runs it.
+func (r *report) checkResources(ctx context.Context) {
+	c := r.c
+	counts := map[string]int{}
+	handedTwice := 0
+	views := map[string]pipeline.View{}
+	for _, wk := range c.workers.all() {
+		if wk.handedOver > 1 {
+			handedTwice++
+		}
+		x := c.byARN[wk.arn]
+		if x == nil || wk.resource == nil {
+			continue
+		}
+		r.checked[invResource]++
+		switch {
+		case wk.registration == "refused":
+			counts["refused (the worker cleaned up)"]++
+			continue
+		case strings.HasPrefix(wk.registration, "failed"):
+			r.fail(invResource, x, "the worker could not register its %s %s: %s", wk.resource.Kind, wk.resource.ID, wk.registration)
+			continue
+		}
+		times, cleaned := c.cleanedBy(ctx, *wk.resource, wk.token)
+		r.checked[invCleanOnce]++
+		if len(times) > 1 && times[1].Sub(times[0]) < 10*time.Second {
+			r.fail(invCleanOnce, x, "%s %s cleaned %d times, the second %s after the first (one stop handled twice)", wk.resource.Kind, short(wk.resource.ID), len(times), times[1].Sub(times[0]).Round(time.Millisecond))
+		}
+		if cleaned {
+			counts["cleaned"]++
+			continue
+		}
+		view, ok := views[wk.arn]
+		if !ok {
+			v, err := c.ledger.ReadExecution(ctx, mustARN(wk.arn))
+			if err != nil {
+				c.harnessProblem("read the ledger for %s: %v", wk.arn, err)
+			}
+			view, views[wk.arn] = v, v
+		}
+		recorded := ""
+		for _, cl := range view.Cleanups {
+			if cl.Token != wk.token || cl.Resource.Key() != wk.resource.Key() {
+				continue
+			}
+			attention := false
+			for _, t := range view.Tokens {
+				attention = attention || (t.Token == wk.token && t.Attention)
+			}
+			switch {
+			case cl.Status == pipeline.CleanupSkipped:
+				recorded = "recorded skipped (force)"
+			case cl.Status == pipeline.CleanupFailed && attention:
+				recorded = "recorded abandoned, flagged for attention"
+			}
+		}
+		if recorded != "" {
+			counts[recorded]++
+			continue
+		}
+		r.fail(invResource, x, "registered %s %s (step %s) is still running and the ledger records no skipped or abandoned cleanup", wk.resource.Kind, short(wk.resource.ID), wk.step)
+	}
+	var parts []string
+	for k, v := range counts {
+		parts = append(parts, fmt.Sprintf("%s %d", k, v))
+	}
+	sort.Strings(parts)
+	if handedTwice > 0 {
+		parts = append(parts, fmt.Sprintf("tokens handed to a worker twice %d", handedTwice))
+	}
+	r.notes[invResource] = strings.Join(parts, ", ")
+}
+
+// cleanedBy reports when stopcoord cleaned a resource (every successful
+// cleanup it can see) and whether the resource is stopped.
+func (c *chaos) cleanedBy(ctx context.Context, res pipeline.Resource, token string) ([]time.Time, bool) {
+	switch res.Kind {
+	case "sfn-execution":
+		out, err := c.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(res.ID)})
+		return nil, err == nil && out.Status == "ABORTED"
+	case "glue-job-run":
+		out, err := c.glue.GetJobRun(ctx, &glue.GetJobRunInput{JobName: aws.String(glueJob), RunId: aws.String(res.ID)})
+		return nil, err == nil && out.JobRun != nil && (out.JobRun.JobRunState == "STOPPED" || out.JobRun.JobRunState == "STOPPING")
+	case "lambda-cleanup":
+		fn := c.cleanup
+		if strings.HasSuffix(res.ID, ":"+brokenCleanupFunction) {
+			fn = c.brokenCleanupFn
+		}
+		var times []time.Time
+		for _, call := range fn.callsOf(token) {
+			if call.ok {
+				times = append(times, call.at)
+			}
+		}
+		return times, len(times) > 0
+	default:
+		var times []time.Time
+		for _, s := range c.jobs.stopsOf(res.Kind, res.ID) {
+			if s.by == "stopcoord" {
+				times = append(times, s.at)
+			}
+		}
+		return times, len(times) > 0
+	}
+}
+
+// checkLedger compares the ledger with the emulator for every execution
+// and step, giving the sweeper's reconciliation time to converge.
+func (r *report) checkLedger(ctx context.Context) {
+	c := r.c
+	deadline := time.Now().Add(90 * time.Second)
+	var mismatch map[*execution]string
+	for {
+		mismatch = map[*execution]string{}
+		for _, x := range c.execs {
+			if d := r.ledgerDiff(ctx, x); d != "" {
+				mismatch[x] = d
+			}
+		}
+		if len(mismatch) == 0 || time.Now().After(deadline) || ctx.Err() != nil {
+			break
+		}
+		c.sleep(ctx, 2*time.Second)
+	}
+	r.checked[invLedger] = len(c.execs)
+	for _, x := range c.execs {
+		if d, ok := mismatch[x]; ok {
+			r.fail(invLedger, x, "%s", d)
+		}
+	}
+}
+
+func (r *report) ledgerDiff(ctx context.Context, x *execution) string {
+	t := r.truth[x.arn]
+	view, err := r.c.ledger.ReadExecution(ctx, mustARN(x.arn))
+	if err != nil {
+		return "read the ledger: " + err.Error()
+	}
+	var diffs []string
+	switch {
+	case view.Execution == nil:
+		diffs = append(diffs, "no execution record")
+	case string(view.Execution.Status) != t.status:
+		diffs = append(diffs, fmt.Sprintf("execution %s in the ledger, %s at SageMaker", view.Execution.Status, t.status))
+	}
+	ledgerSteps := map[string]string{}
+	for _, s := range view.Steps {
+		ledgerSteps[s.StepName] = string(s.Status)
+	}
+	for _, s := range t.steps {
+		name, want := aws.ToString(s.StepName), string(s.StepStatus)
+		if got, ok := ledgerSteps[name]; !ok {
+			diffs = append(diffs, fmt.Sprintf("step %s missing (%s at SageMaker)", name, want))
+		} else if got != want {
+			diffs = append(diffs, fmt.Sprintf("step %s %s in the ledger, %s at SageMaker", name, got, want))
+		}
+	}
+	return strings.Join(diffs, "; ")
+}
+
+// checkLatency measures each stop from its request to the end of the
+// execution at SageMaker. Stops the harness did not send are measured from
+// the ledger's stop request (scheduled, max runtime) or from the step
+// failure (fail-fast).
+func (r *report) checkLatency(ctx context.Context) {
+	c := r.c
+	for _, x := range c.execs {
+		if x.script.trigger == trigNone {
+			continue
+		}
+		t := r.truth[x.arn]
+		if t.ended.IsZero() {
+			r.unended[x.script.trigger]++
+			continue
+		}
+		c.mu.Lock()
+		start, ok := c.stopAt[x.arn]
+		c.mu.Unlock()
+		switch {
+		case x.script.trigger == trigFailFast:
+			for _, s := range t.steps {
+				if s.StepStatus == smtypes.StepStatusFailed && s.EndTime != nil {
+					start, ok = *s.EndTime, true
+				}
+			}
+		case !ok:
+			if view, err := c.ledger.ReadExecution(ctx, mustARN(x.arn)); err == nil {
+				for _, s := range view.Stops {
+					if !ok || s.CreatedAt.Before(start) {
+						start, ok = s.CreatedAt, true
+					}
+				}
+			}
+		}
+		if !ok {
+			r.unended[x.script.trigger]++ // no stop was ever requested
+			continue
+		}
+		r.latency[x.script.trigger] = append(r.latency[x.script.trigger], max(0, t.ended.Sub(start)))
+	}
+}
+
+// checkQueues accounts for every SQS message: each queue a function reads
+// must be empty, and whatever is in a dead-letter queue must have a
+// recorded reason (a rejection in the ledger).
+func (r *report) checkQueues(ctx context.Context) {
+	c := r.c
+	tmpl, err := stack.ReadTemplate(c.opts.template)
+	if err != nil {
+		c.harnessProblem("read the template: %v", err)
+		return
+	}
+	dlqs := map[string]bool{}
+	for _, id := range tmpl.OfType("AWS::SQS::Queue") {
+		if rp, ok := tmpl.Resources[id].Properties["RedrivePolicy"].(map[string]any); ok {
+			if ga, ok := rp["deadLetterTargetArn"].(map[string]any)["Fn::GetAtt"].([]any); ok && len(ga) > 0 {
+				dlqs[ga[0].(string)] = true
+			}
+		}
+	}
+	rejected := map[string]bool{}
+	for _, day := range []time.Time{c.begin, time.Now()} {
+		rs, err := c.ledger.ListRejections(ctx, day)
+		if err != nil {
+			c.harnessProblem("list rejections: %v", err)
+		}
+		for _, rj := range rs {
+			rejected[rj.MessageID] = true
+		}
+	}
+	ids := make([]string, 0, len(c.st.Queues))
+	for id := range c.st.Queues {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	rules, _ := c.sqs.ListQueues(ctx, &sqs.ListQueuesInput{QueueNamePrefix: aws.String("StopCoord-rule-")})
+	sources := map[string]string{} // name -> url
+	for _, id := range ids {
+		if !dlqs[id] {
+			sources[id] = c.st.Queues[id]
+		}
+	}
+	for _, u := range rules.QueueUrls {
+		sources[u[strings.LastIndex(u, "/")+1:]] = u
+	}
+	// Sources drain: wait for what is in flight.
+	deadline := time.Now().Add(60 * time.Second)
+	for name, u := range sources {
+		for {
+			n := c.depth(ctx, u)
+			if n == 0 || time.Now().After(deadline) {
+				c.mu.Lock()
+				acc := c.queues[name]
+				c.mu.Unlock()
+				line := fmt.Sprintf("%-40s left %d", name, n)
+				if acc != nil {
+					a := acc.accounts()
+					line += fmt.Sprintf(", received %d, processed %d, repeated deliveries injected %d", len(a.received), len(a.deleted), a.copies)
+					r.checked[invSQS] += len(a.received)
+				}
+				r.queues = append(r.queues, line)
+				if n > 0 {
+					r.fail(invSQS, nil, "%d messages still in %s %s after the run (neither processed nor dead-lettered)", n, name, time.Since(deadline.Add(-60*time.Second)).Round(time.Second))
+				}
+				break
+			}
+			c.sleep(ctx, time.Second)
+		}
+	}
+	for _, id := range ids {
+		if !dlqs[id] {
+			continue
+		}
+		msgs := c.drain(ctx, c.st.Queues[id])
+		r.queues = append(r.queues, fmt.Sprintf("%-40s dead-lettered %d", id, len(msgs)))
+		for _, m := range msgs {
+			if rejected[aws.ToString(m.MessageId)] {
+				continue
+			}
+			x := c.execOfBody(aws.ToString(m.Body))
+			r.fail(invSQS, x, "message %s is in %s with no recorded reason (received %s times): %s", aws.ToString(m.MessageId), id,
+				m.Attributes["ApproximateReceiveCount"], truncate(aws.ToString(m.Body), 160))
+		}
+	}
+}
+
+func (c *chaos) depth(ctx context.Context, u string) int {
+	out, err := c.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(u), AttributeNames: []sqstypes.QueueAttributeName{
+		sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible, sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed}})
+	if err != nil {
+		return -1
+	}
+	n := 0
+	for _, v := range out.Attributes {
+		var k int
+		fmt.Sscan(v, &k)
+		n += k
+	}
+	return n
+}
+
+// drain reads every message of a dead-letter queue (the run is over; they
+// stay hidden for the rest of it).
+func (c *chaos) drain(ctx context.Context, u string) []sqstypes.Message {
+	var all []sqstypes.Message
+	for range 100 {
+		out, err := c.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(u), MaxNumberOfMessages: 10, VisibilityTimeout: 600,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll}})
+		if err != nil || len(out.Messages) == 0 {
+			break
+		}
+		all = append(all, out.Messages...)
+	}
+	return all
+}
+
+func (c *chaos) execOfBody(body string) *execution {
+	for _, x := range c.execs {
+		if strings.Contains(body, x.arn) {
+			return x
+		}
+	}
+	return nil
+}
+
+// processes checks, once everything is closed, that no process the run
+// started is still there (a subreaper sees even orphans), then reaps any.
+func (r *report) processes() {
+	r.init()
+	deadline := time.Now().Add(10 * time.Second)
+	var left []proc
+	for {
+		left = left[:0]
+		for _, p := range descendants() {
+			if p.state != "Z" {
+				left = append(left, p)
+			}
+		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	r.checked[invProcesses] = 1
+	for _, p := range left {
+		r.fail(invProcesses, nil, "pid %d still running after the stack closed: %s", p.pid, truncate(p.cmdline, 160))
+		syscall.Kill(p.pid, syscall.SIGKILL)
+	}
+	for {
+		var ws syscall.WaitStatus
+		if pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil); pid <= 0 || err != nil {
+			break
+		}
+	}
+	c := r.c
+	c.mu.Lock()
+	problems := append([]string(nil), c.problems...)
+	c.mu.Unlock()
+	r.checked[invHarness] = 1
+	for _, p := range problems {
+		r.fail(invHarness, nil, "%s", p)
+	}
+}
+
+func (r *report) print(w io.Writer) {
+	r.init()
+	c := r.c
+	fmt.Fprintf(w, "\nfaults injected:\n")
+	c.mu.Lock()
+	for _, l := range c.faultLog {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+	c.mu.Unlock()
+	if c.watch != nil {
+		fmt.Fprintf(w, "  callback function: %d batches, %d failed invocations, %d kills\n", c.watch.batches.Load(), c.watch.failed.Load(), c.watch.killed.Load())
+	}
+	fmt.Fprintf(w, "\nqueues:\n")
+	for _, l := range r.queues {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+	failed := map[string]int{}
+	for _, v := range r.viol {
+		failed[v.invariant]++
+	}
+	fmt.Fprintf(w, "\ninvariants (seed %d, N=%d):\n", c.opts.seed, c.opts.n)
+	fmt.Fprintf(w, "  %-56s %8s %8s %10s\n", "invariant", "checked", "held", "violations")
+	for _, inv := range invariants {
+		mark := "ok  "
+		if failed[inv] > 0 {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(w, "  %s %-51s %8d %8d %10d\n", mark, inv, r.checked[inv], max(0, r.checked[inv]-failed[inv]), failed[inv])
+		if n := r.notes[inv]; n != "" {
+			fmt.Fprintf(w, "       %s\n", n)
+		}
+	}
+	fmt.Fprintf(w, "\nstop latency (request to the execution's end at SageMaker):\n")
+	fmt.Fprintf(w, "  %-22s %5s %9s %9s %9s %9s %10s\n", "trigger", "n", "p50", "p95", "p99", "max", "not ended")
+	for _, t := range []trigger{trigGraceful, trigForce, trigBulk, trigEvent, trigScheduled, trigMaxRuntime, trigFailFast} {
+		ds := r.latency[t]
+		if len(ds) == 0 && r.unended[t] == 0 {
+			continue
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		fmt.Fprintf(w, "  %-22s %5d %9s %9s %9s %9s %10d\n", t, len(ds), pct(ds, 50), pct(ds, 95), pct(ds, 99), pct(ds, 100), r.unended[t])
+	}
+	if len(r.viol) > 0 {
+		fmt.Fprintf(w, "\nviolations (seed %d):\n", c.opts.seed)
+		sort.SliceStable(r.viol, func(i, j int) bool { return indexOf(r.viol[i].invariant) < indexOf(r.viol[j].invariant) })
+		shown := map[string]int{}
+		for _, v := range r.viol {
+			if shown[v.invariant]++; shown[v.invariant] > 25 {
+				continue
+			}
+			fmt.Fprintf(w, "  [%s] %s: %s\n", v.invariant, v.execution, v.detail)
+		}
+		for inv, n := range shown {
+			if n > 25 {
+				fmt.Fprintf(w, "  [%s] ... and %d more\n", inv, n-25)
+			}
+		}
+	}
+}
+
+func indexOf(inv string) int {
+	for i, v := range invariants {
+		if v == inv {
+			return i
+		}
+	}
+	return len(invariants)
+}
+
+// pct is the nearest-rank percentile of sorted durations.
+func pct(ds []time.Duration, p int) string {
+	if len(ds) == 0 {
+		return "-"
+	}
+	i := (p*len(ds)+99)/100 - 1
+	i = min(max(i, 0), len(ds)-1)
+	return ds[i].Round(10 * time.Millisecond).String()
+}
+
+func mustARN(s string) pipeline.ExecutionARN {
+	a, _ := pipeline.ParseExecutionARN(s)
+	return a
+}
+
+func short(id string) string {
+	if len(id) > 60 {
+		return "…" + id[len(id)-57:]
+	}
+	return id
+}
