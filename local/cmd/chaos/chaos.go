@@ -299,7 +299,8 @@ func (c *chaos) setup(ctx context.Context, all []script) error {
 	}
 	c.stateMachine = aws.ToString(sm.StateMachineArn)
 	if _, err := c.glue.CreateJob(ctx, &glue.CreateJobInput{Name: aws.String(glueJob), Role: aws.String("arn:aws:iam::" + account + ":role/chaos-glue"),
-		Command: &gluetypes.JobCommand{Name: aws.String("glueetl"), ScriptLocation: aws.String("s3://chaos/features.py")}}); err != nil {
+		Command:           &gluetypes.JobCommand{Name: aws.String("glueetl"), ScriptLocation: aws.String("s3://chaos/features.py")},
+		ExecutionProperty: &gluetypes.ExecutionProperty{MaxConcurrentRuns: int32(c.opts.n)}}); err != nil {
 		return fmt.Errorf("create the glue job: %w", err)
 	}
 	for _, s := range all {
