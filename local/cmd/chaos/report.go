@@ -119,11 +119,25 @@ func (r *report) checkStatuses() {
 		t := r.truth[x.arn]
 		switch {
 		case !pipeline.ExecutionStatus(t.status).Terminal():
-			r.fail(invStatus, x, "never ended: still %s %s after the stops (want %s: %s)%s", t.status, r.c.opts.settle, x.script.expect, x.script.why, apiNotes(x))
+			r.fail(invStatus, x, "never ended: still %s %s after the stops (want %s: %s); steps: %s%s", t.status, r.c.opts.settle, x.script.expect, x.script.why, stepSummary(t.steps), apiNotes(x))
 		case t.status != x.script.expect:
-			r.fail(invStatus, x, "ended %s, want %s (%s)%s", t.status, x.script.expect, x.script.why, apiNotes(x))
+			r.fail(invStatus, x, "ended %s, want %s (%s); steps: %s%s", t.status, x.script.expect, x.script.why, stepSummary(t.steps), apiNotes(x))
 		}
 	}
+}
+
+// stepSummary says how each step ended, with the reason of a failure.
+func stepSummary(steps []smtypes.PipelineExecutionStep) string {
+	var parts []string
+	for _, s := range steps {
+		p := aws.ToString(s.StepName) + " " + string(s.StepStatus)
+		if s.FailureReason != nil {
+			p += fmt.Sprintf(" (%q)", truncate(aws.ToString(s.FailureReason), 120))
+		}
+		parts = append(parts, p)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
 }
 
 func apiNotes(x *execution) string {
