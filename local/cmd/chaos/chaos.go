@@ -318,7 +318,10 @@ func (c *chaos) setup(ctx context.Context, all []script) error {
 // workload runs the executions, fires the stops with the faults, and waits
 // for every execution to end.
 func (c *chaos) workload(ctx context.Context, rep *report) error {
-	all := scripts(c.opts.faults)
+	all, err := pick(scripts(c.opts.faults), c.opts.only)
+	if err != nil {
+		return err
+	}
 	c.execs = plan(c.opts.n, all, c.rng)
 	c.abandonAt = -1
 	if c.opts.faults.abandonCleanups {

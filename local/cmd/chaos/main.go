@@ -35,6 +35,7 @@ type options struct {
 	settle        time.Duration
 	timeout       time.Duration
 	verbose       bool
+	only          string // comma-separated script names; empty runs them all
 	faults        faultSwitches
 }
 
@@ -63,6 +64,7 @@ func run(args []string, out io.Writer) error {
 	fs.DurationVar(&o.settle, "settle", 4*time.Minute, "how long the stops may take to end, after the last one was fired")
 	fs.DurationVar(&o.timeout, "timeout", 25*time.Minute, "give up after this long")
 	fs.BoolVar(&o.verbose, "v", false, "show what the local parts log")
+	fs.StringVar(&o.only, "scripts", "", "run only these scripts (comma-separated: graceful, force, bulk, event, scheduled, max-runtime, fail-fast, unstopped, lambda-finishes, lambda-times-out, late-register)")
 	fs.Float64Var(&o.faults.sageMakerRate, "sagemaker-faults", 0.2, "share of SageMaker calls answered with ThrottlingException or InternalFailure (half each); 0 turns it off")
 	fs.Float64Var(&o.faults.dupCallbacks, "dup-callbacks", 0.3, "share of callback-queue deliveries repeated with the same MessageId, in the same batch or a later one; 0 turns it off")
 	fs.Float64Var(&o.faults.dupEvents, "dup-events", 0.2, "share of SageMaker events delivered twice; 0 turns it off")

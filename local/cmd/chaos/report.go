@@ -45,6 +45,15 @@ type report struct {
 	unended map[trigger]int
 	queues  []string // one line per queue
 	truth   map[string]*truth
+	slowest []slowStop
+}
+
+// slowStop is one of the slowest stops, with its timeline.
+type slowStop struct {
+	x       *execution
+	start   time.Time
+	latency time.Duration
+	lines   []string
 }
 
 type violation struct{ invariant, execution, detail string }
@@ -395,8 +404,56 @@ func (r *report) checkLatency(ctx context.Context) {
 			r.unended[x.script.trigger]++ // no stop was ever requested
 			continue
 		}
-		r.latency[x.script.trigger] = append(r.latency[x.script.trigger], max(0, t.ended.Sub(start)))
+		d := max(0, t.ended.Sub(start))
+		r.latency[x.script.trigger] = append(r.latency[x.script.trigger], d)
+		r.slowest = append(r.slowest, slowStop{x: x, start: start, latency: d})
 	}
+	sort.Slice(r.slowest, func(i, j int) bool { return r.slowest[i].latency > r.slowest[j].latency })
+	if len(r.slowest) > 3 {
+		r.slowest = r.slowest[:3]
+	}
+	for i := range r.slowest {
+		r.slowest[i].lines = c.timeline(ctx, r.slowest[i].x, r.truth[r.slowest[i].x.arn], r.slowest[i].start)
+	}
+}
+
+// timeline tells the story of one stop from the ledger and the emulator,
+// in time order, relative to its start.
+func (c *chaos) timeline(ctx context.Context, x *execution, t *truth, start time.Time) []string {
+	type entry struct {
+		at   time.Time
+		what string
+	}
+	var es []entry
+	view, err := c.ledger.ReadExecution(ctx, mustARN(x.arn))
+	if err != nil {
+		return []string{"read the ledger: " + err.Error()}
+	}
+	for _, s := range view.Stops {
+		for _, e := range s.Timeline {
+			es = append(es, entry{e.At, fmt.Sprintf("stop %s: %s %s", short(s.ID), e.Event, e.Detail)})
+		}
+	}
+	for _, tk := range view.Tokens {
+		if !tk.AnsweredAt.IsZero() {
+			es = append(es, entry{tk.AnsweredAt, fmt.Sprintf("token of %s answered %s by %s", tk.StepName, tk.Outcome, tk.AnsweredBy)})
+		}
+	}
+	for _, cl := range view.Cleanups {
+		es = append(es, entry{cl.LastAt, fmt.Sprintf("cleanup of %s %s: %s after %d attempts", cl.Resource.Kind, short(cl.Resource.ID), cl.Status, cl.Attempts)})
+	}
+	for _, s := range t.steps {
+		if s.EndTime != nil {
+			es = append(es, entry{*s.EndTime, fmt.Sprintf("step %s %s (SageMaker)", aws.ToString(s.StepName), s.StepStatus)})
+		}
+	}
+	es = append(es, entry{t.ended, "execution " + t.status + " (SageMaker)"})
+	sort.SliceStable(es, func(i, j int) bool { return es[i].at.Before(es[j].at) })
+	lines := make([]string, 0, len(es))
+	for _, e := range es {
+		lines = append(lines, fmt.Sprintf("%+9.3fs  %s", e.at.Sub(start).Seconds(), e.what))
+	}
+	return lines
 }
 
 // checkQueues accounts for every SQS message: each queue a function reads
@@ -602,6 +659,12 @@ func (r *report) print(w io.Writer) {
 		}
 		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 		fmt.Fprintf(w, "  %-22s %5d %9s %9s %9s %9s %10d\n", t, len(ds), pct(ds, 50), pct(ds, 95), pct(ds, 99), pct(ds, 100), r.unended[t])
+	}
+	for _, s := range r.slowest {
+		fmt.Fprintf(w, "\nslow stop: #%d %s (%s) took %s:\n", s.x.i, s.x.script.name, s.x.arn, s.latency.Round(10*time.Millisecond))
+		for _, l := range s.lines {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
 	}
 	if len(r.viol) > 0 {
 		fmt.Fprintf(w, "\nviolations (seed %d):\n", c.opts.seed)

@@ -79,6 +79,26 @@ func scripts(f faultSwitches) []script {
 	return s
 }
 
+// pick keeps the scripts named in a comma-separated list (all when empty).
+func pick(all []script, only string) ([]script, error) {
+	if strings.TrimSpace(only) == "" {
+		return all, nil
+	}
+	var out []script
+	for _, name := range strings.Split(only, ",") {
+		found := false
+		for _, s := range all {
+			if s.name == strings.TrimSpace(name) {
+				out, found = append(out, s), true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("-scripts: no script %q (or its fault switch is off)", name)
+		}
+	}
+	return out, nil
+}
+
 // resourceKinds are handed to callback steps in turn, so every cleaner
 // kind is exercised. The cleanup Lambda kinds are named in the step's
 // arguments; the others are started and registered by the worker.
