@@ -46,6 +46,8 @@ type report struct {
 	queues  []string // one line per queue
 	truth   map[string]*truth
 	slowest []slowStop
+	// stories are the timelines of executions with a violation.
+	stories []slowStop
 }
 
 // slowStop is one of the slowest stops, with its timeline.
@@ -56,13 +58,14 @@ type slowStop struct {
 	lines   []string
 }
 
-type violation struct{ invariant, execution, detail string }
+type violation struct{ invariant, execution, detail, arn string }
 
 // truth is what the emulator says about one execution.
 type truth struct {
-	status string
-	ended  time.Time
-	steps  []smtypes.PipelineExecutionStep
+	status    string
+	startedAt time.Time
+	ended     time.Time
+	steps     []smtypes.PipelineExecutionStep
 }
 
 func (r *report) init() {
@@ -77,7 +80,11 @@ func (r *report) fail(inv string, x *execution, format string, args ...any) {
 	if x != nil {
 		name = fmt.Sprintf("#%d %s %s", x.i, x.script.name, x.arn)
 	}
-	r.viol = append(r.viol, violation{inv, name, fmt.Sprintf(format, args...)})
+	v := violation{invariant: inv, execution: name, detail: fmt.Sprintf(format, args...)}
+	if x != nil {
+		v.arn = x.arn
+	}
+	r.viol = append(r.viol, v)
 }
 
 func (r *report) violations() int { return len(r.viol) }
@@ -91,6 +98,7 @@ func (r *report) collect(ctx context.Context) {
 		t := &truth{}
 		if out, err := c.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(x.arn)}); err == nil {
 			t.status = string(out.PipelineExecutionStatus)
+			t.startedAt = aws.ToTime(out.CreationTime)
 			if pipeline.ExecutionStatus(t.status).Terminal() && out.LastModifiedTime != nil {
 				t.ended = *out.LastModifiedTime
 			}
@@ -106,6 +114,24 @@ func (r *report) collect(ctx context.Context) {
 	r.checkLedger(ctx)
 	r.checkLatency(ctx)
 	r.checkQueues(ctx)
+	seen := map[*execution]bool{}
+	for _, s := range r.slowest {
+		seen[s.x] = true
+	}
+	for _, v := range r.viol {
+		x := c.byARN[v.arn]
+		if x == nil || seen[x] || len(r.stories) >= 6 {
+			continue
+		}
+		seen[x] = true
+		start := r.truth[x.arn].startedAt
+		c.mu.Lock()
+		if at, ok := c.stopAt[x.arn]; ok {
+			start = at
+		}
+		c.mu.Unlock()
+		r.stories = append(r.stories, slowStop{x: x, start: start, lines: c.timeline(ctx, x, r.truth[x.arn], start)})
+	}
 }
 
 func (c *chaos) listSteps(ctx context.Context, arn string) []smtypes.PipelineExecutionStep {
@@ -442,6 +468,26 @@ func (c *chaos) timeline(ctx context.Context, x *execution, t *truth, start time
 	for _, cl := range view.Cleanups {
 		es = append(es, entry{cl.LastAt, fmt.Sprintf("cleanup of %s %s: %s after %d attempts", cl.Resource.Kind, short(cl.Resource.ID), cl.Status, cl.Attempts)})
 	}
+	stepOf := map[string]string{}
+	for _, s := range t.steps {
+		if s.Metadata != nil && s.Metadata.Callback != nil {
+			stepOf[aws.ToString(s.Metadata.Callback.CallbackToken)] = aws.ToString(s.StepName)
+		}
+	}
+	for _, sr := range c.front.sends() {
+		if step, ok := stepOf[sr.Token]; ok {
+			result := fmt.Sprint(sr.Status)
+			if sr.ErrorType != "" {
+				result = sr.ErrorType
+			}
+			es = append(es, entry{sr.At, fmt.Sprintf("%s for %s by %s: %s", strings.TrimPrefix(sr.Op, "SendPipelineExecution"), step, sr.Caller, result)})
+		}
+	}
+	for _, wk := range c.workers.all() {
+		if wk.arn == x.arn && wk.resource != nil {
+			es = append(es, entry{wk.registeredAt, fmt.Sprintf("worker of %s: %s %s %s", wk.step, wk.resource.Kind, short(wk.resource.ID), wk.registration)})
+		}
+	}
 	for _, s := range t.steps {
 		if s.EndTime != nil {
 			es = append(es, entry{*s.EndTime, fmt.Sprintf("step %s %s (SageMaker)", aws.ToString(s.StepName), s.StepStatus)})
@@ -662,6 +708,12 @@ func (r *report) print(w io.Writer) {
 	}
 	for _, s := range r.slowest {
 		fmt.Fprintf(w, "\nslow stop: #%d %s (%s) took %s:\n", s.x.i, s.x.script.name, s.x.arn, s.latency.Round(10*time.Millisecond))
+		for _, l := range s.lines {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
+	for _, s := range r.stories {
+		fmt.Fprintf(w, "\nexecution with a violation: #%d %s (%s), from its stop (or its start):\n", s.x.i, s.x.script.name, s.x.arn)
 		for _, l := range s.lines {
 			fmt.Fprintf(w, "  %s\n", l)
 		}
