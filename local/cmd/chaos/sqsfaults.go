@@ -37,13 +37,14 @@ type duplicatingSQS struct {
 	n        int
 	received map[string]int    // message id -> deliveries, copies included
 	handles  map[string]string // receipt handle -> message id
+	bodies   map[string]string // message id -> body
 	deleted  map[string]bool   // message id -> deleted by the poller (processed)
 	copies   int
 }
 
 func newDuplicatingSQS(next sqspoller.SQSAPI, queue string, rate float64, seed int64) *duplicatingSQS {
 	return &duplicatingSQS{next: next, queue: queue, rate: rate, rng: rand.New(rand.NewSource(seed)),
-		received: map[string]int{}, handles: map[string]string{}, deleted: map[string]bool{}}
+		received: map[string]int{}, handles: map[string]string{}, bodies: map[string]string{}, deleted: map[string]bool{}}
 }
 
 func (d *duplicatingSQS) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, optFns ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
@@ -75,6 +76,7 @@ func (d *duplicatingSQS) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMess
 	for _, m := range msgs {
 		d.received[aws.ToString(m.MessageId)]++
 		d.handles[aws.ToString(m.ReceiptHandle)] = aws.ToString(m.MessageId)
+		d.bodies[aws.ToString(m.MessageId)] = aws.ToString(m.Body)
 	}
 	out.Messages = msgs
 	return out, nil
@@ -125,15 +127,19 @@ func (d *duplicatingSQS) DeleteMessageBatch(ctx context.Context, in *sqs.DeleteM
 
 // queueAccounts is what one queue's poller saw.
 type queueAccounts struct {
-	received map[string]int  // message id -> deliveries, copies included
-	deleted  map[string]bool // message id -> deleted as processed
-	copies   int             // repeated deliveries injected
+	received map[string]int    // message id -> deliveries, copies included
+	deleted  map[string]bool   // message id -> deleted as processed
+	bodies   map[string]string // message id -> body
+	copies   int               // repeated deliveries injected
 }
 
 func (d *duplicatingSQS) accounts() queueAccounts {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	a := queueAccounts{received: map[string]int{}, deleted: map[string]bool{}, copies: d.copies}
+	a := queueAccounts{received: map[string]int{}, deleted: map[string]bool{}, bodies: map[string]string{}, copies: d.copies}
+	for k, v := range d.bodies {
+		a.bodies[k] = v
+	}
 	for k, v := range d.received {
 		a.received[k] = v
 	}
