@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -608,7 +609,7 @@ func (r *report) checkQueues(ctx context.Context) {
 			if !a.deleted[id] && !dead[id] {
 				unaccounted++
 				body := a.bodies[id]
-				r.fail(invSQS, c.execOfBody(body), "message %s on %s received %d times, neither processed nor dead-lettered: %s", id, name, a.received[id], truncate(redactToken(body), 200))
+				r.fail(invSQS, c.execOfBody(body), "message %s on %s received %d times, neither processed nor dead-lettered: %s", id, name, a.received[id], summary(body))
 			}
 		}
 		if n > unaccounted {
@@ -627,9 +628,29 @@ func (r *report) checkQueues(ctx context.Context) {
 			}
 			x := c.execOfBody(aws.ToString(m.Body))
 			r.fail(invSQS, x, "message %s is in %s with no recorded reason (received %s times): %s", aws.ToString(m.MessageId), id,
-				m.Attributes["ApproximateReceiveCount"], truncate(redactToken(aws.ToString(m.Body)), 160))
+				m.Attributes["ApproximateReceiveCount"], summary(aws.ToString(m.Body)))
 		}
 	}
+}
+
+// summary says what a message is: a callback message's status and step, an
+// event's detail type, or the start of the body (without its token).
+func summary(body string) string {
+	var m struct {
+		Status     string         `json:"status"`
+		Arguments  map[string]any `json:"arguments"`
+		DetailType string         `json:"detail-type"`
+		Detail     map[string]any `json:"detail"`
+	}
+	if json.Unmarshal([]byte(body), &m) == nil {
+		switch {
+		case m.Status != "":
+			return fmt.Sprintf("callback message %s of step %v", m.Status, m.Arguments["step"])
+		case m.DetailType != "":
+			return fmt.Sprintf("event %q %v %v", m.DetailType, m.Detail["stepName"], m.Detail["currentStepStatus"])
+		}
+	}
+	return truncate(redactToken(body), 160)
 }
 
 // redactToken hides a callback token in a message body: tokens are not
