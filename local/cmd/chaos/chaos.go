@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/logging"
 
 	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
 	"github.com/stopcoord/stopcoord/local/sqspoller"
@@ -255,12 +256,13 @@ func (c *chaos) startStack(ctx context.Context) (func(), error) {
 		time.Since(c.begin).Round(time.Millisecond), st.GatewayURL, st.SageMakerURL, front.URL)
 
 	cfg := st.AWS.Copy()
-	cfg.RetryMaxAttempts = 10 // the harness rides out the faults it injects
+	cfg.RetryMaxAttempts = 10  // the harness rides out the faults it injects
+	cfg.Logger = logging.Nop{} // and its report says what went wrong
 	c.sm = sagemaker.NewFromConfig(cfg, func(o *sagemaker.Options) { o.BaseEndpoint = aws.String(front.URL) })
 	workerCfg := cfg.Copy()
 	workerCfg.AppID = "chaos-worker"
 	c.smWorker = sagemaker.NewFromConfig(workerCfg, func(o *sagemaker.Options) { o.BaseEndpoint = aws.String(front.URL) })
-	c.sqs = st.SQSClient()
+	c.sqs = sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(st.MotoURL) })
 	c.sfn = sfn.NewFromConfig(cfg, func(o *sfn.Options) { o.BaseEndpoint = aws.String(st.MotoURL) })
 	c.glue = glue.NewFromConfig(cfg, func(o *glue.Options) { o.BaseEndpoint = aws.String(st.GlueURL) })
 	c.events = eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(st.MotoURL) })
