@@ -61,7 +61,7 @@ func run(args []string, out io.Writer) error {
 	fs.StringVar(&o.bin, "bin", ".local/bin", "the functions' host bootstraps (make build)")
 	fs.IntVar(&o.n, "n", 100, "how many executions to run")
 	fs.Int64Var(&o.seed, "seed", 0, "the seed of every random choice; 0 picks one (printed, for a replay)")
-	fs.DurationVar(&o.settle, "settle", 0, "how long the stops may take to end after they were fired; 0 means 3m plus 1s per execution (the local stack runs one instance of each function, so events queue up with N)")
+	fs.DurationVar(&o.settle, "settle", 0, "how long the stops may take to end after they were fired; 0 means 3m plus 3s per execution (the local stack runs one instance of each function, so events queue up with N)")
 	fs.DurationVar(&o.timeout, "timeout", 25*time.Minute, "give up after this long")
 	fs.BoolVar(&o.verbose, "v", false, "show what the local parts log")
 	fs.StringVar(&o.only, "scripts", "", "run only these scripts (comma-separated: graceful, force, bulk, event, scheduled, max-runtime, fail-fast, unstopped, lambda-finishes, lambda-times-out, late-register)")
@@ -83,7 +83,7 @@ func run(args []string, out io.Writer) error {
 		return fmt.Errorf("-n %d: want at least 1", o.n)
 	}
 	if o.settle == 0 {
-		o.settle = 3*time.Minute + time.Duration(o.n)*time.Second
+		o.settle = 3*time.Minute + time.Duration(o.n)*3*time.Second
 	}
 	if o.seed == 0 {
 		o.seed = time.Now().UnixNano() % 1_000_000_007

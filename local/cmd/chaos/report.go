@@ -47,8 +47,12 @@ type report struct {
 	queues  []string // one line per queue
 	truth   map[string]*truth
 	slowest []slowStop
+	// eventLag is, per terminal step, from its end at SageMaker to the
+	// ledger's record of it: the local event path's delay.
+	eventLag []time.Duration
 	// stories are the timelines of executions with a violation.
 	stories []slowStop
+	lagSeen map[string]bool
 }
 
 // slowStop is one of the slowest stops, with its timeline.
@@ -371,6 +375,7 @@ func (r *report) ledgerDiff(ctx context.Context, x *execution) string {
 	if err != nil {
 		return "read the ledger: " + err.Error()
 	}
+	r.measureEventLag(t, view)
 	var diffs []string
 	switch {
 	case view.Execution == nil:
@@ -391,6 +396,26 @@ func (r *report) ledgerDiff(ctx context.Context, x *execution) string {
 		}
 	}
 	return strings.Join(diffs, "; ")
+}
+
+// measureEventLag records, the first time an execution's ledger matches
+// for a step, how long after the step ended the ledger recorded it.
+func (r *report) measureEventLag(t *truth, view pipeline.View) {
+	if r.lagSeen == nil {
+		r.lagSeen = map[string]bool{}
+	}
+	for _, ls := range view.Steps {
+		key := ls.ExecutionARN + "#" + ls.StepName
+		if r.lagSeen[key] || !ls.Status.Terminal() {
+			continue
+		}
+		for _, s := range t.steps {
+			if aws.ToString(s.StepName) == ls.StepName && string(s.StepStatus) == string(ls.Status) && s.EndTime != nil {
+				r.lagSeen[key] = true
+				r.eventLag = append(r.eventLag, max(0, ls.UpdatedAt.Sub(*s.EndTime)))
+			}
+		}
+	}
 }
 
 // checkLatency measures each stop from its request to the end of the
@@ -494,7 +519,9 @@ func (c *chaos) timeline(ctx context.Context, x *execution, t *truth, start time
 			es = append(es, entry{*s.EndTime, fmt.Sprintf("step %s %s (SageMaker)", aws.ToString(s.StepName), s.StepStatus)})
 		}
 	}
-	es = append(es, entry{t.ended, "execution " + t.status + " (SageMaker)"})
+	if !t.ended.IsZero() {
+		es = append(es, entry{t.ended, "execution " + t.status + " (SageMaker)"})
+	}
 	sort.SliceStable(es, func(i, j int) bool { return es[i].at.Before(es[j].at) })
 	lines := make([]string, 0, len(es))
 	for _, e := range es {
@@ -781,6 +808,11 @@ func (r *report) print(w io.Writer) {
 		}
 		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 		fmt.Fprintf(w, "  %-22s %5d %9s %9s %9s %9s %10d\n", t, len(ds), pct(ds, 50), pct(ds, 95), pct(ds, 99), pct(ds, 100), r.unended[t])
+	}
+	if len(r.eventLag) > 0 {
+		sort.Slice(r.eventLag, func(i, j int) bool { return r.eventLag[i] < r.eventLag[j] })
+		fmt.Fprintf(w, "  %-22s %5d %9s %9s %9s %9s   (step end at SageMaker to the ledger: the local event path)\n", "status event lag", len(r.eventLag),
+			pct(r.eventLag, 50), pct(r.eventLag, 95), pct(r.eventLag, 99), pct(r.eventLag, 100))
 	}
 	for _, s := range r.slowest {
 		fmt.Fprintf(w, "\nslow stop: #%d %s (%s) took %s:\n", s.x.i, s.x.script.name, s.x.arn, s.latency.Round(10*time.Millisecond))
