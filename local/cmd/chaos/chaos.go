@@ -71,11 +71,12 @@ type chaos struct {
 	randMu                   sync.Mutex
 	sleepRng                 *rand.Rand
 
-	mu       sync.Mutex
-	byARN    map[string]*execution
-	stopAt   map[string]time.Time // execution ARN -> when its stop was asked for (harness-side triggers)
-	faultLog []string
-	problems []string // the harness's own failures: they fail the run too
+	mu        sync.Mutex
+	byARN     map[string]*execution
+	stopAt    map[string]time.Time // execution ARN -> when its stop was asked for (harness-side triggers)
+	faultLog  []string
+	logErrors *errorCounter
+	problems  []string // the harness's own failures: they fail the run too
 }
 
 func (c *chaos) run(ctx context.Context) (err error) {
@@ -194,7 +195,8 @@ func (c *chaos) startStack(ctx context.Context) (func(), error) {
 	if c.opts.verbose {
 		level = slog.LevelInfo
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	c.logErrors = newErrorCounter(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(c.logErrors)
 
 	hooks := &stack.Hooks{
 		PollerSQS: func(queueID, fn string, client sqspoller.SQSAPI) sqspoller.SQSAPI {

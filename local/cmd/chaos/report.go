@@ -779,6 +779,11 @@ func (r *report) print(w io.Writer) {
 	if c.watch != nil {
 		fmt.Fprintf(w, "  callback function: %d batches, %d failed invocations, %d kills\n", c.watch.batches.Load(), c.watch.failed.Load(), c.watch.killed.Load())
 	}
+	if c.logErrors != nil {
+		if e := c.logErrors.String(); e != "" {
+			fmt.Fprintf(w, "  errors the local parts logged: %s\n", e)
+		}
+	}
 	fmt.Fprintf(w, "\nqueues:\n")
 	for _, l := range r.queues {
 		fmt.Fprintf(w, "  %s\n", l)
