@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // errorCounter is a log handler that counts the local parts' errors by
@@ -17,18 +18,41 @@ type errorCounter struct {
 	next  slog.Handler
 	mu    *sync.Mutex
 	count map[string]int
+	drops *[]droppedMessage
 	attrs []slog.Attr
 }
 
+// droppedMessage is a Stopping message the emulator dropped (the
+// -drop-stopping fault), as it logged it.
+type droppedMessage struct {
+	at              time.Time
+	execution, step string
+}
+
 func newErrorCounter(next slog.Handler) *errorCounter {
-	return &errorCounter{next: next, mu: &sync.Mutex{}, count: map[string]int{}}
+	return &errorCounter{next: next, mu: &sync.Mutex{}, count: map[string]int{}, drops: &[]droppedMessage{}}
 }
 
 func (h *errorCounter) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= slog.LevelError || h.next.Enabled(ctx, l)
+	return l >= slog.LevelInfo || h.next.Enabled(ctx, l)
 }
 
 func (h *errorCounter) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "dropping the Stopping message" {
+		d := droppedMessage{at: r.Time}
+		r.Attrs(func(a slog.Attr) bool {
+			switch a.Key {
+			case "executionArn":
+				d.execution = a.Value.String()
+			case "stepName":
+				d.step = a.Value.String()
+			}
+			return true
+		})
+		h.mu.Lock()
+		*h.drops = append(*h.drops, d)
+		h.mu.Unlock()
+	}
 	if r.Level >= slog.LevelError {
 		key := r.Message
 		for _, a := range h.attrs {
@@ -57,6 +81,13 @@ func (h *errorCounter) WithGroup(name string) slog.Handler {
 	cp := *h
 	cp.next = h.next.WithGroup(name)
 	return &cp
+}
+
+// dropped returns the Stopping messages the emulator dropped.
+func (h *errorCounter) dropped() []droppedMessage {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]droppedMessage(nil), *h.drops...)
 }
 
 func (h *errorCounter) String() string {

@@ -509,6 +509,13 @@ func (c *chaos) timeline(ctx context.Context, x *execution, t *truth, start time
 			es = append(es, entry{sr.At, fmt.Sprintf("%s for %s by %s: %s", strings.TrimPrefix(sr.Op, "SendPipelineExecution"), step, sr.Caller, result)})
 		}
 	}
+	if c.logErrors != nil {
+		for _, d := range c.logErrors.dropped() {
+			if d.execution == x.arn {
+				es = append(es, entry{d.at, fmt.Sprintf("SageMaker dropped the Stopping message of %s (fault)", d.step)})
+			}
+		}
+	}
 	for _, wk := range c.workers.all() {
 		if wk.arn == x.arn && wk.resource != nil {
 			es = append(es, entry{wk.registeredAt, fmt.Sprintf("worker of %s: %s %s %s", wk.step, wk.resource.Kind, short(wk.resource.ID), wk.registration)})
@@ -780,6 +787,13 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "  callback function: %d batches, %d failed invocations, %d kills\n", c.watch.batches.Load(), c.watch.failed.Load(), c.watch.killed.Load())
 	}
 	if c.logErrors != nil {
+		if d := c.logErrors.dropped(); len(d) > 0 {
+			execs := map[string]bool{}
+			for _, m := range d {
+				execs[m.execution] = true
+			}
+			fmt.Fprintf(w, "  Stopping messages dropped by SageMaker: %d, of %d executions\n", len(d), len(execs))
+		}
 		if e := c.logErrors.String(); e != "" {
 			fmt.Fprintf(w, "  errors the local parts logged: %s\n", e)
 		}
