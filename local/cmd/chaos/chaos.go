@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
@@ -25,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/logging"
 
+	"github.com/stopcoord/stopcoord/local/localaws"
 	emulator "github.com/stopcoord/stopcoord/local/sagemaker"
 	"github.com/stopcoord/stopcoord/local/sqspoller"
 	"github.com/stopcoord/stopcoord/local/stack"
@@ -218,6 +220,17 @@ func (c *chaos) startStack(ctx context.Context) (func(), error) {
 			return c.watch
 		},
 	}
+	// The emulator's own SQS and EventBridge clients retry longer than the
+	// SDK's default 3 attempts: under load moto fails some PutEvents calls,
+	// and an event lost there would be the local plumbing's loss, not
+	// stopcoord's. (What is still lost is counted in the report.)
+	emuCfg, err := localaws.Config(ctx)
+	if err != nil {
+		return closeAll, err
+	}
+	emuCfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 8; o.MaxBackoff = 2 * time.Second })
+	}
 	faults := map[string]emulator.Fault{}
 	if f.sageMakerRate > 0 {
 		faults["*"] = emulator.Fault{ThrottleRate: f.sageMakerRate / 2, ServerErrorRate: f.sageMakerRate / 2}
@@ -237,6 +250,7 @@ func (c *chaos) startStack(ctx context.Context) (func(), error) {
 		},
 		Emulator: func(o *emulator.Options) {
 			o.Seed = c.opts.seed
+			o.AWSConfig = &emuCfg
 			o.Faults = faults
 			o.Switches.DuplicateEvents = f.dupEvents
 			o.Switches.ReorderEvents = f.reorderEvents

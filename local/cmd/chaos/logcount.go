@@ -18,6 +18,7 @@ type errorCounter struct {
 	next  slog.Handler
 	mu    *sync.Mutex
 	count map[string]int
+	first map[string]string // message -> the first error it carried
 	drops *[]droppedMessage
 	attrs []slog.Attr
 }
@@ -30,7 +31,7 @@ type droppedMessage struct {
 }
 
 func newErrorCounter(next slog.Handler) *errorCounter {
-	return &errorCounter{next: next, mu: &sync.Mutex{}, count: map[string]int{}, drops: &[]droppedMessage{}}
+	return &errorCounter{next: next, mu: &sync.Mutex{}, count: map[string]int{}, first: map[string]string{}, drops: &[]droppedMessage{}}
 }
 
 func (h *errorCounter) Enabled(ctx context.Context, l slog.Level) bool {
@@ -62,6 +63,14 @@ func (h *errorCounter) Handle(ctx context.Context, r slog.Record) error {
 		}
 		h.mu.Lock()
 		h.count[key]++
+		if _, ok := h.first[key]; !ok {
+			r.Attrs(func(a slog.Attr) bool {
+				if a.Key == "error" {
+					h.first[key] = a.Value.String()
+				}
+				return true
+			})
+		}
 		h.mu.Unlock()
 	}
 	if h.next.Enabled(ctx, r.Level) {
@@ -95,7 +104,11 @@ func (h *errorCounter) String() string {
 	defer h.mu.Unlock()
 	var parts []string
 	for k, v := range h.count {
-		parts = append(parts, fmt.Sprintf("%s ×%d", k, v))
+		p := fmt.Sprintf("%s ×%d", k, v)
+		if e := h.first[k]; e != "" {
+			p += fmt.Sprintf(" (first: %.160s)", e)
+		}
+		parts = append(parts, p)
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, "; ")
