@@ -92,6 +92,21 @@ func (h *errorCounter) WithGroup(name string) slog.Handler {
 	return &cp
 }
 
+// lostEvents is how many times the emulator failed to hand events to
+// moto's EventBridge (after its retries): events lost by the local
+// plumbing, which stopcoord never had a chance to see.
+func (h *errorCounter) lostEvents() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for k, v := range h.count {
+		if strings.HasSuffix(k, "put events") || strings.HasSuffix(k, "put event") {
+			n += v
+		}
+	}
+	return n
+}
+
 // dropped returns the Stopping messages the emulator dropped.
 func (h *errorCounter) dropped() []droppedMessage {
 	h.mu.Lock()

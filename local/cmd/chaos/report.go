@@ -765,6 +765,11 @@ func (r *report) processes() {
 		}
 	}
 	c := r.c
+	if c.logErrors != nil {
+		if n := c.logErrors.lostEvents(); n > 0 {
+			c.harnessProblem("the emulator could not deliver %d PutEvents calls to moto: SageMaker events lost in the local plumbing, so ledger, fail-fast and max-runtime violations may be the test bed's, not stopcoord's", n)
+		}
+	}
 	c.mu.Lock()
 	problems := append([]string(nil), c.problems...)
 	c.mu.Unlock()
