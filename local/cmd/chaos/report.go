@@ -370,7 +370,15 @@ func (r *report) checkLedger(ctx context.Context) {
 }
 
 func (r *report) ledgerDiff(ctx context.Context, x *execution) string {
-	t := r.truth[x.arn]
+	// SageMaker's truth now, not at the end of the settle time: an
+	// execution may have ended since.
+	t := &truth{}
+	out, err := r.c.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(x.arn)})
+	if err != nil {
+		return "describe the execution: " + err.Error()
+	}
+	t.status = string(out.PipelineExecutionStatus)
+	t.steps = r.c.listSteps(ctx, x.arn)
 	view, err := r.c.ledger.ReadExecution(ctx, mustARN(x.arn))
 	if err != nil {
 		return "read the ledger: " + err.Error()
