@@ -127,6 +127,9 @@ type batchWatch struct {
 	killed    atomic.Int32
 	batches   atomic.Int64
 	failed    atomic.Int64
+	// inKilled are the message ids of the batch that was killed: Lambda
+	// returns them only after the queue's visibility timeout.
+	inKilled sync.Map
 }
 
 func (b *batchWatch) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
@@ -147,6 +150,9 @@ func (b *batchWatch) Invoke(ctx context.Context, payload []byte) ([]byte, error)
 					return
 				}
 				b.killed.Add(1)
+				for _, id := range messageIDs(payload) {
+					b.inKilled.Store(id, true)
+				}
 				b.c.faultf("callback function's process (pid %d) killed in the middle of a batch of %d records", pid, records(payload))
 			}()
 		})
@@ -169,6 +175,16 @@ func stoppingInBatch(payload []byte) bool {
 		}
 	}
 	return false
+}
+
+func messageIDs(payload []byte) []string {
+	var ev events.SQSEvent
+	json.Unmarshal(payload, &ev)
+	ids := make([]string, len(ev.Records))
+	for i, r := range ev.Records {
+		ids[i] = r.MessageId
+	}
+	return ids
 }
 
 func records(payload []byte) int {
