@@ -90,14 +90,36 @@ func (d *duplicatingSQS) copyOf(m types.Message) types.Message {
 	return cp
 }
 
+// DeleteMessageBatch deletes what the poller settled. Deleting a copy
+// deletes the message, as deleting with any receipt handle of a message
+// does in SQS: the copy's entry goes to the queue with the original's
+// handle, and succeeds even if the original was deleted already.
 func (d *duplicatingSQS) DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
 	var real []types.DeleteMessageBatchRequestEntry
-	var copies []types.DeleteMessageBatchResultEntry
+	copies := map[string]bool{} // entry id -> a copy's entry
+	seen := map[string]bool{}   // original handles in this request
+	var copyOK []types.DeleteMessageBatchResultEntry
 	for _, e := range in.Entries {
-		if strings.HasPrefix(aws.ToString(e.ReceiptHandle), dupPrefix) {
-			copies = append(copies, types.DeleteMessageBatchResultEntry{Id: e.Id})
+		h := aws.ToString(e.ReceiptHandle)
+		if rest, ok := strings.CutPrefix(h, dupPrefix); ok {
+			_, orig, _ := strings.Cut(rest, ":")
+			d.mu.Lock()
+			d.deleted[d.handles[h]] = true
+			d.mu.Unlock()
+			copyOK = append(copyOK, types.DeleteMessageBatchResultEntry{Id: e.Id})
+			if seen[orig] {
+				continue
+			}
+			seen[orig] = true
+			copies[aws.ToString(e.Id)] = true
+			real = append(real, types.DeleteMessageBatchRequestEntry{Id: e.Id, ReceiptHandle: aws.String(orig)})
 			continue
 		}
+		if seen[h] {
+			copyOK = append(copyOK, types.DeleteMessageBatchResultEntry{Id: e.Id})
+			continue
+		}
+		seen[h] = true
 		real = append(real, e)
 	}
 	out := &sqs.DeleteMessageBatchOutput{}
@@ -108,20 +130,27 @@ func (d *duplicatingSQS) DeleteMessageBatch(ctx context.Context, in *sqs.DeleteM
 		if err != nil {
 			return o, err
 		}
-		out = o
 		d.mu.Lock()
 		byEntry := map[string]string{}
 		for _, e := range real {
 			byEntry[aws.ToString(e.Id)] = aws.ToString(e.ReceiptHandle)
 		}
 		for _, ok := range o.Successful {
+			if copies[aws.ToString(ok.Id)] {
+				continue // reported below, with the other copies
+			}
 			h := byEntry[aws.ToString(ok.Id)]
 			d.deleted[d.handles[h]] = true
-			delete(d.handles, h)
+			out.Successful = append(out.Successful, ok)
+		}
+		for _, f := range o.Failed {
+			if !copies[aws.ToString(f.Id)] {
+				out.Failed = append(out.Failed, f)
+			}
 		}
 		d.mu.Unlock()
 	}
-	out.Successful = append(out.Successful, copies...)
+	out.Successful = append(out.Successful, copyOK...)
 	return out, nil
 }
 
