@@ -105,6 +105,10 @@ func (c *chaos) run(ctx context.Context) (err error) {
 	if runErr == nil {
 		rep.collect(ctx)
 	}
+	if c.logErrors != nil {
+		// Deliveries canceled by the shutdown below are a backlog, not a loss.
+		rep.lostEvents = c.logErrors.lostEvents()
+	}
 	closeAll()
 	rep.processes()
 	rep.print(c.out)

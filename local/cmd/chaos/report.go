@@ -53,6 +53,9 @@ type report struct {
 	// stories are the timelines of executions with a violation.
 	stories []slowStop
 	lagSeen map[string]bool
+	// lostEvents counts the emulator's failed event deliveries before the
+	// stack was closed.
+	lostEvents int
 }
 
 // slowStop is one of the slowest stops, with its timeline.
@@ -794,7 +797,7 @@ func (r *report) processes() {
 	}
 	c := r.c
 	if c.logErrors != nil {
-		if n := c.logErrors.lostEvents(); n > 0 {
+		if n := r.lostEvents; n > 0 {
 			c.harnessProblem("the emulator could not deliver %d PutEvents calls to moto: SageMaker events lost in the local plumbing, so ledger, fail-fast and max-runtime violations may be the test bed's, not stopcoord's", n)
 		}
 	}
@@ -829,6 +832,9 @@ func (r *report) print(w io.Writer) {
 		}
 		if e := c.logErrors.String(); e != "" {
 			fmt.Fprintf(w, "  errors the local parts logged: %s\n", e)
+		}
+		if n := c.logErrors.lostEvents() - r.lostEvents; n > 0 {
+			fmt.Fprintf(w, "  %d event deliveries were still queued at the emulator when the run closed it (the local event path's backlog)\n", n)
 		}
 	}
 	fmt.Fprintf(w, "\nqueues:\n")
