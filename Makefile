@@ -93,6 +93,19 @@ demo: tools build synth ## the main job end to end: a pipeline with callback and
 # (`go run ./local/cmd/stopcoord-local -h` lists them all).
 ARGS ?=
 
+# make chaos: the chaos run's template carries policies (max runtime,
+# fail-fast, short grace periods) and a scheduled stop for its pipelines.
+N    ?= 100
+SEED ?= 0
+CHAOS_OUT     := $(LOCAL)/chaos
+CHAOS_CONTEXT := -c 'stopcoord:policies={"policies":[{"pipelines":["chaos-maxrt"],"maxRuntime":"20s","gracePeriod":"10s","forceDeadline":"40s"},{"pipelines":["chaos-failfast"],"failFast":true,"gracePeriod":"10s","forceDeadline":"40s"},{"pipelines":["chaos-*"],"gracePeriod":"10s","forceDeadline":"40s"}]}' \
+                 -c 'stopcoord:scheduledStops=[{"schedule":"rate(1 minute)","pipelineName":"chaos-nightly","reason":"chaos: nightly stop"}]'
+
+.PHONY: chaos
+chaos: tools build node_modules/.package-lock.json ## stopcoord under faults, every promise checked: make chaos N=500 SEED=<to replay>
+	CDK_DISABLE_CLI_TELEMETRY=true npx cdk synth -q -o $(CHAOS_OUT) $(CHAOS_CONTEXT)
+	go run ./local/cmd/chaos -template $(CHAOS_OUT)/StopCoord.template.json -bin $(LOCAL)/bin -n $(N) -seed $(SEED)
+
 .PHONY: local
 local: tools build synth ## run the synthesized stack locally (HTTP API on 127.0.0.1:3000; function logs on stderr) until Ctrl-C; ARGS='-lambda ARN=bootstrap ...'
 	go run ./local/cmd/stopcoord-local -template $(TEMPLATE) -bin $(LOCAL)/bin $(ARGS)

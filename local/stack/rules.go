@@ -47,7 +47,11 @@ func (s *Stack) startRules(ctx context.Context, run context.Context, cfg Config)
 				if err != nil {
 					return fmt.Errorf("rule %s: %w", id, err)
 				}
-				s.schedule(run, id, every, input, fn)
+				transform, err := readInputTransformer(target)
+				if err != nil {
+					return fmt.Errorf("rule %s: %w", id, err)
+				}
+				s.schedule(run, id, every, input, transform, fn)
 				continue
 			}
 			if err := s.patternRule(ctx, run, eb, id, props["EventPattern"], input, fn, refersTo(target["Arn"])); err != nil {
@@ -106,7 +110,7 @@ func (s *Stack) patternRule(ctx, run context.Context, eb *eventbridge.Client, id
 	return nil
 }
 
-func (s *Stack) schedule(run context.Context, id string, every time.Duration, input string, fn Invoker) {
+func (s *Stack) schedule(run context.Context, id string, every time.Duration, input string, transform *inputTransformer, fn Invoker) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -120,6 +124,13 @@ func (s *Stack) schedule(run context.Context, id string, every time.Duration, in
 				payload := []byte(input)
 				if input == "" {
 					payload = scheduledEvent(id, now)
+				}
+				if transform != nil {
+					var err error
+					if payload, err = transform.apply(payload); err != nil {
+						s.log.Warn("scheduled invocation skipped", "rule", id, "error", err.Error())
+						continue
+					}
 				}
 				if _, err := fn.Invoke(run, payload); err != nil && run.Err() == nil {
 					s.log.Warn("scheduled invocation failed", "rule", id, "error", err.Error())

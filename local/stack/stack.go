@@ -77,6 +77,8 @@ type Config struct {
 	// NoPollers leaves out the event-source pollers, rule relays and
 	// schedules, for a one-shot invoke.
 	NoPollers bool
+	// Hooks let a harness wrap the pollers' SQS clients and functions.
+	Hooks *Hooks
 }
 
 // Stack is the running local stack.
@@ -433,7 +435,7 @@ func (s *Stack) functionEnv(r Resource, cfg Config) ([]string, error) {
 }
 
 // startPollers runs each AWS::Lambda::EventSourceMapping as an SQS poller.
-func (s *Stack) startPollers(_ context.Context, run context.Context, _ Config) error {
+func (s *Stack) startPollers(_ context.Context, run context.Context, cfg Config) error {
 	for _, id := range s.template.OfType("AWS::Lambda::EventSourceMapping") {
 		r := s.template.Resources[id]
 		queueID := refersTo(r.Properties["EventSourceArn"])
@@ -448,12 +450,12 @@ func (s *Stack) startPollers(_ context.Context, run context.Context, _ Config) e
 		fn := s.Functions[fnName]
 		types, _ := r.Properties["FunctionResponseTypes"].([]any)
 		arn, _ := s.physical.attr(queueID, "Arn")
-		p := sqspoller.New(s.sqsClient(), sqspoller.Config{
+		p := sqspoller.New(cfg.Hooks.pollerSQS(queueID, fnName, s.sqsClient()), sqspoller.Config{
 			QueueURL:                url,
 			QueueARN:                arn,
 			BatchSize:               int32(r.number("BatchSize", 10)),
 			ReportBatchItemFailures: len(types) == 1 && types[0] == "ReportBatchItemFailures",
-		}, fn, s.log.With("poller", fnName))
+		}, cfg.Hooks.pollerInvoke(queueID, fnName, fn), s.log.With("poller", fnName))
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
