@@ -103,7 +103,7 @@ CHAOS_CONTEXT := -c 'stopcoord:policies={"policies":[{"pipelines":["chaos-maxrt"
 
 .PHONY: chaos
 chaos: tools build node_modules/.package-lock.json ## stopcoord under faults, every promise checked: make chaos N=500 SEED=<to replay>
-	CDK_DISABLE_CLI_TELEMETRY=true npx cdk synth -q -o $(CHAOS_OUT) $(CHAOS_CONTEXT)
+	$(CDK) synth -q -o $(CHAOS_OUT) $(CHAOS_CONTEXT) $(LOCAL_SCOPE)
 	go run ./local/cmd/chaos -template $(CHAOS_OUT)/StopCoord.template.json -bin $(LOCAL)/bin -n $(N) -seed $(SEED)
 
 .PHONY: local

@@ -89,6 +89,7 @@ func main() {
 		Queue:          sqsClient,
 		Cleaner:        cleaners,
 		Access:         cfg.access,
+		Scope:          cfg.scope,
 		Outcome:        cfg.policies.StopOutcome, // fail, or succeed with outputs, per pipeline
 		MaxAttempts:    cfg.maxAttempts,
 		CleanerTimeout: cfg.cleanerTimeout,

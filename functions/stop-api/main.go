@@ -52,6 +52,7 @@ func main() {
 		Queue:        sqs.NewFromConfig(awsCfg),
 		StopQueueURL: cfg.stopQueueURL,
 		Access:       cfg.access,
+		Scope:        cfg.scope,
 	})
 	h := &handler{coord: coord, maxBodyBytes: cfg.maxBodyBytes, home: executionHome{Region: awsCfg.Region, Accounts: cfg.access.Accounts}}
 	slog.Info("stop-api ready", "table", cfg.table)

@@ -33,6 +33,7 @@ func newCleaner(awsCfg aws.Config, led *ledger.Ledger, sm *sagemaker.Client, cfg
 		Lambda:    lambdaClient,
 		Cleaner:   cleaners,
 		Access:    cfg.access,
+		Scope:     cfg.scope,
 		Outcome:   cfg.policies.StopOutcome,
 		// The same bound as the callback function's, so a re-driven cleanup
 		// behaves as the Stopping message's would have.
