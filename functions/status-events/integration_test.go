@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -246,6 +247,7 @@ func diff(v pipeline.View, want map[string]smtypes.PipelineExecutionStep) []stri
 	if len(got) != len(want) {
 		out = append(out, fmt.Sprintf("%d steps in the ledger, %d in SageMaker", len(got), len(want)))
 	}
+	sort.Strings(out)
 	return out
 }
 
