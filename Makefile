@@ -63,12 +63,15 @@ build: ## build every function: dist/<fn>/bootstrap (linux/arm64) and .local/bin
 # (local/cmd/dynamodb-local sets STOPCOORD_DYNAMODB_ENDPOINT); each test
 # still gets a fresh table. STOPCOORD_TEST_SLOWDOWN=3 stretches every
 # deadline the tests keep, on a slow or busy machine.
+# TEST_TIMEOUT is go test's per-binary limit against a hang: on a loaded
+# 2-core machine one binary has taken over 10 minutes (go test's default).
+TEST_TIMEOUT ?= 30m
 .PHONY: test
 test: tools ## gofmt, go vet and every test with the race detector, against real DynamoDB Local and moto
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
-	go run ./local/cmd/dynamodb-local -- go test -race -count=1 ./...
+	go run ./local/cmd/dynamodb-local -- go test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent

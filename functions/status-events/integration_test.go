@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -43,6 +45,11 @@ type world struct {
 	events string // the emulator's own record of what it sent
 	mu     sync.Mutex
 	after  func(payload []byte) // called after each invocation
+	// invoked counts the function's successful invocations: the progress
+	// a test waits on, so a slow machine makes a long wait, not a
+	// failure. (Failed ones are retried without end, so they do not count.)
+	invoked  atomic.Int64
+	lastDiff string // guarded by mu
 }
 
 func newWorld(t *testing.T, sw emulator.Switches) *world {
@@ -105,6 +112,9 @@ func (w *world) start(policies string) {
 	w.fn = rie.StartT(w.t, rie.Spec{Bootstrap: testbed.Bootstrap(w.t, "."), Name: "status-events", Env: env})
 	invoker := eventrelay.InvokerFunc(func(ctx context.Context, payload []byte) ([]byte, error) {
 		out, err := w.fn.Invoke(ctx, payload)
+		if err == nil {
+			w.invoked.Add(1)
+		}
 		w.mu.Lock()
 		after := w.after
 		w.mu.Unlock()
@@ -177,12 +187,25 @@ func TestLedgerMatchesSageMakerDespiteDuplicatesAndReordering(t *testing.T) {
 	}
 	parsed, _ := pipeline.ParseExecutionARN(arn)
 	var view pipeline.View
-	w.Eventually("the ledger to match ListPipelineExecutionSteps", func() bool {
+	var differences []string
+	invocations := func() int { return int(w.invoked.Load()) }
+	w.EventuallyProgressing("the ledger to match ListPipelineExecutionSteps (the last differences are logged)", invocations, func() bool {
 		var err error
 		if view, err = w.Ledger.ReadExecution(w.Ctx, parsed); err != nil {
 			t.Fatal(err)
 		}
-		return view.Execution != nil && view.Execution.Status == pipeline.ExecutionSucceeded && len(diff(view, want)) == 0
+		if differences = diff(view, want); view.Execution == nil || view.Execution.Status != pipeline.ExecutionSucceeded {
+			differences = append(differences, "execution not Succeeded in the ledger")
+		}
+		if len(differences) > 0 {
+			w.mu.Lock()
+			if w.lastDiff != strings.Join(differences, "; ") {
+				w.lastDiff = strings.Join(differences, "; ")
+				t.Logf("after %d invocations the ledger differs: %s", invocations(), w.lastDiff)
+			}
+			w.mu.Unlock()
+		}
+		return len(differences) == 0
 	})
 	elapsed := time.Since(started)
 	for _, s := range view.Steps {
@@ -224,6 +247,7 @@ func diff(v pipeline.View, want map[string]smtypes.PipelineExecutionStep) []stri
 	if len(got) != len(want) {
 		out = append(out, fmt.Sprintf("%d steps in the ledger, %d in SageMaker", len(got), len(want)))
 	}
+	sort.Strings(out)
 	return out
 }
 

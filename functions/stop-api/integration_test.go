@@ -16,6 +16,7 @@ import (
 
 	"github.com/stopcoord/stopcoord/local/apigw"
 	"github.com/stopcoord/stopcoord/local/localaws"
+	"github.com/stopcoord/stopcoord/local/procs"
 	"github.com/stopcoord/stopcoord/local/rie"
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/local/sqspoller"
@@ -211,9 +212,13 @@ func TestBulkStopWithinBudget(t *testing.T) {
 	apiBin, queueBin := buildBootstraps(t)
 	// As deployed: visibility six times the consumer's timeout, so a batch
 	// still being worked on is never delivered twice.
-	const consumerTimeout = time.Minute
+	consumerTimeout := procs.Scaled(2 * time.Minute)
 	stopQueue := b.QueueWithVisibility("stops", 6*consumerTimeout)
-	a := api{t: t, fn: rie.StartT(t, rie.Spec{Bootstrap: apiBin, Name: "stop-api", Env: functionEnv(b, b.SageMakerURL, stopQueue)})}
+	// The bulk stop queues 200 messages in one invocation; on a loaded
+	// machine moto alone can take longer than the deployed 29 s, and the
+	// API's timeout is not what this test is about.
+	a := api{t: t, fn: rie.StartT(t, rie.Spec{Bootstrap: apiBin, Name: "stop-api", Timeout: procs.Scaled(5 * time.Minute),
+		Env: functionEnv(b, b.SageMakerURL, stopQueue)})}
 	consumerCalls := b.RecordSageMaker()
 	consumer := rie.StartT(t, rie.Spec{Bootstrap: queueBin, Name: "stop-queue", Timeout: consumerTimeout,
 		Env: functionEnv(b, consumerCalls.URL, stopQueue, settings.SageMakerCallsPerSecond+"="+strconv.Itoa(budget))})

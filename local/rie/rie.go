@@ -139,9 +139,15 @@ func Start(ctx context.Context, riePath string, s Spec) (*Function, error) {
 }
 
 // StartT runs the bootstrap under RIE for a test and stops it at the end.
-// It skips (fails in CI) when aws-lambda-rie is missing.
+// It skips (fails in CI) when aws-lambda-rie is missing. Without a Timeout
+// in the spec, the function gets two minutes times procs.Slowdown(): a
+// test that is not about the function's timeout must not fail by it on a
+// busy machine.
 func StartT(t testing.TB, s Spec) *Function {
 	t.Helper()
+	if s.Timeout == 0 {
+		s.Timeout = procs.Scaled(2 * time.Minute)
+	}
 	path, err := Find()
 	if err != nil {
 		procs.Missing(t, err.Error())
