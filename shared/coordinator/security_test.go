@@ -18,6 +18,8 @@ import (
 
 	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
+	"github.com/stopcoord/stopcoord/shared/metrics"
+	"github.com/stopcoord/stopcoord/shared/metrics/metricstest"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
@@ -143,6 +145,7 @@ func TestCleanupScopeIsEnforced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	emf := metricstest.Capture(t)
 	cleaner := &fakeCleaner{}
 	w := newCBWorld(t, cleaner)
 	w.deps.Scope = scope
@@ -172,6 +175,9 @@ func TestCleanupScopeIsEnforced(t *testing.T) {
 		}
 		if len(view.Cleanups) != 1 || view.Cleanups[0].Status != pipeline.CleanupRefused || !strings.Contains(view.Cleanups[0].LastError, "outside the cleanup scope") {
 			t.Fatalf("cleanups %+v, want one refused with its reason", view.Cleanups)
+		}
+		if n := emf.Sum(metrics.Cleanups, metrics.DimKind, callback.KindSFNExecution, metrics.DimResult, metrics.CleanupRefused); n != 1 {
+			t.Fatalf("%v refused cleanups in the metrics, want 1", n)
 		}
 		w.WaitStatus(arn, smtypes.PipelineExecutionStatusStopped)
 	})

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/stopcoord/stopcoord/shared/metrics"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
@@ -135,9 +137,14 @@ func (s *Status) closeStops(ctx context.Context, arn pipeline.ExecutionARN, outc
 				when = last // another clock ran ahead
 			}
 		}
-		if _, err := s.ledger.CloseStop(ctx, arn, stop.ID, outcome, when, at); err != nil && !errors.Is(err, pipeline.ErrDuplicate) {
+		closedStop, err := s.ledger.CloseStop(ctx, arn, stop.ID, outcome, when, at)
+		switch {
+		case errors.Is(err, pipeline.ErrDuplicate):
+		case err != nil:
 			errs = append(errs, err)
 			continue
+		default:
+			metrics.Default().StopClosed(ctx, TriggerOf(stop), string(outcome), closedStop.ClosedAt.Sub(closedStop.CreatedAt))
 		}
 		closed = append(closed, stop.ID)
 	}
@@ -189,6 +196,22 @@ func (s *Status) RecordStep(ctx context.Context, c pipeline.StepChange) (Recorde
 		return res, fmt.Errorf("fail-fast stop of %s: %w", c.ARN, err)
 	}
 	return res, nil
+}
+
+// TriggerOf says what asked for a stop, from its key and requester: the
+// Trigger dimension of the stop metrics.
+func TriggerOf(s pipeline.StopRequest) string {
+	switch {
+	case strings.HasPrefix(s.Key, FailFastKey):
+		return metrics.TriggerFailFast
+	case strings.HasPrefix(s.Key, MaxRuntimeKey):
+		return metrics.TriggerMaxRuntime
+	case strings.HasPrefix(s.Key, "event:"):
+		return metrics.TriggerEvent
+	case strings.HasPrefix(s.Key, "bulk-") || strings.HasPrefix(s.RequestedBy, "eventbridge"):
+		return metrics.TriggerBulk
+	}
+	return metrics.TriggerAPI
 }
 
 // skipped reports whether a ledger write changed nothing because the

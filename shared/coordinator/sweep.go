@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
+	"github.com/stopcoord/stopcoord/shared/metrics"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/policy"
 )
@@ -181,6 +182,14 @@ func (r *run) stoppingFirst(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sweep stopping executions: %w", err)
 	}
+	// Every run reports the oldest stop still open, also when there is
+	// none: the "stop open too long" alarm is on it, and the index is
+	// ordered oldest first.
+	var oldest time.Duration
+	if len(page.Executions) > 0 {
+		oldest = r.now.Sub(page.Executions[0].StoppingSince)
+	}
+	metrics.Default().OpenStops(ctx, len(page.Executions), oldest)
 	for _, e := range page.Executions {
 		if r.now.Sub(e.StoppingSince) <= r.d.Policies.For(e.PipelineName).GracePeriod {
 			continue // within its grace period: the active pass reconciles it

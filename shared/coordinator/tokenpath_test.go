@@ -20,6 +20,8 @@ import (
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
+	"github.com/stopcoord/stopcoord/shared/metrics"
+	"github.com/stopcoord/stopcoord/shared/metrics/metricstest"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
@@ -369,6 +371,7 @@ func TestIdempotentRetryAfterTheStopCompletedReturnsIt(t *testing.T) {
 // timeline that never runs backwards and a latency.
 func TestFastStopTimelineNeverRunsBackwards(t *testing.T) {
 	w := newWorld(t)
+	emf := metricstest.Capture(t)
 	arn := w.Start(w.CreatePipeline(definition(callbackStep("Wait", w.CallbackQueue))))
 	w.WaitStep(arn, "Wait", smtypes.StepStatusExecuting)
 	res, err := w.coord.Stop(w.Ctx, coordinator.StopInput{ExecutionARN: arn, Mode: "force"})
@@ -394,6 +397,9 @@ func TestFastStopTimelineNeverRunsBackwards(t *testing.T) {
 		if stop.Timeline[i].At.Before(stop.Timeline[i-1].At) {
 			t.Fatalf("timeline runs backwards at %d: %+v", i, stop.Timeline)
 		}
+	}
+	if n := emf.Sum(metrics.StopsClosed, metrics.DimTrigger, metrics.TriggerAPI, metrics.DimOutcome, string(pipeline.ExecutionStopped)); n != 1 {
+		t.Fatalf("%v closed stops in the metrics, want 1", n)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/logging"
+	"github.com/stopcoord/stopcoord/shared/metrics"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
@@ -195,6 +196,11 @@ func (tp *tokenPath) answer(ctx context.Context, j tokenJob) (tokenResult, error
 		res.record = marked
 	}
 	res.answered, res.outcome, res.flagged = true, ap.outcome(), ap.attention != ""
+	if ap.attention != "" && failure != nil && !failure.refused && failure.kind != "" {
+		// Answered although the cleanup failed: what the step started may
+		// still run. The CleanupAbandoned alarm is on this.
+		metrics.Default().Cleanup(ctx, failure.kind, metrics.CleanupAbandoned)
+	}
 	return res, nil
 }
 
@@ -297,6 +303,7 @@ func (tp *tokenPath) recordSkipped(ctx context.Context, j tokenJob, rec pipeline
 // cleanupFailure is the first cleanup that failed, for the answer's reason
 // and the attention flag.
 type cleanupFailure struct {
+	kind string
 	what string // "sfn-execution arn:..."
 	err  error
 	// refused is a resource outside the cleanup scope: retrying cannot
@@ -363,7 +370,7 @@ func (tp *tokenPath) cleanOne(ctx context.Context, arn pipeline.ExecutionARN, to
 		// A cleaner is third-party-facing code; a panic in one must fail
 		// that cleanup, not the whole batch.
 		if p := recover(); p != nil {
-			failure = &cleanupFailure{what: what, err: fmt.Errorf("cleaner panicked: %v", p)}
+			failure = &cleanupFailure{kind: r.Kind, what: what, err: fmt.Errorf("cleaner panicked: %v", p)}
 		}
 	}()
 	start := tp.now()
@@ -372,9 +379,10 @@ func (tp *tokenPath) cleanOne(ctx context.Context, arn pipeline.ExecutionARN, to
 		slog.WarnContext(ctx, "cleanup refused: outside the cleanup scope", logging.KeyExecutionARN, arn.String(), "kind", r.Kind, "resource", truncate(r.ID, 200), "registeredBy", r.RegisteredBy)
 		result := pipeline.CleanupResult{ARN: arn, Token: token, Resource: r, Status: pipeline.CleanupRefused, Error: truncate(pipeline.Message(err), 1024), At: start}
 		if _, rerr := tp.ledger.RecordCleanup(ctx, result); rerr != nil {
-			return &cleanupFailure{what: what, err: fmt.Errorf("record the refused cleanup: %w", rerr)}
+			return &cleanupFailure{kind: r.Kind, what: what, err: fmt.Errorf("record the refused cleanup: %w", rerr)}
 		}
-		return &cleanupFailure{what: what, err: err, refused: true}
+		metrics.Default().Cleanup(ctx, r.Kind, metrics.CleanupRefused)
+		return &cleanupFailure{kind: r.Kind, what: what, err: err, refused: true}
 	}
 	cctx, cancel := context.WithTimeout(ctx, tp.cleanerTimeout)
 	err := tp.cleanWith(cctx, r, cc)
@@ -382,12 +390,15 @@ func (tp *tokenPath) cleanOne(ctx context.Context, arn pipeline.ExecutionARN, to
 	result := pipeline.CleanupResult{ARN: arn, Token: token, Resource: r, Status: pipeline.CleanupSucceeded, At: start, Duration: tp.now().Sub(start)}
 	if err != nil {
 		result.Status, result.Error = pipeline.CleanupFailed, truncate(err.Error(), 1024)
-		failure = &cleanupFailure{what: what, err: err}
+		failure = &cleanupFailure{kind: r.Kind, what: what, err: err}
+		metrics.Default().Cleanup(ctx, r.Kind, metrics.CleanupFailed)
+	} else {
+		metrics.Default().Cleanup(ctx, r.Kind, metrics.CleanupSucceeded)
 	}
 	if _, rerr := tp.ledger.RecordCleanup(ctx, result); rerr != nil {
 		slog.ErrorContext(ctx, "record cleanup", logging.KeyExecutionARN, arn.String(), "resource", r.Key(), logging.KeyError, rerr.Error())
 		if failure == nil {
-			failure = &cleanupFailure{what: what, err: fmt.Errorf("record the cleanup: %w", rerr)}
+			failure = &cleanupFailure{kind: r.Kind, what: what, err: fmt.Errorf("record the cleanup: %w", rerr)}
 		}
 	}
 	return failure
