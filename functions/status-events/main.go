@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"golang.org/x/time/rate"
@@ -21,6 +22,7 @@ import (
 	"github.com/stopcoord/stopcoord/shared/policy"
 	"github.com/stopcoord/stopcoord/shared/settings"
 	"github.com/stopcoord/stopcoord/shared/startup"
+	"github.com/stopcoord/stopcoord/shared/stopevents"
 )
 
 // definitionTTL is how long a pipeline's Lambda step timeouts are reused
@@ -30,6 +32,7 @@ import (
 const definitionTTL = time.Minute
 
 type appConfig struct {
+	deployment     string
 	table          string
 	retention      time.Duration
 	stopQueueURL   string
@@ -46,6 +49,7 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 		callsPerSecond: env.Int(settings.SageMakerCallsPerSecond, budget.DefaultCallsPerSecond, 1, 1000),
 	}
 	c.policies, c.access = coordinator.PoliciesFromEnv(env)
+	c.deployment = env.Optional(settings.Deployment, startup.DefaultDeployment)
 	return c, env.Err()
 }
 
@@ -68,6 +72,7 @@ func main() {
 		Definitions: coordinator.NewDefinitions(sm, definitionTTL, nil),
 		Stopper:     coord,
 		Policy:      cfg.policies,
+		Observer:    &stopevents.Observer{Publisher: stopevents.NewPublisher(eventbridge.NewFromConfig(awsCfg)), Deployment: cfg.deployment},
 	})
 	slog.Info("status-events ready", "table", cfg.table, "policies", cfg.policies.Len())
 	lambda.Start((&handler{status: status, stops: coord, access: cfg.access}).handle)

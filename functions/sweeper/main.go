@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"golang.org/x/time/rate"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/stopcoord/stopcoord/shared/policy"
 	"github.com/stopcoord/stopcoord/shared/settings"
 	"github.com/stopcoord/stopcoord/shared/startup"
+	"github.com/stopcoord/stopcoord/shared/stopevents"
 )
 
 // DefaultBatch is one run's executions: 100 at about 2 calls each, within
@@ -29,6 +31,7 @@ import (
 const DefaultBatch = 100
 
 type appConfig struct {
+	deployment     string
 	scope          pipeline.CleanupScope
 	table          string
 	retention      time.Duration
@@ -50,6 +53,7 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 	c.limits.Calls = env.Int(settings.SweepMaxCalls, 4*c.limits.Executions, 10, 100000)
 	c.policies, c.access = coordinator.PoliciesFromEnv(env)
 	c.scope = coordinator.ScopeFromEnv(env)
+	c.deployment = env.Optional(settings.Deployment, startup.DefaultDeployment)
 	return c, env.Err()
 }
 
@@ -68,6 +72,7 @@ func main() {
 		Cleaner:   newCleaner(awsCfg, led, sm, cfg),
 		Policies:  cfg.policies,
 		Limits:    cfg.limits,
+		Observer:  &stopevents.Observer{Publisher: stopevents.NewPublisher(eventbridge.NewFromConfig(awsCfg)), Deployment: cfg.deployment},
 		Logger:    log,
 	})
 	slog.Info("sweeper ready", "batch", cfg.limits.Executions, "maxCalls", cfg.limits.Calls, "callsPerSecond", cfg.callsPerSecond)

@@ -40,7 +40,16 @@ type StatusDeps struct {
 	Definitions *Definitions
 	Stopper     ExecutionStopper
 	Policy      FailFastPolicy // nil: no pipeline fails fast
-	Clock       func() time.Time
+	// Observer hears of every stop this use case closes, once per stop
+	// (the Stop Completed event); nil tells no one.
+	Observer StopObserver
+	Clock    func() time.Time
+}
+
+// StopObserver hears of a stop closed, with its execution as the ledger
+// holds it; a *stopevents.Observer publishes it as a Stop Completed event.
+type StopObserver interface {
+	StopClosed(ctx context.Context, trigger string, stop pipeline.StopRequest, view pipeline.View)
 }
 
 // Status records SageMaker's execution and step status changes in the
@@ -49,11 +58,12 @@ type StatusDeps struct {
 // The EventBridge function and the sweeper's reconciliation both use it, so
 // an event and a reconciled state are recorded by the same rules.
 type Status struct {
-	ledger  StatusLedger
-	defs    *Definitions
-	stopper ExecutionStopper
-	policy  FailFastPolicy
-	now     func() time.Time
+	ledger   StatusLedger
+	defs     *Definitions
+	stopper  ExecutionStopper
+	policy   FailFastPolicy
+	observer StopObserver
+	now      func() time.Time
 }
 
 // NewStatus returns the status use case.
@@ -61,7 +71,7 @@ func NewStatus(d StatusDeps) *Status {
 	if d.Clock == nil {
 		d.Clock = time.Now
 	}
-	return &Status{ledger: d.Ledger, defs: d.Definitions, stopper: d.Stopper, policy: d.Policy, now: d.Clock}
+	return &Status{ledger: d.Ledger, defs: d.Definitions, stopper: d.Stopper, policy: d.Policy, observer: d.Observer, now: d.Clock}
 }
 
 // FailFastKey is the idempotency key of a fail-fast stop: one per execution
@@ -144,7 +154,11 @@ func (s *Status) closeStops(ctx context.Context, arn pipeline.ExecutionARN, outc
 			errs = append(errs, err)
 			continue
 		default:
+			// Only the close that won tells: once per stop.
 			metrics.Default().StopClosed(ctx, TriggerOf(stop), string(outcome), closedStop.ClosedAt.Sub(closedStop.CreatedAt))
+			if s.observer != nil {
+				s.observer.StopClosed(ctx, TriggerOf(stop), closedStop, view)
+			}
 		}
 		closed = append(closed, stop.ID)
 	}

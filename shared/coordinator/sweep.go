@@ -67,8 +67,10 @@ type SweeperDeps struct {
 	Cleaner   StoppingCleaner
 	Policies  Policies
 	Limits    SweepLimits
-	Clock     func() time.Time
-	Logger    *slog.Logger
+	// Observer hears of the stops the sweeper's reconciliation closes.
+	Observer StopObserver
+	Clock    func() time.Time
+	Logger   *slog.Logger
 }
 
 // Sweeper finds what events alone would leave wrong or hanging: it
@@ -158,7 +160,7 @@ func (s *Sweeper) newRun(ctx context.Context) *run {
 	}
 	r.sm = &countingSageMaker{SweepSageMaker: s.d.SageMaker, calls: &r.report.Calls}
 	// Definitions live for the run: one DescribePipeline per pipeline.
-	r.status = NewStatus(StatusDeps{Ledger: s.d.Ledger, Definitions: NewDefinitions(r.sm, time.Hour, s.d.Clock), Stopper: s.d.Stopper, Policy: failFastOf{s.d.Policies}, Clock: s.d.Clock})
+	r.status = NewStatus(StatusDeps{Ledger: s.d.Ledger, Definitions: NewDefinitions(r.sm, time.Hour, s.d.Clock), Stopper: s.d.Stopper, Policy: failFastOf{s.d.Policies}, Observer: s.d.Observer, Clock: s.d.Clock})
 	return r
 }
 

@@ -378,7 +378,8 @@ func TestFastStopTimelineNeverRunsBackwards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	status := coordinator.NewStatus(coordinator.StatusDeps{Ledger: w.Ledger})
+	heard := &observer{}
+	status := coordinator.NewStatus(coordinator.StatusDeps{Ledger: w.Ledger, Observer: heard})
 	// SageMaker's events carry whole seconds: the end may read earlier
 	// than the request.
 	ended := res.Stop.CreatedAt.Truncate(time.Second)
@@ -401,6 +402,24 @@ func TestFastStopTimelineNeverRunsBackwards(t *testing.T) {
 	if n := emf.Sum(metrics.StopsClosed, metrics.DimTrigger, metrics.TriggerAPI, metrics.DimOutcome, string(pipeline.ExecutionStopped)); n != 1 {
 		t.Fatalf("%v closed stops in the metrics, want 1", n)
 	}
+	// The Stop Completed event goes out once, also when the end is heard again.
+	if _, err := status.RecordExecution(w.Ctx, pipeline.ExecutionChange{ARN: mustARN(t, arn), Status: pipeline.ExecutionStopped, At: ended, EndedAt: ended}); err != nil {
+		t.Fatal(err)
+	}
+	if len(heard.stops) != 1 || heard.stops[0].ID != res.Stop.ID || heard.stops[0].Phase != pipeline.StopClosed || heard.triggers[0] != metrics.TriggerAPI {
+		t.Fatalf("observer heard %+v (%v), want the closed stop once", heard.stops, heard.triggers)
+	}
+}
+
+// observer records the stops it hears of.
+type observer struct {
+	stops    []pipeline.StopRequest
+	triggers []string
+}
+
+func (o *observer) StopClosed(_ context.Context, trigger string, stop pipeline.StopRequest, _ pipeline.View) {
+	o.stops = append(o.stops, stop)
+	o.triggers = append(o.triggers, trigger)
 }
 
 // Done-when scenario: a force stop racing the Stopping message and the

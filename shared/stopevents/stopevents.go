@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -169,4 +170,20 @@ func FromView(deployment, trigger string, stop pipeline.StopRequest, view pipeli
 		})
 	}
 	return d
+}
+
+// Observer publishes every stop the coordinator closes as a Stop Completed
+// event; it satisfies coordinator.StopObserver. A failed publish is
+// logged, not returned: the stop is closed either way, and the ledger and
+// the metrics still tell.
+type Observer struct {
+	Publisher  *Publisher
+	Deployment string
+}
+
+// StopClosed publishes the stop's Stop Completed event.
+func (o *Observer) StopClosed(ctx context.Context, trigger string, stop pipeline.StopRequest, view pipeline.View) {
+	if err := o.Publisher.StopCompleted(ctx, FromView(o.Deployment, trigger, stop, view)); err != nil {
+		slog.WarnContext(ctx, "publish Stop Completed", "stopId", stop.ID, "error", err.Error())
+	}
 }
