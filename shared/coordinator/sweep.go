@@ -120,6 +120,9 @@ type SweepReport struct {
 	Cleaned    int `json:"cleaned"`    // tokens whose cleanup was run again
 	Forced     int `json:"forced"`     // tokens answered at the force deadline
 	Errors     int `json:"errors"`     // executions whose sweep failed; retried next pass
+	// OpenCallbacks counts the callback steps still waiting for an answer
+	// among the executions looked at.
+	OpenCallbacks int `json:"openCallbacks"`
 	// PassComplete is true when this run reached the end of the active
 	// executions: the next run starts a new pass.
 	PassComplete bool `json:"passComplete"`
@@ -139,6 +142,7 @@ func (s *Sweeper) Run(ctx context.Context) (SweepReport, error) {
 		return r.report, err
 	}
 	err := r.activePass(ctx)
+	metrics.Default().OpenCallbacks(ctx, r.report.OpenCallbacks, r.oldestCallback)
 	return r.report, err
 }
 
@@ -151,6 +155,8 @@ type run struct {
 	status   *Status
 	seen     map[string]bool
 	report   SweepReport
+	// oldestCallback is the age of the oldest open callback seen.
+	oldestCallback time.Duration
 }
 
 func (s *Sweeper) newRun(ctx context.Context) *run {

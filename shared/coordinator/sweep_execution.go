@@ -55,6 +55,12 @@ func (r *run) sweepExecution(ctx context.Context, e pipeline.Execution) error {
 	if err := r.reconcileSteps(ctx, arn, view, steps); err != nil {
 		return err
 	}
+	for _, open := range openCallbacks(callbackSteps(steps), view.Tokens) {
+		r.report.OpenCallbacks++
+		if age := r.now.Sub(open.step.started); !open.step.started.IsZero() && age > r.oldestCallback {
+			r.oldestCallback = age
+		}
+	}
 	status := pipeline.ExecutionStatus(desc.PipelineExecutionStatus)
 	rec := e
 	if view.Execution != nil {
@@ -172,24 +178,13 @@ func failedStep(steps []smtypes.PipelineExecutionStep) string {
 // cleanup. Open means SageMaker still waits on the step and the ledger
 // has no answer for its token.
 func (r *run) unblock(ctx context.Context, arn pipeline.ExecutionARN, view pipeline.View, steps []smtypes.PipelineExecutionStep, force bool, grace, deadline time.Duration) error {
-	answered := map[string]bool{}
-	for _, t := range view.Tokens {
-		answered[t.Token] = t.State == pipeline.TokenAnswered
-	}
 	reason := fmt.Sprintf("stop still blocked after the grace period of %s: cleanup run again", grace)
 	if force {
 		reason = fmt.Sprintf("stop still blocked after the force deadline of %s: answered without cleanup", deadline)
 	}
 	var errs []error
-	for _, s := range steps {
-		m := s.Metadata
-		if m == nil || m.Callback == nil || m.Callback.CallbackToken == nil || pipeline.StepStatus(s.StepStatus).Terminal() {
-			continue
-		}
-		token := aws.ToString(m.Callback.CallbackToken)
-		if answered[token] {
-			continue
-		}
+	for _, open := range openCallbacks(callbackSteps(steps), view.Tokens) {
+		token := open.step.token
 		r.report.Calls += callsPerAnswer
 		if err := r.d.Cleaner.CleanupAndAnswer(ctx, arn, token, force, reason); err != nil {
 			errs = append(errs, fmt.Errorf("unblock %s token %s: %w", arn, pipeline.TokenRef(token), err))
@@ -200,7 +195,7 @@ func (r *run) unblock(ctx context.Context, arn pipeline.ExecutionARN, view pipel
 		} else {
 			r.report.Cleaned++
 		}
-		r.d.Logger.InfoContext(ctx, "unblocked a stuck stop", logging.KeyExecutionARN, arn.String(), logging.KeyStepName, aws.ToString(s.StepName), logging.KeyToken, pipeline.TokenRef(token), "force", force)
+		r.d.Logger.InfoContext(ctx, "unblocked a stuck stop", logging.KeyExecutionARN, arn.String(), logging.KeyStepName, open.step.name, logging.KeyToken, pipeline.TokenRef(token), "force", force)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("unblock %s: %w", arn, errors.Join(errs...))

@@ -147,7 +147,7 @@ func TestSweeperActsOnWhatItFinds(t *testing.T) {
 					got[s.StepName] = s
 				}
 				if got["Prep"].Status != pipeline.StepSucceeded || got["Prep"].Kind != pipeline.KindProcessing || got["Prep"].JobARN == "" ||
-					got["Fn"].LambdaTimeout != time.Minute || got["Wait"].CallbackToken != "Tok0000001" || r.Reconciled != 3 {
+					got["Fn"].LambdaTimeout != time.Minute || got["Wait"].CallbackToken != "Tok0000001" || r.Reconciled != 3 || r.OpenCallbacks != 1 {
 					t.Fatalf("steps %+v, report %+v", got, r)
 				}
 			},
