@@ -13,11 +13,11 @@ import (
 // The events this function takes: SageMaker's two status changes, and
 // stopcoord's own stop request (from a rule, a schedule or a person).
 const (
-	sourceSageMaker     = "aws.sagemaker"
-	detailExecution     = "SageMaker Model Building Pipeline Execution Status Change"
-	detailStep          = "SageMaker Model Building Pipeline Execution Step Status Change"
-	sourceStopcoord     = "stopcoord"
-	detailStopRequested = "Stop Requested"
+	sourceSageMaker     = pipeline.SourceSageMaker
+	detailExecution     = pipeline.DetailExecutionStatus
+	detailStep          = pipeline.DetailStepStatus
+	sourceStopcoord     = pipeline.SourceStopcoord
+	detailStopRequested = pipeline.DetailStopRequested
 )
 
 // executionDetail is the detail of an execution status change. SageMaker

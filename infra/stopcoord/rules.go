@@ -10,14 +10,16 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
 // SageMaker's two pipeline event types, and stopcoord's own stop request.
 const (
-	detailExecutionStatus = "SageMaker Model Building Pipeline Execution Status Change"
-	detailStepStatus      = "SageMaker Model Building Pipeline Execution Step Status Change"
-	stopSource            = "stopcoord"
-	detailStopRequested   = "Stop Requested"
+	detailExecutionStatus = pipeline.DetailExecutionStatus
+	detailStepStatus      = pipeline.DetailStepStatus
+	stopSource            = pipeline.SourceStopcoord
+	detailStopRequested   = pipeline.DetailStopRequested
 )
 
 // RulesProps configures the EventBridge rules.

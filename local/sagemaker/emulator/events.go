@@ -5,10 +5,12 @@ import "time"
 // The two EventBridge events SageMaker Pipelines sends (source
 // aws.sagemaker). Detail members are camelCase with RFC3339 times, unlike
 // the API's PascalCase and epoch numbers.
+// Exported so a test outside the emulator can hold stopcoord's own
+// constants to them (the emulator imports nothing of stopcoord's).
 const (
-	eventSource             = "aws.sagemaker"
-	detailTypeExecution     = "SageMaker Model Building Pipeline Execution Status Change"
-	detailTypeExecutionStep = "SageMaker Model Building Pipeline Execution Step Status Change"
+	EventSource             = "aws.sagemaker"
+	DetailTypeExecution     = "SageMaker Model Building Pipeline Execution Status Change"
+	DetailTypeExecutionStep = "SageMaker Model Building Pipeline Execution Step Status Change"
 )
 
 // eventTime is the detail time format of the documented examples (whole
@@ -36,7 +38,7 @@ func (e *Emulator) emitExecution(x *execution, prev string) {
 	if x.description != "" {
 		d["pipelineExecutionDescription"] = x.description
 	}
-	e.events.enqueue(detailTypeExecution, x.modified, []string{x.pipe.arn, x.arn}, d)
+	e.events.enqueue(DetailTypeExecution, x.modified, []string{x.pipe.arn, x.arn}, d)
 }
 
 // emitStep queues the event for a step transition. Caller holds e.mu.
@@ -59,7 +61,7 @@ func (e *Emulator) emitStep(x *execution, s *stepRun, prev string) {
 	if s.status == statusFailed {
 		d["failureReason"] = s.failureReason
 	}
-	e.events.enqueue(detailTypeExecutionStep, x.modified, []string{x.pipe.arn, x.arn}, d)
+	e.events.enqueue(DetailTypeExecutionStep, x.modified, []string{x.pipe.arn, x.arn}, d)
 }
 
 // eventMetadata mirrors the step's API Metadata in camelCase, e.g.

@@ -91,7 +91,7 @@ func (p *publisher) enqueue(detailType string, at time.Time, resources []string,
 		return
 	}
 	ev := envelope{
-		Version: "0", ID: newUUID(), DetailType: detailType, Source: eventSource, Account: p.account,
+		Version: "0", ID: newUUID(), DetailType: detailType, Source: EventSource, Account: p.account,
 		Time: eventTime(at), Region: p.region, Resources: resources, Detail: b,
 	}
 	p.mu.Lock()
