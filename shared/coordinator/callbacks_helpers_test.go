@@ -218,3 +218,17 @@ func callbackStepWith(name, queue string, args map[string]any) string {
 }
 
 const sfnARN = "arn:aws:states:us-east-1:123456789012:execution:etl:run-1"
+
+// registeredThenStopping delivers the execution's start message, stops the
+// execution gracefully and returns the start and the Stopping message.
+func (w *cbWorld) registeredThenStopping(t *testing.T, arn string) (start, stopping message) {
+	t.Helper()
+	start = w.next(t, arn, callback.StatusExecuting)
+	if _, err := w.deliver(start.body, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.coord.Stop(w.Ctx, coordinator.StopInput{ExecutionARN: arn}); err != nil {
+		t.Fatal(err)
+	}
+	return start, w.next(t, arn, callback.StatusStopping)
+}

@@ -106,14 +106,7 @@ func TestTokensNeverReachTheLogs(t *testing.T) {
 	failing := &fakeCleaner{fn: func(int, pipeline.Resource) error { return errors.New("still running") }}
 	w := newCBWorld(t, failing)
 	arn := w.Start(w.CreatePipeline(definition(callbackStepWith("Etl", w.CallbackQueue, map[string]any{callback.ArgSFNExecutionARN: sfnARN}))))
-	start := w.next(t, arn, callback.StatusExecuting)
-	if _, err := w.deliver(start.body, 1); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.coord.Stop(w.Ctx, coordinator.StopInput{ExecutionARN: arn}); err != nil {
-		t.Fatal(err)
-	}
-	stopping := w.next(t, arn, callback.StatusStopping)
+	start, stopping := w.registeredThenStopping(t, arn)
 	for attempt := 1; attempt <= coordinator.DefaultCleanupMaxAttempts; attempt++ {
 		_, _ = w.deliver(stopping.body, attempt) // retries, then answers flagged: every log line on the way
 	}

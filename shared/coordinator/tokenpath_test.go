@@ -194,14 +194,7 @@ func TestConflictFromSendIsCheckedWithSageMaker(t *testing.T) {
 	})
 	w.useSageMaker(sends)
 	arn := w.Start(w.CreatePipeline(definition(callbackStepWith("Etl", w.CallbackQueue, map[string]any{}))))
-	start := w.next(t, arn, callback.StatusExecuting)
-	if _, err := w.deliver(start.body, 1); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.coord.Stop(w.Ctx, coordinator.StopInput{ExecutionARN: arn}); err != nil {
-		t.Fatal(err)
-	}
-	stopping := w.next(t, arn, callback.StatusStopping)
+	start, stopping := w.registeredThenStopping(t, arn)
 
 	if res, err := w.deliver(stopping.body, 1); err == nil {
 		t.Fatalf("a conflict from Send* while SageMaker still waits on the step was taken as answered: %+v", res)
@@ -289,14 +282,7 @@ func TestOverlappingCopiesOfOneMessageCleanAndAnswerOnce(t *testing.T) {
 	sends := newFaultySends(w.SageMaker, nil)
 	w.useSageMaker(sends)
 	arn := w.Start(w.CreatePipeline(definition(callbackStepWith("Etl", w.CallbackQueue, map[string]any{callback.ArgSFNExecutionARN: sfnARN}))))
-	start := w.next(t, arn, callback.StatusExecuting)
-	if _, err := w.deliver(start.body, 1); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.coord.Stop(w.Ctx, coordinator.StopInput{ExecutionARN: arn}); err != nil {
-		t.Fatal(err)
-	}
-	stopping := w.next(t, arn, callback.StatusStopping)
+	_, stopping := w.registeredThenStopping(t, arn)
 
 	var wg sync.WaitGroup
 	for range copies {
