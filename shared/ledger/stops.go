@@ -49,10 +49,29 @@ func (l *Ledger) CreateStop(ctx context.Context, s pipeline.NewStop) (pipeline.S
 	return rec, true, nil
 }
 
-// GetStop finds a stop request by id, through the lookup index.
+// lookupRetries are the waits before asking the lookup index again for an
+// id it does not know: the index is eventually consistent, so a stop
+// created a moment ago may not be in it yet (typically within a second).
+var lookupRetries = []time.Duration{50 * time.Millisecond, 150 * time.Millisecond, 400 * time.Millisecond}
+
+// GetStop finds a stop request by id, through the lookup index. An id the
+// index does not know is asked for again a few times before it is
+// ErrNotFound, so a GET right after the POST finds its stop.
 func (l *Ledger) GetStop(ctx context.Context, id string) (pipeline.StopRequest, error) {
 	var rec pipeline.StopRequest
-	if err := l.lookup(ctx, skStopPrefix+id, &rec); err != nil {
+	err := l.lookup(ctx, skStopPrefix+id, &rec)
+	for _, wait := range lookupRetries {
+		if !errors.Is(err, pipeline.ErrNotFound) {
+			break
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return pipeline.StopRequest{}, wrap("get stop request", id, ctx.Err())
+		}
+		err = l.lookup(ctx, skStopPrefix+id, &rec)
+	}
+	if err != nil {
 		return pipeline.StopRequest{}, wrap("get stop request", id, err)
 	}
 	return rec, nil
