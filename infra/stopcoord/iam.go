@@ -43,10 +43,10 @@ type grant func(w *wiring, fn awslambda.Function)
 // grantLedger: read and write the ledger table and its indexes.
 func grantLedger(w *wiring, fn awslambda.Function) { w.out.Ledger.GrantReadWriteData(fn) }
 
-// grantReadExecutions: read the allowed pipelines and their executions.
+// grantReadExecutions: read the executions of the allowed pipelines.
 func grantReadExecutions(w *wiring, fn awslambda.Function) {
-	fn.AddToRolePolicy(statement([]string{"sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps"}, w.executions))
-	fn.AddToRolePolicy(statement([]string{"sagemaker:DescribePipeline"}, w.pipelines))
+	// The definition an execution ran gives its Lambda steps' timeouts.
+	fn.AddToRolePolicy(statement([]string{"sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps", "sagemaker:DescribePipelineDefinitionForExecution"}, w.executions))
 }
 
 // grantStopExecutions: stop executions of the allowed pipelines.

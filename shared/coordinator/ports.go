@@ -51,7 +51,7 @@ type ExecutionDescriber interface {
 
 // PipelineDescriber reads a pipeline's definition (for Lambda step timeouts).
 type PipelineDescriber interface {
-	DescribePipeline(ctx context.Context, in *sagemaker.DescribePipelineInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineOutput, error)
+	DescribePipelineDefinitionForExecution(ctx context.Context, in *sagemaker.DescribePipelineDefinitionForExecutionInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineDefinitionForExecutionOutput, error)
 }
 
 // StepFailureSender answers a callback token with a failure.

@@ -11,17 +11,19 @@ import (
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
-// Definitions reads Lambda step timeouts from pipeline definitions, keeping
-// each pipeline's for a while: SageMaker's events do not carry the timeout,
-// and one DescribePipeline per Lambda step event would spend the call
-// budget on the same answer.
+// Definitions reads Lambda step timeouts from the definition each
+// execution really ran (DescribePipelineDefinitionForExecution: the
+// pipeline may have been updated since the execution started), keeping
+// each execution's for a while: SageMaker's events do not carry the
+// timeout, and one call per Lambda step event would spend the call budget
+// on the same answer.
 type Definitions struct {
 	client PipelineDescriber
 	ttl    time.Duration
 	now    func() time.Time
 
 	mu    sync.Mutex
-	cache map[string]cachedTimeouts // by pipeline ARN
+	cache map[string]cachedTimeouts // by execution ARN
 }
 
 type cachedTimeouts struct {
@@ -29,9 +31,8 @@ type cachedTimeouts struct {
 	at       time.Time
 }
 
-// NewDefinitions returns a cache of Lambda step timeouts. A definition is
-// read again after ttl, so an updated pipeline is seen; nil now is
-// time.Now.
+// NewDefinitions returns a cache of Lambda step timeouts. An execution's
+// entry is dropped after ttl, which bounds the cache; nil now is time.Now.
 func NewDefinitions(client PipelineDescriber, ttl time.Duration, now func() time.Time) *Definitions {
 	if now == nil {
 		now = time.Now
@@ -43,18 +44,23 @@ func NewDefinitions(client PipelineDescriber, ttl time.Duration, now func() time
 // pipeline: the definition's Timeout, or SageMaker's default when the
 // definition gives none.
 func (d *Definitions) LambdaTimeout(ctx context.Context, arn pipeline.ExecutionARN, step string) (time.Duration, error) {
-	key := arn.PipelineARN()
+	key := arn.String()
 	now := d.now()
 	d.mu.Lock()
 	c, ok := d.cache[key]
 	d.mu.Unlock()
 	if !ok || now.Sub(c.at) > d.ttl {
-		out, err := d.client.DescribePipeline(ctx, &sagemaker.DescribePipelineInput{PipelineName: aws.String(key)})
+		timeouts, err := definitionTimeouts(ctx, d.client, arn)
 		if err != nil {
-			return 0, fromSageMaker("describe pipeline", arn.Pipeline, err)
+			return 0, err
 		}
-		c = cachedTimeouts{timeouts: LambdaTimeouts(aws.ToString(out.PipelineDefinition)), at: now}
+		c = cachedTimeouts{timeouts: timeouts, at: now}
 		d.mu.Lock()
+		for k, old := range d.cache {
+			if now.Sub(old.at) > d.ttl {
+				delete(d.cache, k)
+			}
+		}
 		d.cache[key] = c
 		d.mu.Unlock()
 	}
@@ -62,4 +68,14 @@ func (d *Definitions) LambdaTimeout(ctx context.Context, arn pipeline.ExecutionA
 		return t, nil
 	}
 	return DefaultLambdaTimeout, nil
+}
+
+// definitionTimeouts reads each Lambda step's Timeout from the definition
+// the execution ran.
+func definitionTimeouts(ctx context.Context, client PipelineDescriber, arn pipeline.ExecutionARN) (map[string]time.Duration, error) {
+	out, err := client.DescribePipelineDefinitionForExecution(ctx, &sagemaker.DescribePipelineDefinitionForExecutionInput{PipelineExecutionArn: aws.String(arn.String())})
+	if err != nil {
+		return nil, fromSageMaker("describe the definition of", arn.String(), err)
+	}
+	return LambdaTimeouts(aws.ToString(out.PipelineDefinition)), nil
 }

@@ -55,9 +55,9 @@ type failFast bool
 
 func (f failFast) FailFast(string) bool { return bool(f) }
 
-type describePipelineFunc func(*sagemaker.DescribePipelineInput) (*sagemaker.DescribePipelineOutput, error)
+type describeDefinitionFunc func(*sagemaker.DescribePipelineDefinitionForExecutionInput) (*sagemaker.DescribePipelineDefinitionForExecutionOutput, error)
 
-func (f describePipelineFunc) DescribePipeline(_ context.Context, in *sagemaker.DescribePipelineInput, _ ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineOutput, error) {
+func (f describeDefinitionFunc) DescribePipelineDefinitionForExecution(_ context.Context, in *sagemaker.DescribePipelineDefinitionForExecutionInput, _ ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineDefinitionForExecutionOutput, error) {
 	return f(in)
 }
 
@@ -155,14 +155,14 @@ func TestFailedStepStopsAFailFastPipeline(t *testing.T) {
 	}
 }
 
-func TestRunningLambdaStepGetsItsTimeoutOncePerPipeline(t *testing.T) {
+func TestRunningLambdaStepGetsItsTimeoutOncePerExecution(t *testing.T) {
 	calls := 0
-	defs := coordinator.NewDefinitions(describePipelineFunc(func(in *sagemaker.DescribePipelineInput) (*sagemaker.DescribePipelineOutput, error) {
+	defs := coordinator.NewDefinitions(describeDefinitionFunc(func(in *sagemaker.DescribePipelineDefinitionForExecutionInput) (*sagemaker.DescribePipelineDefinitionForExecutionOutput, error) {
 		calls++
-		if aws.ToString(in.PipelineName) != statusARN.PipelineARN() {
-			t.Errorf("described %s, want the pipeline ARN", aws.ToString(in.PipelineName))
+		if aws.ToString(in.PipelineExecutionArn) != statusARN.String() {
+			t.Errorf("described %s, want the execution's definition", aws.ToString(in.PipelineExecutionArn))
 		}
-		return &sagemaker.DescribePipelineOutput{PipelineDefinition: aws.String(`{"Steps":[{"Name":"Fn","Type":"Lambda","Timeout":300},{"Name":"Other","Type":"Lambda"}]}`)}, nil
+		return &sagemaker.DescribePipelineDefinitionForExecutionOutput{PipelineDefinition: aws.String(`{"Steps":[{"Name":"Fn","Type":"Lambda","Timeout":300},{"Name":"Other","Type":"Lambda"}]}`)}, nil
 	}), time.Minute, nil)
 	var recorded []time.Duration
 	l := &statusLedger{recordStep: func(c pipeline.StepChange) (pipeline.Step, error) {
@@ -187,6 +187,6 @@ func TestRunningLambdaStepGetsItsTimeoutOncePerPipeline(t *testing.T) {
 		}
 	}
 	if calls != 1 {
-		t.Fatalf("%d DescribePipeline calls, want 1 (cached)", calls)
+		t.Fatalf("%d DescribePipelineDefinitionForExecution calls, want 1 (cached)", calls)
 	}
 }

@@ -1,10 +1,12 @@
 package coordinator_test
 
 import (
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
@@ -148,6 +150,30 @@ func TestStopOfARunningLambdaStepReportsItsEndBy(t *testing.T) {
 	}
 	w.Lambda.Release()
 	w.WaitStatus(arn, smtypes.PipelineExecutionStatusStopped)
+}
+
+// TestLambdaEndByComesFromTheDefinitionTheExecutionRan (issue 15): the
+// pipeline updated after the execution started has another timeout; the
+// view's end-by is the one the execution runs with.
+func TestLambdaEndByComesFromTheDefinitionTheExecutionRan(t *testing.T) {
+	w := newWorld(t)
+	pipe := w.CreatePipeline(definition(lambdaStep("Fn", 300)))
+	arn := w.Start(pipe)
+	fn := w.WaitStep(arn, "Fn", smtypes.StepStatusExecuting)
+	if _, err := w.SageMaker.UpdatePipeline(w.Ctx, &sagemaker.UpdatePipelineInput{PipelineName: aws.String(pipe), PipelineDefinition: aws.String(definition(lambdaStep("Fn", 60)))}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := w.coord.ViewExecution(w.Ctx, arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Blocking.RunningLambdas) != 1 {
+		t.Fatalf("running lambdas %+v, want Fn", v.Blocking.RunningLambdas)
+	}
+	if want := fn.StartTime.Add(300 * time.Second); v.Blocking.RunningLambdas[0].EndsBy == nil || !v.Blocking.RunningLambdas[0].EndsBy.Equal(want) {
+		t.Fatalf("endsBy %v, want %v: the execution's own definition (300 s), not the updated pipeline's (60 s)", v.Blocking.RunningLambdas[0].EndsBy, want)
+	}
+	w.Lambda.Release()
 }
 
 func TestStopRejections(t *testing.T) {

@@ -52,11 +52,11 @@ func (f *fakeSageMaker) DescribePipelineExecution(_ context.Context, in *sagemak
 	return out, nil
 }
 
-func (f *fakeSageMaker) DescribePipeline(context.Context, *sagemaker.DescribePipelineInput, ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineOutput, error) {
+func (f *fakeSageMaker) DescribePipelineDefinitionForExecution(context.Context, *sagemaker.DescribePipelineDefinitionForExecutionInput, ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineDefinitionForExecutionOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls["DescribePipeline"]++
-	return &sagemaker.DescribePipelineOutput{PipelineDefinition: aws.String(`{"Steps":[{"Name":"Fn","Type":"Lambda","Timeout":60}]}`)}, nil
+	f.calls["DescribePipelineDefinitionForExecution"]++
+	return &sagemaker.DescribePipelineDefinitionForExecutionOutput{PipelineDefinition: aws.String(`{"Steps":[{"Name":"Fn","Type":"Lambda","Timeout":60}]}`)}, nil
 }
 
 func (f *fakeSageMaker) ListPipelineExecutionSteps(_ context.Context, in *sagemaker.ListPipelineExecutionStepsInput, _ ...func(*sagemaker.Options)) (*sagemaker.ListPipelineExecutionStepsOutput, error) {

@@ -69,9 +69,9 @@ func (c *countingSageMaker) DescribePipelineExecution(ctx context.Context, in *s
 	return c.SweepSageMaker.DescribePipelineExecution(ctx, in, opts...)
 }
 
-func (c *countingSageMaker) DescribePipeline(ctx context.Context, in *sagemaker.DescribePipelineInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineOutput, error) {
+func (c *countingSageMaker) DescribePipelineDefinitionForExecution(ctx context.Context, in *sagemaker.DescribePipelineDefinitionForExecutionInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineDefinitionForExecutionOutput, error) {
 	*c.calls++
-	return c.SweepSageMaker.DescribePipeline(ctx, in, opts...)
+	return c.SweepSageMaker.DescribePipelineDefinitionForExecution(ctx, in, opts...)
 }
 
 func (c *countingSageMaker) ListPipelineExecutionSteps(ctx context.Context, in *sagemaker.ListPipelineExecutionStepsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListPipelineExecutionStepsOutput, error) {

@@ -307,14 +307,10 @@ func (c *Coordinator) fillLambdaDeadlines(ctx context.Context, arn pipeline.Exec
 	return nil
 }
 
-// lambdaTimeouts reads each Lambda step's Timeout from the pipeline
-// definition.
+// lambdaTimeouts reads each Lambda step's Timeout from the definition the
+// execution ran.
 func (c *Coordinator) lambdaTimeouts(ctx context.Context, arn pipeline.ExecutionARN) (map[string]time.Duration, error) {
-	out, err := c.sm.DescribePipeline(ctx, &sagemaker.DescribePipelineInput{PipelineName: aws.String(arn.PipelineARN())})
-	if err != nil {
-		return nil, fromSageMaker("describe pipeline", arn.Pipeline, err)
-	}
-	return LambdaTimeouts(aws.ToString(out.PipelineDefinition)), nil
+	return definitionTimeouts(ctx, c.sm, arn)
 }
 
 // LambdaTimeouts maps each Lambda step of a pipeline definition to its
