@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -75,13 +76,31 @@ func (c *Coordinator) BulkStop(ctx context.Context, in BulkStopInput) (BulkStopR
 
 	var queued []QueuedStop
 	var batch []sqstypes.SendMessageBatchRequestEntry
-	flush := func() error {
+	// Batches go out several at a time: a bulk stop of thousands sends
+	// hundreds of them, and one after another they outlast the API's 29 s.
+	var (
+		wg       sync.WaitGroup
+		inFlight = make(chan struct{}, bulkSendConcurrency)
+		errMu    sync.Mutex
+		sendErr  error
+	)
+	defer wg.Wait() // an error return leaves no send behind
+	flush := func() {
 		if len(batch) == 0 {
-			return nil
+			return
 		}
-		err := c.sendBatch(ctx, batch)
-		batch = batch[:0]
-		return err
+		entries := batch
+		batch = nil
+		inFlight <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-inFlight; wg.Done() }()
+			if err := c.sendBatch(ctx, entries); err != nil {
+				errMu.Lock()
+				sendErr = errors.Join(sendErr, err)
+				errMu.Unlock()
+			}
+		}()
 	}
 	p := sagemaker.NewListPipelineExecutionsPaginator(c.sm, &sagemaker.ListPipelineExecutionsInput{PipelineName: aws.String(in.PipelineName), MaxResults: aws.Int32(100)})
 	for p.HasMorePages() {
@@ -104,17 +123,21 @@ func (c *Coordinator) BulkStop(ctx context.Context, in BulkStopInput) (BulkStopR
 			batch = append(batch, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(len(batch))), MessageBody: aws.String(string(body))})
 			queued = append(queued, QueuedStop{ExecutionARN: arn.String(), StopID: pipeline.StopID(arn, key)})
 			if len(batch) == 10 {
-				if err := flush(); err != nil {
-					return BulkStopResult{}, err
-				}
+				flush()
 			}
 		}
 	}
-	if err := flush(); err != nil {
-		return BulkStopResult{}, err
+	flush()
+	wg.Wait()
+	if sendErr != nil {
+		return BulkStopResult{}, sendErr
 	}
 	return BulkStopResult{Executions: append([]QueuedStop{}, queued...)}, nil
 }
+
+// bulkSendConcurrency is how many SendMessageBatch calls a bulk stop has
+// in flight at once.
+const bulkSendConcurrency = 8
 
 // bulkTarget reports whether a bulk stop in the mode stops an execution in
 // the status.
