@@ -60,29 +60,30 @@ func (c *Callbacks) executing(ctx context.Context, d Delivery, m callback.Messag
 	res.StepName = step.name
 
 	plan, planErr := callback.PlanFromArguments(m.Arguments)
-	if _, _, err := c.ledger.CompleteToken(ctx, pipeline.TokenRegistration{ARN: m.ExecutionARN, Token: m.Token, StepName: step.name,
-		Arguments: m.Arguments, CleanupPlan: plan.Resources}); err != nil {
+	rec, _, err := c.ledger.CompleteToken(ctx, pipeline.TokenRegistration{ARN: m.ExecutionARN, Token: m.Token, StepName: step.name,
+		Arguments: m.Arguments, CleanupPlan: plan.Resources})
+	if err != nil {
 		return res, err
 	}
 	if planErr != nil {
 		// The author's arguments are wrong: fail the step now with why,
 		// rather than start work stopcoord could not clean up.
-		return c.answerNow(ctx, d, m, res, "stopcoord cannot run this step: "+pipeline.Message(planErr))
+		return c.answerNow(ctx, d, m, res, &rec, "stopcoord cannot run this step: "+pipeline.Message(planErr))
 	}
 	if step.status == pipeline.StepStopping || stopUnderWay(view) {
-		return c.answerNow(ctx, d, m, res, stopReason(view)+" (the stop began before the work started)")
+		return c.answerNow(ctx, d, m, res, &rec, stopReason(view)+" (the stop began before the work started)")
 	}
 	if err := c.workerInScope(plan.Worker); err != nil {
 		// Anyone who can send to the callback queue writes these arguments:
 		// stopcoord invokes and sends only inside its scope.
-		return c.answerNow(ctx, d, m, res, "stopcoord may not hand this step's work over: "+pipeline.Message(err))
+		return c.answerNow(ctx, d, m, res, &rec, "stopcoord may not hand this step's work over: "+pipeline.Message(err))
 	}
 	cc := callback.Context{Token: m.Token, ExecutionARN: m.ExecutionARN.String(), StepName: step.name, Arguments: m.Arguments, Status: callback.StatusExecuting}
 	if err := c.handOff(ctx, plan.Worker, cc); err != nil {
 		if d.ReceiveCount >= c.maxAttempts {
 			// The last tries failed too: fail the step with why, rather
 			// than leave it Executing with no worker until its queue's DLQ.
-			return c.answerNow(ctx, d, m, res, "stopcoord could not hand the step to its worker: "+err.Error())
+			return c.answerNow(ctx, d, m, res, &rec, "stopcoord could not hand the step to its worker: "+err.Error())
 		}
 		return res, err
 	}
@@ -95,8 +96,8 @@ func (c *Callbacks) executing(ctx context.Context, d Delivery, m callback.Messag
 
 // answerNow fails a token through the token path without cleaning up: no
 // work started.
-func (c *Callbacks) answerNow(ctx context.Context, d Delivery, m callback.Message, res CallbackResult, reason string) (CallbackResult, error) {
-	out, err := c.tokens.answer(ctx, tokenJob{arn: m.ExecutionARN, record: m.Token, step: res.StepName, by: "callback " + d.MessageID,
+func (c *Callbacks) answerNow(ctx context.Context, d Delivery, m callback.Message, res CallbackResult, known *pipeline.Token, reason string) (CallbackResult, error) {
+	out, err := c.tokens.answer(ctx, tokenJob{arn: m.ExecutionARN, record: m.Token, known: known, step: res.StepName, by: "callback " + d.MessageID,
 		decide: func(pipeline.Token, *cleanupFailure) (answerPlan, error) { return answerPlan{reason: reason}, nil }})
 	if err != nil {
 		return res, err

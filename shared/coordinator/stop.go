@@ -71,16 +71,21 @@ func (c *Coordinator) Stop(ctx context.Context, in StopInput) (StopResult, error
 	}
 	status := pipeline.ExecutionStatus(desc.PipelineExecutionStatus)
 	if found && prev.Phase == pipeline.StopClosed {
-		if status.Terminal() {
-			last, err := c.latestAttempt(ctx, arn, req.Key, prev)
+		last, n, err := c.latestAttempt(ctx, arn, req.Key, prev)
+		if status.Terminal() || err != nil {
 			return StopResult{Stop: last, Status: last.Outcome}, err
 		}
 		// The stop closed and the execution runs again: it was retried
-		// (RetryPipelineExecution), and this is a stop of the new attempt,
-		// under the key's next attempt.
-		if req.Key, prev, found, err = c.nextAttemptKey(ctx, arn, req.Key); err != nil {
-			return StopResult{}, err
+		// (RetryPipelineExecution). A stop of the new attempt is under the
+		// key's next attempt, unless that attempt has its stop already.
+		if last.Phase == pipeline.StopClosed {
+			if n == maxAttempts {
+				return StopResult{}, pipeline.Errorf(pipeline.EConflict, "execution %s has more than %d stopped attempts", arn.ExecutionID, maxAttempts)
+			}
+			n++
+			last, found = pipeline.StopRequest{}, false
 		}
+		req.Key, prev = attemptKey(req.Key, n), last
 	}
 	if status.Terminal() {
 		if found {
@@ -132,41 +137,34 @@ func (c *Coordinator) stopOfKey(ctx context.Context, arn pipeline.ExecutionARN, 
 // maxAttempts bounds the retried attempts of one execution a key follows.
 const maxAttempts = 1000
 
-// latestAttempt is the stop of the key's latest attempt (first is the
-// first attempt's): what a repeat of a request answers once all ended.
-func (c *Coordinator) latestAttempt(ctx context.Context, arn pipeline.ExecutionARN, key string, first pipeline.StopRequest) (pipeline.StopRequest, error) {
+// latestAttempt follows a key through the attempts of a retried execution
+// ("key", then "key#attempt-2", "key#attempt-3"...) to the last one that
+// has a stop, and returns that stop and its attempt number. first is the
+// first attempt's stop. A repeat of a request once everything ended gets
+// the latest stop; a stop of an attempt after a closed one takes the next
+// number.
+func (c *Coordinator) latestAttempt(ctx context.Context, arn pipeline.ExecutionARN, key string, first pipeline.StopRequest) (pipeline.StopRequest, int, error) {
 	last := first
 	for n := 2; n <= maxAttempts; n++ {
 		s, found, err := c.stopOfKey(ctx, arn, attemptKey(key, n))
 		if err != nil || !found {
-			return last, err
+			return last, n - 1, err
 		}
 		last = s
 	}
-	return last, nil
+	return last, maxAttempts, nil
 }
 
+// attemptKey is the idempotency key of attempt n (from 1) under key.
 func attemptKey(key string, n int) string {
+	if n == 1 {
+		return key
+	}
 	k := fmt.Sprintf("%s#attempt-%d", key, n)
 	if len(k) > MaxKeyLength {
 		k = k[len(k)-MaxKeyLength:]
 	}
 	return k
-}
-
-// nextAttemptKey is the key of the first attempt whose stop under key is
-// not closed: "key", then "key#attempt-2", "key#attempt-3"... A retry of
-// a request for the same attempt finds its stop; a stop of a later attempt
-// gets a stop of its own.
-func (c *Coordinator) nextAttemptKey(ctx context.Context, arn pipeline.ExecutionARN, key string) (string, pipeline.StopRequest, bool, error) {
-	for n := 2; n <= maxAttempts; n++ {
-		k := attemptKey(key, n)
-		s, found, err := c.stopOfKey(ctx, arn, k)
-		if err != nil || !found || s.Phase != pipeline.StopClosed {
-			return k, s, found, err
-		}
-	}
-	return "", pipeline.StopRequest{}, false, pipeline.Errorf(pipeline.EConflict, "execution %s has more than %d stopped attempts", arn.ExecutionID, maxAttempts)
 }
 
 // issue asks SageMaker to stop, with a ClientRequestToken derived from the

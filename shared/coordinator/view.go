@@ -234,13 +234,14 @@ func (c *Coordinator) mergeSageMaker(ctx context.Context, arn pipeline.Execution
 	if err != nil {
 		return err
 	}
+	tokens, cleanups := tokensByValue(rec.Tokens), cleanupsByToken(rec.Cleanups)
 	for _, s := range steps {
-		mergeStep(v, s, rec)
+		mergeStep(v, s, tokens, cleanups)
 	}
 	return nil
 }
 
-func mergeStep(v *ExecutionView, s smtypes.PipelineExecutionStep, rec pipeline.View) {
+func mergeStep(v *ExecutionView, s smtypes.PipelineExecutionStep, tokens map[string]pipeline.Token, cleanups map[string][]CleanupView) {
 	name := aws.ToString(s.StepName)
 	i := stepIndex(v.Steps, name)
 	if i < 0 {
@@ -269,7 +270,7 @@ func mergeStep(v *ExecutionView, s smtypes.PipelineExecutionStep, rec pipeline.V
 		if d.callbackToken != "" && sv.Callback == nil {
 			// The ledger may know the token (a worker registered resources)
 			// before any step event arrived.
-			sv.Callback = callbackView(d.callbackToken, tokensByValue(rec.Tokens), cleanupsByToken(rec.Cleanups))
+			sv.Callback = callbackView(d.callbackToken, tokens, cleanups)
 		}
 	}
 }
