@@ -29,7 +29,8 @@ const (
 	contextScheduledStops       = "stopcoord:scheduledStops" // a list of {schedule, pipelineName, reason, mode}
 	contextAlarmTopicARN        = "stopcoord:alarmTopicArn"  // an existing SNS topic (chat, paging) the alarms also go to
 	contextStopOpenAlarmMinutes = "stopcoord:stopOpenAlarmMinutes"
-	contextCleanupScope         = "stopcoord:cleanupScope" // an object {kind: [patterns]} or its JSON text
+	contextCleanupScope         = "stopcoord:cleanupScope"   // an object {kind: [patterns]} or its JSON text
+	contextStopRequesters       = "stopcoord:stopRequesters" // principal ARN patterns: a list, or comma-separated
 	// ContextStage names a deployment: the stack becomes StopCoord-<stage>,
 	// so dev and prod can share an account and region.
 	ContextStage = "stopcoord:stage"
@@ -78,6 +79,11 @@ func PropsFromContext(lookup func(key *string) any) (*StopCoordStackProps, error
 	if v := lookup(jsii.String(contextAllowedPipelines)); v != nil {
 		if set.AllowedPipelines, err = contextStrings(v); err != nil {
 			errs = append(errs, fmt.Errorf("read context %s: %w", contextAllowedPipelines, err))
+		}
+	}
+	if v := lookup(jsii.String(contextStopRequesters)); v != nil {
+		if set.StopRequesters, err = contextStrings(v); err != nil {
+			errs = append(errs, fmt.Errorf("read context %s: %w", contextStopRequesters, err))
 		}
 	}
 	if v, ok := lookup(jsii.String(contextAlarmEmail)).(string); ok {

@@ -49,6 +49,12 @@ type Settings struct {
 	// cleaner, and the cleaner grants are scoped to it in IAM. Empty (the
 	// default) allows nothing: no cleaner or hand-off grant at all.
 	CleanupScope string
+	// StopRequesters are the IAM principal ARN patterns (roles, users; "*"
+	// and "?" as in IAM's ArnLike) of this account that may put Stop
+	// Requested events on the stop request bus. Empty (the default): any
+	// principal of the stack's account whose IAM policy allows
+	// events:PutEvents on the bus. Other accounts never may.
+	StopRequesters []string
 }
 
 // ScheduledStop is one scheduled rule that stops a pipeline's executions.
@@ -82,6 +88,11 @@ func (s Settings) validate() []error {
 	}
 	if _, err := pipeline.ParseCleanupScope(s.CleanupScope, callback.ScopeKinds()); err != nil {
 		errs = append(errs, fmt.Errorf("cleanupScope: %w", err))
+	}
+	for _, p := range s.StopRequesters {
+		if !principalPattern.MatchString(p) {
+			errs = append(errs, fmt.Errorf("stopRequesters: %q is not an IAM principal ARN pattern (arn:aws:iam::123456789012:role/ops-*)", p))
+		}
 	}
 	if s.Policies != "" {
 		set, err := policy.Parse([]byte(s.Policies))
@@ -117,6 +128,8 @@ func (s Settings) validate() []error {
 	}
 	return errs
 }
+
+var principalPattern = regexp.MustCompile(`^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:[A-Za-z0-9+=,.@_/*?:-]+$`)
 
 var alarmTopicPattern = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
 

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -49,9 +50,12 @@ type StopCoord struct {
 	// function could not record after Lambda's retries.
 	StatusEventsFailed awssqs.Queue
 	// EventsDLQ holds events EventBridge could not deliver to a function.
-	EventsDLQ  awssqs.Queue
-	Functions  map[string]*GoFunction // by folder name
-	Monitoring *Monitoring
+	EventsDLQ awssqs.Queue
+	// StopRequestBus is where Stop Requested events go: grant a requester
+	// events:PutEvents on it (and name it in StopRequesters).
+	StopRequestBus awsevents.EventBus
+	Functions      map[string]*GoFunction // by folder name
+	Monitoring     *Monitoring
 }
 
 // NewStopCoordStack builds stopcoord as a stack of its own. Its resources
@@ -118,7 +122,7 @@ func build(scope constructs.Construct, props *StopCoordStackProps) *StopCoord {
 	w.out.Ledger = NewLedger(scope, "Ledger", &LedgerProps{DeletionProtection: props.LedgerDeletionProtection}).Table
 	w.pipelines, w.executions = pipelineARNs(stack, props.Settings.AllowedPipelines)
 	w.out.EventsDLQ = deadLetterQueue(scope, "EventsDLQ", "This queue is itself the dead-letter queue of the EventBridge rule targets.")
-	w.rules = NewRules(scope, "Rules", &RulesProps{DLQ: w.out.EventsDLQ})
+	w.rules = NewRules(scope, "Rules", &RulesProps{DLQ: w.out.EventsDLQ, StopRequesters: props.Settings.StopRequesters})
 
 	rows := functionTable()
 	for _, row := range rows {
@@ -141,6 +145,7 @@ func build(scope constructs.Construct, props *StopCoordStackProps) *StopCoord {
 		}
 	}
 
+	w.out.StopRequestBus = w.rules.StopRequestBus
 	w.out.Monitoring = NewMonitoring(scope, "Monitoring", w.monitoringProps(rows))
 	w.outputs()
 	return w.out
@@ -206,5 +211,6 @@ func (w *wiring) outputs() {
 	output("LedgerTableName", "Name of the DynamoDB table that holds the stopcoord ledger", w.out.Ledger.TableName())
 	output("StopQueueUrl", "URL of the internal stop queue bulk stops fan out through", w.out.StopQueue.Queue.QueueUrl())
 	output("CallbackQueueUrl", "Point each callback step's SqsQueueUrl here", w.out.CallbackQueue.Queue.QueueUrl())
+	output("StopRequestBusName", "Put Stop Requested events (source stopcoord) on this event bus", w.out.StopRequestBus.EventBusName())
 	output("StatusEventsFailedQueueUrl", "Status events the status-events function could not record (replay them from here)", w.out.StatusEventsFailed.QueueUrl())
 }

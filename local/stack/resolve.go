@@ -57,6 +57,43 @@ func (p physical) resolve(v any) (string, error) {
 	return "", fmt.Errorf("cannot resolve %v locally", v)
 }
 
+// resolveAll resolves every intrinsic inside a document (an event
+// pattern), leaving plain values as they are.
+func (p physical) resolveAll(v any) (any, error) {
+	switch v := v.(type) {
+	case map[string]any:
+		if _, ok := v["Ref"]; ok && len(v) == 1 {
+			return p.resolve(v)
+		}
+		if _, ok := v["Fn::GetAtt"]; ok && len(v) == 1 {
+			return p.resolve(v)
+		}
+		if _, ok := v["Fn::Join"]; ok && len(v) == 1 {
+			return p.resolve(v)
+		}
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			r, err := p.resolveAll(x)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			r, err := p.resolveAll(x)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
 func (p physical) attr(id, attr string) (string, error) {
 	if s, ok := p[id][attr]; ok {
 		return s, nil

@@ -54,7 +54,14 @@ func (s *Stack) startRules(ctx context.Context, run context.Context, cfg Config)
 				s.schedule(run, id, every, input, transform, fn)
 				continue
 			}
-			if err := s.patternRule(ctx, run, eb, id, props["EventPattern"], input, fn, refersTo(target["Arn"])); err != nil {
+			bus := "default"
+			if props["EventBusName"] != nil {
+				var err error
+				if bus, err = s.physical.resolve(props["EventBusName"]); err != nil {
+					return fmt.Errorf("rule %s: event bus: %w", id, err)
+				}
+			}
+			if err := s.patternRule(ctx, run, eb, id, bus, props["EventPattern"], input, fn, refersTo(target["Arn"])); err != nil {
 				return fmt.Errorf("rule %s: %w", id, err)
 			}
 		}
@@ -68,8 +75,35 @@ func (s *Stack) functionOf(arn any) string {
 	return name
 }
 
-func (s *Stack) patternRule(ctx, run context.Context, eb *eventbridge.Client, id string, pattern any, input string, fn Invoker, fnID string) error {
-	rawPattern, err := json.Marshal(pattern)
+// createEventBuses creates each AWS::Events::EventBus on moto, named as
+// the template names it or after its logical id. moto keeps no bus policy
+// (AWS::Events::EventBusPolicy): what it admits is the template tests'
+// to check; locally every sender is the one local account.
+func (s *Stack) createEventBuses(ctx context.Context, _ Config) error {
+	eb := s.eventsClient()
+	for _, id := range s.template.OfType("AWS::Events::EventBus") {
+		name, _ := s.template.Resources[id].Properties["Name"].(string)
+		if name == "" {
+			name = "StopCoord-" + id
+		}
+		if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(name)}); err != nil {
+			return fmt.Errorf("create event bus %s: %w", id, err)
+		}
+		arn := "arn:aws:events:us-east-1:123456789012:event-bus/" + name
+		s.physical.set(id, "", name)
+		s.physical.set(id, "Name", name)
+		s.physical.set(id, "Arn", arn)
+	}
+	return nil
+}
+
+func (s *Stack) patternRule(ctx, run context.Context, eb *eventbridge.Client, id, bus string, pattern any, input string, fn Invoker, fnID string) error {
+	// A pattern may name the account or region: {"Ref": "AWS::AccountId"}.
+	resolved, err := s.physical.resolveAll(pattern)
+	if err != nil {
+		return fmt.Errorf("event pattern: %w", err)
+	}
+	rawPattern, err := json.Marshal(resolved)
 	if err != nil {
 		return err
 	}
@@ -90,10 +124,10 @@ func (s *Stack) patternRule(ctx, run context.Context, eb *eventbridge.Client, id
 	}
 	url := aws.ToString(q.QueueUrl)
 	arn := "arn:aws:sqs:us-east-1:123456789012:StopCoord-rule-" + id
-	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("StopCoord-" + id), EventPattern: aws.String(string(rawPattern))}); err != nil {
+	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("StopCoord-" + id), EventBusName: aws.String(bus), EventPattern: aws.String(string(rawPattern))}); err != nil {
 		return fmt.Errorf("put rule: %w", err)
 	}
-	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("StopCoord-" + id), Targets: []ebtypes.Target{{Id: aws.String("relay"), Arn: aws.String(arn)}}}); err != nil {
+	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("StopCoord-" + id), EventBusName: aws.String(bus), Targets: []ebtypes.Target{{Id: aws.String("relay"), Arn: aws.String(arn)}}}); err != nil {
 		return fmt.Errorf("put targets: %w", err)
 	}
 	relay, err := eventrelay.New(s.sqsClient(), eventrelay.Config{QueueURL: url, Input: json.RawMessage(input)}, fn, s.log.With("rule", id))

@@ -144,6 +144,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		{"start DynamoDB Local", s.startDynamoDB},
 		{"create tables", s.createTables},
 		{"create queues", s.createQueues},
+		{"create event buses", s.createEventBuses},
 		{"start the SageMaker emulator", s.startEmulator},
 		{"start the functions", s.startFunctions},
 		{"start the functions outside the template", s.startLambdas},

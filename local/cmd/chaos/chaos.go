@@ -56,6 +56,7 @@ type chaos struct {
 	glue                     *glue.Client
 	sqs                      *sqs.Client
 	events                   *eventbridge.Client
+	stopRequestBus           string // where Stop Requested events go (the stack's output)
 	ledger                   *ledger.Ledger
 	kit                      *workerkit.Client
 	front                    *sageMakerFront
@@ -295,6 +296,9 @@ func (c *chaos) startStack(ctx context.Context) (func(), error) {
 		return closeAll, err
 	}
 	if c.callbackQueue, err = st.Output("CallbackQueueUrl"); err != nil {
+		return closeAll, err
+	}
+	if c.stopRequestBus, err = st.Output("StopRequestBusName"); err != nil {
 		return closeAll, err
 	}
 	c.cleanup = newCleanupLambda(f.flakyCleanup, false)

@@ -92,8 +92,8 @@ func (c *chaos) stopBulk(ctx context.Context) {
 	}
 }
 
-// stopEvent puts a Stop Requested event on the default bus, twice, as a
-// producer that retries does.
+// stopEvent puts a Stop Requested event on the stack's stop request bus,
+// twice, as a producer that retries does.
 func (c *chaos) stopEvent(ctx context.Context, x *execution) {
 	c.markStop(x.arn, time.Now())
 	detail, _ := json.Marshal(map[string]string{"pipelineExecutionArn": x.arn, "reason": "chaos: stop event", "mode": "graceful"})
@@ -102,7 +102,7 @@ func (c *chaos) stopEvent(ctx context.Context, x *execution) {
 		for attempt := 0; attempt < 5; attempt++ {
 			var out *eventbridge.PutEventsOutput
 			out, err = c.events.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
-				Source: aws.String("stopcoord"), DetailType: aws.String("Stop Requested"), Detail: aws.String(string(detail)), EventBusName: aws.String("default"),
+				Source: aws.String("stopcoord"), DetailType: aws.String("Stop Requested"), Detail: aws.String(string(detail)), EventBusName: aws.String(c.stopRequestBus),
 			}}})
 			if err == nil && out.FailedEntryCount == 0 {
 				break
