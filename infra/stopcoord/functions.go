@@ -59,7 +59,7 @@ func functionTable() []functionRow {
 			env: func(w *wiring) map[string]*string {
 				return merge(w.cleanupScope(), vars(settings.StopQueueURL, w.out.StopQueue.Queue.QueueUrl()))
 			},
-			grants:  []grant{grantLedger, grantReadExecutions, grantStopExecutions, grantListExecutions, grantSendToStopQueue, grantAnswerTokens},
+			grants:  []grant{grantLedger, grantReadExecutions, grantReadDefinitions, grantStopExecutions, grantListExecutions, grantSendToStopQueue, grantAnswerTokens},
 			trigger: httpAPI},
 		{name: "stop-queue", id: "StopQueueFunction", timeoutSeconds: 60, memoryMiB: functionMemoryMiB,
 			description:         "Stops queued executions within the SageMaker call budget",
@@ -67,14 +67,15 @@ func functionTable() []functionRow {
 			env: func(w *wiring) map[string]*string {
 				return vars(settings.SageMakerCallsPerSecond, jsii.String(perInstance(w.props.Settings.SageMakerCallsPerSecond, stopQueueConcurrency)))
 			},
-			grants:  []grant{grantLedger, grantReadExecutions, grantStopExecutions},
+			// A queued force stop answers the execution's open callbacks.
+			grants:  []grant{grantLedger, grantReadExecutions, grantStopExecutions, grantAnswerTokens},
 			trigger: consume("StopQueue", queueOptions{batchSize: 10, maxReceiveCount: 5, maxConcurrency: stopQueueConcurrency})},
 		{name: "callback", id: "CallbackFunction", timeoutSeconds: 120, memoryMiB: functionMemoryMiB,
 			description: "Callback steps: registers tokens, hands off work, cleans up on Stopping and answers each token once",
 			env: func(w *wiring) map[string]*string {
 				return merge(w.policies(), w.cleanupScope(), vars(settings.CallbackQueueURL, w.out.CallbackQueue.Queue.QueueUrl()))
 			},
-			grants: []grant{grantLedger, grantReadExecutions, grantAnswerTokens, grantCleaners},
+			grants: []grant{grantLedger, grantListSteps, grantAnswerTokens, grantCleaners, grantHandOff},
 			// Receives above the cleanup attempts (3 by default), so a
 			// Stopping message is answered before the redrive policy gives up.
 			trigger: consume("CallbackQueue", queueOptions{batchSize: 10, maxReceiveCount: 6})},
@@ -83,7 +84,7 @@ func functionTable() []functionRow {
 			env: func(w *wiring) map[string]*string {
 				return merge(w.policies(), vars(settings.StopQueueURL, w.out.StopQueue.Queue.QueueUrl()))
 			},
-			grants:  []grant{grantLedger, grantReadExecutions, grantStopExecutions, grantListExecutions, grantSendToStopQueue, grantAnswerTokens, grantPutStopCompleted},
+			grants:  []grant{grantLedger, grantReadExecutions, grantReadDefinitions, grantStopExecutions, grantListExecutions, grantSendToStopQueue, grantAnswerTokens, grantPutStopCompleted},
 			trigger: statusEvents},
 		{name: "sweeper", id: "SweeperFunction", timeoutSeconds: 300, memoryMiB: functionMemoryMiB,
 			description: "Stops executions past their max runtime, unblocks stuck stops and reconciles the ledger",
@@ -92,7 +93,7 @@ func functionTable() []functionRow {
 			env: func(w *wiring) map[string]*string {
 				return merge(w.policies(), w.cleanupScope(), vars(settings.SageMakerCallsPerSecond, jsii.String(trimFloat(w.props.Settings.SageMakerCallsPerSecond))))
 			},
-			grants:  []grant{grantLedger, grantReadExecutions, grantStopExecutions, grantAnswerTokens, grantCleaners, grantPutStopCompleted},
+			grants:  []grant{grantLedger, grantReadExecutions, grantReadDefinitions, grantStopExecutions, grantAnswerTokens, grantCleaners, grantPutStopCompleted},
 			trigger: schedule},
 	}
 }

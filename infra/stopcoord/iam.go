@@ -40,13 +40,35 @@ func statement(actions []string, resources []*string) awsiam.PolicyStatement {
 // table lists its grants.
 type grant func(w *wiring, fn awslambda.Function)
 
-// grantLedger: read and write the ledger table and its indexes.
-func grantLedger(w *wiring, fn awslambda.Function) { w.out.Ledger.GrantReadWriteData(fn) }
+// Each grant gives exactly the actions the code calls, and
+// TestEachFunctionGetsOnlyWhatItsCodeCalls holds every row of the function
+// table to that: a grant nobody calls, or a call nobody granted, fails it.
 
-// grantReadExecutions: read the executions of the allowed pipelines.
+// grantLedger: the item reads and writes the ledger makes, on its table
+// and indexes (CDK's GrantReadWriteData would add scans, batches, deletes
+// and stream reads nothing calls).
+func grantLedger(w *wiring, fn awslambda.Function) {
+	table := w.out.Ledger.TableArn()
+	fn.AddToRolePolicy(statement([]string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"},
+		[]*string{table, jsii.String(*table + "/index/*")}))
+}
+
+// grantReadExecutions: read the executions of the allowed pipelines and
+// list their steps.
 func grantReadExecutions(w *wiring, fn awslambda.Function) {
-	// The definition an execution ran gives its Lambda steps' timeouts.
-	fn.AddToRolePolicy(statement([]string{"sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps", "sagemaker:DescribePipelineDefinitionForExecution"}, w.executions))
+	fn.AddToRolePolicy(statement([]string{"sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps"}, w.executions))
+}
+
+// grantListSteps: list the steps of executions of the allowed pipelines
+// (whether a token is the step's, whether it still waits).
+func grantListSteps(w *wiring, fn awslambda.Function) {
+	fn.AddToRolePolicy(statement([]string{"sagemaker:ListPipelineExecutionSteps"}, w.executions))
+}
+
+// grantReadDefinitions: the definition an execution ran, which gives its
+// Lambda steps' timeouts.
+func grantReadDefinitions(w *wiring, fn awslambda.Function) {
+	fn.AddToRolePolicy(statement([]string{"sagemaker:DescribePipelineDefinitionForExecution"}, w.executions))
 }
 
 // grantStopExecutions: stop executions of the allowed pipelines.
@@ -60,9 +82,11 @@ func grantListExecutions(w *wiring, fn awslambda.Function) {
 	fn.AddToRolePolicy(statement([]string{"sagemaker:ListPipelineExecutions"}, w.pipelines))
 }
 
-// grantSendToStopQueue: fan a bulk stop out through the stop queue.
+// grantSendToStopQueue: fan a bulk stop out through the stop queue (one
+// SendMessage or SendMessageBatch; CDK's GrantSendMessages would add
+// queue reads nothing calls).
 func grantSendToStopQueue(w *wiring, fn awslambda.Function) {
-	w.out.StopQueue.Queue.GrantSendMessages(fn)
+	fn.AddToRolePolicy(statement([]string{"sqs:SendMessage"}, []*string{w.out.StopQueue.Queue.QueueArn()}))
 }
 
 // grantAnswerTokens: answer callback tokens (force stops, the consumer,
@@ -86,21 +110,35 @@ func grantPutStopCompleted(w *wiring, fn awslambda.Function) {
 	}))
 }
 
-// grantCleaners lets a function stop what callback steps start and hand
-// work to step workers, inside the cleanup scope only: each kind's
-// patterns become the resources of its action (an IAM "*" and "?" mean
-// what the scope's globs mean). A kind the scope leaves out gets no
-// grant, so the default, empty scope grants nothing. The code enforces the
-// same scope before each cleaner; IAM is the second wall.
+// grantCleaners lets a function stop what callback steps start, inside
+// the cleanup scope only: each kind's patterns become the resources of its
+// action (an IAM "*" and "?" mean what the scope's globs mean). A kind the
+// scope leaves out gets no grant, so the default, empty scope grants
+// nothing. The code enforces the same scope before each cleaner; IAM is
+// the second wall.
 func grantCleaners(w *wiring, fn awslambda.Function) {
 	for _, g := range cleanerGrants(w.stack, w.props.Settings.CleanupScope) {
-		fn.AddToRolePolicy(statement(g.actions, g.resources))
+		if !g.handOff {
+			fn.AddToRolePolicy(statement(g.actions, g.resources))
+		}
+	}
+}
+
+// grantHandOff lets a function hand a step's work to the workers the
+// cleanup scope allows (worker-lambda, worker-queue): the callback
+// function only, the one that takes start messages.
+func grantHandOff(w *wiring, fn awslambda.Function) {
+	for _, g := range cleanerGrants(w.stack, w.props.Settings.CleanupScope) {
+		if g.handOff {
+			fn.AddToRolePolicy(statement(g.actions, g.resources))
+		}
 	}
 }
 
 type cleanerGrant struct {
 	actions   []string
 	resources []*string
+	handOff   bool // a worker hand-off, not a cleaner
 }
 
 // cleanerGrants turns the cleanup scope into grants, one per kind in it.
@@ -150,7 +188,8 @@ func cleanerGrants(stack awscdk.Stack, scopeJSON string) []cleanerGrant {
 			resources = append(resources, k.resource(p))
 		}
 		if len(resources) > 0 {
-			grants = append(grants, cleanerGrant{actions: k.actions, resources: resources})
+			handOff := k.kind == pipeline.ScopeWorkerLambda || k.kind == pipeline.ScopeWorkerQueue
+			grants = append(grants, cleanerGrant{actions: k.actions, resources: resources, handOff: handOff})
 		}
 	}
 	return grants
