@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -55,6 +56,29 @@ func TestResolve(t *testing.T) {
 		}
 	}
 	if _, err := p.resolve(map[string]any{"Ref": "Missing"}); err == nil {
+		t.Error("a reference to nothing resolved")
+	}
+}
+
+// TestResolveAll resolves the intrinsics inside an event pattern (the
+// Stop Requested rule names its account) and leaves the rest as it is.
+func TestResolveAll(t *testing.T) {
+	pattern := map[string]any{
+		"account":     []any{map[string]any{"Ref": "AWS::AccountId"}},
+		"source":      []any{"stopcoord"},
+		"detail-type": []any{"Stop Requested"},
+		"detail":      map[string]any{"pipelineName": []any{map[string]any{"prefix": "sec-"}}},
+	}
+	got, err := physical{}.resolveAll(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(got)
+	want := `{"account":["123456789012"],"detail":{"pipelineName":[{"prefix":"sec-"}]},"detail-type":["Stop Requested"],"source":["stopcoord"]}`
+	if string(raw) != want {
+		t.Fatalf("resolveAll = %s, want %s", raw, want)
+	}
+	if _, err := (physical{}).resolveAll([]any{map[string]any{"Ref": "Missing"}}); err == nil {
 		t.Error("a reference to nothing resolved")
 	}
 }
