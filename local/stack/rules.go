@@ -17,7 +17,8 @@ import (
 )
 
 // startRules wires each AWS::Events::Rule. A rule with an event pattern
-// becomes the same rule on moto's default bus with an SQS queue as its
+// becomes the same rule on moto, on its bus (the default bus, or one the
+// template declares: the Stop Requested bus), with an SQS queue as its
 // target (moto cannot call Lambda), and a relay that hands each event to
 // the rule's function, one invocation per event, as EventBridge does. A
 // scheduled rule becomes a timer that invokes its function with a
