@@ -39,12 +39,11 @@ var iamService = map[string]string{"sfn": "states", "eventbridge": "events"}
 // iamAction maps an SDK operation to the IAM action it is authorised by,
 // where the names differ (batch operations are authorised per entry).
 var iamAction = map[string]string{
-	"lambda:Invoke":                        "lambda:InvokeFunction",
-	"sqs:SendMessageBatch":                 "sqs:SendMessage",
-	"sqs:DeleteMessageBatch":               "sqs:DeleteMessage",
-	"sqs:ChangeMessageVisibilityBatch":     "sqs:ChangeMessageVisibility",
-	"dynamodb:TransactGetItems":            "dynamodb:GetItem",
-	"sagemaker:DescribePipelineDefinition": "sagemaker:DescribePipelineDefinitionForExecution",
+	"lambda:Invoke":                    "lambda:InvokeFunction",
+	"sqs:SendMessageBatch":             "sqs:SendMessage",
+	"sqs:DeleteMessageBatch":           "sqs:DeleteMessage",
+	"sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+	"dynamodb:TransactGetItems":        "dynamodb:GetItem",
 }
 
 // operations whose IAM actions depend on what the request holds: the test
