@@ -57,7 +57,7 @@ func (l *testLedger) token(arn, token string) pipeline.Token {
 	return rec
 }
 
-func (l *testLedger) rejections() []callback.Rejection {
+func (l *testLedger) rejections() []pipeline.Rejection {
 	rs, err := l.ListRejections(context.Background(), time.Now())
 	if err != nil {
 		l.tb.Fatal(err)

@@ -46,7 +46,7 @@ func BenchmarkEvent(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h := &handler{status: coordinator.NewStatus(coordinator.StatusDeps{Ledger: instantLedger{}}), stops: &fakes{}, access: coordinator.AllowList{Accounts: []string{"123456789012"}}}
+		h := &handler{status: coordinator.NewStatus(coordinator.StatusDeps{Ledger: instantLedger{}}), stops: &fakes{}, access: pipeline.AllowList{Accounts: []string{"123456789012"}}}
 		invoke := lambda.NewHandler(h.handle).Invoke
 		b.Run(sample, func(b *testing.B) {
 			b.ReportAllocs()

@@ -19,6 +19,7 @@ import (
 	"github.com/stopcoord/stopcoord/shared/budget"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/ledger"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/policy"
 	"github.com/stopcoord/stopcoord/shared/settings"
 	"github.com/stopcoord/stopcoord/shared/startup"
@@ -36,7 +37,7 @@ type appConfig struct {
 	table          string
 	retention      time.Duration
 	stopQueueURL   string
-	access         coordinator.AllowList
+	access         pipeline.AllowList
 	policies       *policy.Set
 	callsPerSecond int
 }
@@ -48,7 +49,7 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 		stopQueueURL:   env.String(settings.StopQueueURL),
 		callsPerSecond: env.Int(settings.SageMakerCallsPerSecond, budget.DefaultCallsPerSecond, 1, 1000),
 	}
-	c.policies, c.access = coordinator.PoliciesFromEnv(env)
+	c.policies, c.access = startup.PoliciesFromEnv(env)
 	c.deployment = env.Optional(settings.Deployment, startup.DefaultDeployment)
 	return c, env.Err()
 }

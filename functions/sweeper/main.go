@@ -35,7 +35,7 @@ type appConfig struct {
 	scope          pipeline.CleanupScope
 	table          string
 	retention      time.Duration
-	access         coordinator.AllowList
+	access         pipeline.AllowList
 	policies       *policy.Set
 	callsPerSecond int
 	limits         coordinator.SweepLimits
@@ -51,8 +51,8 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 	c.cleanerTimeout = env.Duration(settings.CleanerTimeout, coordinator.DefaultCleanerTimeout, 100*time.Millisecond, 15*time.Minute)
 	c.limits.Executions = env.Int(settings.SweepBatch, DefaultBatch, 1, 10000)
 	c.limits.Calls = env.Int(settings.SweepMaxCalls, 4*c.limits.Executions, 10, 100000)
-	c.policies, c.access = coordinator.PoliciesFromEnv(env)
-	c.scope = coordinator.ScopeFromEnv(env)
+	c.policies, c.access = startup.PoliciesFromEnv(env)
+	c.scope = startup.ScopeFromEnv(env)
 	c.deployment = env.Optional(settings.Deployment, startup.DefaultDeployment)
 	return c, env.Err()
 }

@@ -75,7 +75,7 @@ func TestBulkStopQueuesEveryRunningExecution(t *testing.T) {
 func TestBulkStopRejections(t *testing.T) {
 	w := newWorld(t)
 	restricted := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: w.sm, Queue: w.SQS, StopQueueURL: w.stops,
-		Access: coordinator.AllowList{Accounts: []string{account}, Pipelines: []string{"prod-*"}}})
+		Access: pipeline.AllowList{Accounts: []string{account}, Pipelines: []string{"prod-*"}}})
 	tests := []struct {
 		name     string
 		coord    *coordinator.Coordinator

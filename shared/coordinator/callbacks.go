@@ -21,7 +21,7 @@ type CallbackLedger interface {
 	TokenLedger
 	FindToken(ctx context.Context, token string) (pipeline.Token, error)
 	ReadExecution(ctx context.Context, arn pipeline.ExecutionARN) (pipeline.View, error)
-	RecordRejection(ctx context.Context, r callback.Rejection) error
+	RecordRejection(ctx context.Context, r pipeline.Rejection) error
 }
 
 // CallbackSageMaker is every SageMaker call the callback consumer makes;
@@ -70,7 +70,7 @@ type CallbackDeps struct {
 	Lambda    FunctionInvoker // hands work to Lambda workers
 	Queue     WorkSender      // hands work to queue workers
 	Cleaner   Cleaner
-	Access    AllowList
+	Access    pipeline.AllowList
 	// Scope is what the cleaners and the worker hand-off may act on; the
 	// zero scope allows nothing.
 	Scope   pipeline.CleanupScope
@@ -94,7 +94,7 @@ type Callbacks struct {
 	tokens      *tokenPath
 	lambda      FunctionInvoker
 	queue       WorkSender
-	access      AllowList
+	access      pipeline.AllowList
 	scope       pipeline.CleanupScope
 	outcome     StopOutcome
 	maxAttempts int
@@ -198,8 +198,8 @@ func (c *Callbacks) HandleCallback(ctx context.Context, d Delivery) (CallbackRes
 // fails, the message is still failed, so it is retried and never lost.
 func (c *Callbacks) reject(ctx context.Context, d Delivery, reason string) error {
 	rej := &RejectedError{Reason: reason}
-	err := c.ledger.RecordRejection(ctx, callback.Rejection{MessageID: d.MessageID, Source: d.Source, Reason: reason,
-		Excerpt: callback.Excerpt(d.Body), ReceiveCount: d.ReceiveCount, At: c.now()})
+	err := c.ledger.RecordRejection(ctx, pipeline.Rejection{MessageID: d.MessageID, Source: d.Source, Reason: reason,
+		Excerpt: pipeline.Excerpt(d.Body), ReceiveCount: d.ReceiveCount, At: c.now()})
 	if err != nil {
 		return errors.Join(rej, fmt.Errorf("record rejection of message %s: %w", d.MessageID, err))
 	}

@@ -147,7 +147,7 @@ func newCBWorld(t *testing.T, cleaner *fakeCleaner, opts ...testbed.Option) *cbW
 	lam := lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(w.lambda.URL) })
 	w.deps = coordinator.CallbackDeps{
 		Ledger: w.Ledger, SageMaker: w.answers, Lambda: lam, Queue: w.SQS, Cleaner: cleaner,
-		Access:  coordinator.AllowList{Accounts: []string{account}},
+		Access:  pipeline.AllowList{Accounts: []string{account}},
 		Scope:   everything,
 		Outcome: func(p string) (bool, map[string]string) { return w.stopOutcome(p) },
 	}

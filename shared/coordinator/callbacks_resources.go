@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
@@ -36,14 +35,14 @@ func (c *Coordinator) RegisterResources(ctx context.Context, in ResourcesInput) 
 	switch n := len(in.Resources); {
 	case n == 0:
 		return pipeline.Token{}, pipeline.Errorf(pipeline.EInvalid, "resources must list at least one resource")
-	case n > callback.MaxPlanLength:
-		return pipeline.Token{}, pipeline.Errorf(pipeline.EInvalid, "resources lists %d resources, at most %d are allowed", n, callback.MaxPlanLength)
+	case n > pipeline.MaxPlanLength:
+		return pipeline.Token{}, pipeline.Errorf(pipeline.EInvalid, "resources lists %d resources, at most %d are allowed", n, pipeline.MaxPlanLength)
 	}
 	for _, r := range in.Resources {
-		if err := callback.ValidateResource(r); err != nil {
+		if err := pipeline.ValidateResource(r); err != nil {
 			return pipeline.Token{}, err
 		}
-		if err := c.scope.Allows(r.Kind, callback.ScopeSubject(r)); err != nil {
+		if err := c.scope.Allows(r.Kind, pipeline.ScopeSubject(r)); err != nil {
 			return pipeline.Token{}, err // refused now, not at the stop
 		}
 	}

@@ -16,7 +16,7 @@ type Coordinator struct {
 	sm           SageMaker
 	queue        QueueSender
 	stopQueueURL string
-	access       AllowList
+	access       pipeline.AllowList
 	scope        pipeline.CleanupScope
 	tokens       *tokenPath
 	now          func() time.Time
@@ -29,7 +29,7 @@ type Deps struct {
 	SageMaker    SageMaker
 	Queue        QueueSender
 	StopQueueURL string
-	Access       AllowList
+	Access       pipeline.AllowList
 	// Scope is what workers may register for cleanup; the zero scope
 	// allows nothing.
 	Scope pipeline.CleanupScope

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/stopcoord/stopcoord/local/testbed"
-	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
@@ -49,7 +48,7 @@ func newWorld(t *testing.T, opts ...testbed.Option) *world {
 		SageMaker:    w.sm,
 		Queue:        b.SQS,
 		StopQueueURL: w.stops,
-		Access:       coordinator.AllowList{Accounts: []string{account}},
+		Access:       pipeline.AllowList{Accounts: []string{account}},
 	})
 	return w
 }
@@ -90,11 +89,11 @@ func mustARN(t *testing.T, s string) pipeline.ExecutionARN {
 // something else.
 var everything = func() pipeline.CleanupScope {
 	m := map[string][]string{}
-	for _, k := range callback.ScopeKinds() {
+	for _, k := range pipeline.ScopeKinds() {
 		m[k] = []string{"*"}
 	}
 	raw, _ := json.Marshal(m)
-	s, err := pipeline.ParseCleanupScope(string(raw), callback.ScopeKinds())
+	s, err := pipeline.ParseCleanupScope(string(raw), pipeline.ScopeKinds())
 	if err != nil {
 		panic(err)
 	}

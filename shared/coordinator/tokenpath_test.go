@@ -110,7 +110,7 @@ func TestForceRetriedWithItsKeyFinishesWhatAThrottledSendLeft(t *testing.T) {
 		}
 		return nil
 	})
-	coord := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: &forceWorld{countingSageMaker: w.sm, sends: sends}, Access: coordinator.AllowList{Accounts: []string{account}}})
+	coord := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: &forceWorld{countingSageMaker: w.sm, sends: sends}, Access: pipeline.AllowList{Accounts: []string{account}}})
 	arn := w.Start(w.CreatePipeline(definition(callbackStep("A", w.CallbackQueue), callbackStep("B", w.CallbackQueue))))
 	w.WaitStep(arn, "A", smtypes.StepStatusExecuting)
 	w.WaitStep(arn, "B", smtypes.StepStatusExecuting)
@@ -415,7 +415,7 @@ func TestForceRacingStoppingAndSweeperAnswersOnce(t *testing.T) {
 	w := newCBWorld(t, cleaner)
 	sends := newFaultySends(w.SageMaker, nil)
 	w.useSageMaker(sends)
-	force := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: &forceWorld{countingSageMaker: w.sm, sends: sends}, Access: coordinator.AllowList{Accounts: []string{account}}})
+	force := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: &forceWorld{countingSageMaker: w.sm, sends: sends}, Access: pipeline.AllowList{Accounts: []string{account}}})
 	arn := w.Start(w.CreatePipeline(definition(
 		callbackStepWith("A", w.CallbackQueue, map[string]any{callback.ArgSFNExecutionARN: sfnARN}),
 		callbackStepWith("B", w.CallbackQueue, map[string]any{callback.ArgSFNExecutionARN: sfnARN + "b"}))))

@@ -374,7 +374,7 @@ func (tp *tokenPath) cleanOne(ctx context.Context, arn pipeline.ExecutionARN, to
 		}
 	}()
 	start := tp.now()
-	if err := tp.scope.Allows(r.Kind, callback.ScopeSubject(r)); err != nil {
+	if err := tp.scope.Allows(r.Kind, pipeline.ScopeSubject(r)); err != nil {
 		// Never acted on, never silently skipped: recorded with why.
 		slog.WarnContext(ctx, "cleanup refused: outside the cleanup scope", logging.KeyExecutionARN, arn.String(), "kind", r.Kind, "resource", truncate(r.ID, 200), "registeredBy", r.RegisteredBy)
 		result := pipeline.CleanupResult{ARN: arn, Token: token, Resource: r, Status: pipeline.CleanupRefused, Error: truncate(pipeline.Message(err), 1024), At: start}
