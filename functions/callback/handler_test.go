@@ -44,7 +44,7 @@ func newHandler(tb testing.TB, concurrency int, l time.Duration) (*handler, *fak
 		cleaner: &fakeCleaner{latency: latency(l)},
 		vis:     &fakeVisibility{},
 	}
-	cb := coordinator.NewCallbacks(coordinator.CallbackDeps{Ledger: f.ledger, SageMaker: f.sm, Lambda: f.work, Queue: f.work, Cleaner: f.cleaner, Scope: allInScope(tb),
+	cb := coordinator.New(coordinator.Deps{Ledger: f.ledger, SageMaker: f.sm, Lambda: f.work, SQS: f.work, Cleaner: f.cleaner, Scope: allInScope(tb),
 		Access: pipeline.AllowList{Accounts: []string{"123456789012"}}})
 	return &handler{consumer: cb, sqs: f.vis, queueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/callbacks", concurrency: concurrency}, f
 }

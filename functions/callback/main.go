@@ -82,11 +82,11 @@ func main() {
 		cleanup.Batch{Client: batch.NewFromConfig(awsCfg)},
 		cleanup.ECS{Client: ecs.NewFromConfig(awsCfg)},
 	}, cleanup.SageMakerJobs(sm)...)...)
-	callbacks := coordinator.NewCallbacks(coordinator.CallbackDeps{
+	callbacks := coordinator.New(coordinator.Deps{
 		Ledger:         ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table, ledger.WithRetention(cfg.retention)),
 		SageMaker:      sm,
 		Lambda:         lambdaClient,
-		Queue:          sqsClient,
+		SQS:            sqsClient,
 		Cleaner:        cleaners,
 		Access:         cfg.access,
 		Scope:          cfg.scope,

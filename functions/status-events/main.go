@@ -61,20 +61,16 @@ func main() {
 		o.APIOptions = append(o.APIOptions, budget.Limit(limiter))
 	})
 	led := ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table, ledger.WithRetention(cfg.retention))
-	coord := coordinator.New(coordinator.Deps{
+	svc := coordinator.New(coordinator.Deps{
 		Ledger:       led,
 		SageMaker:    sm,
-		Queue:        sqs.NewFromConfig(awsCfg),
+		SQS:          sqs.NewFromConfig(awsCfg),
 		StopQueueURL: cfg.stopQueueURL,
 		Access:       cfg.access,
-	})
-	status := coordinator.NewStatus(coordinator.StatusDeps{
-		Ledger:      led,
-		Definitions: coordinator.NewDefinitions(sm, definitionTTL, nil),
-		Stopper:     coord,
-		Policy:      cfg.policies,
-		Observer:    &stopevents.Observer{Publisher: stopevents.NewPublisher(eventbridge.NewFromConfig(awsCfg)), Deployment: cfg.deployment},
+		Policies:     cfg.policies,
+		Definitions:  coordinator.NewDefinitions(sm, definitionTTL, nil),
+		Observer:     &stopevents.Observer{Publisher: stopevents.NewPublisher(eventbridge.NewFromConfig(awsCfg)), Deployment: cfg.deployment},
 	})
 	slog.Info("status-events ready", "table", cfg.table, "policies", cfg.policies.Len())
-	lambda.Start((&handler{status: status, stops: coord, access: cfg.access}).handle)
+	lambda.Start((&handler{status: svc, stops: svc, access: cfg.access}).handle)
 }

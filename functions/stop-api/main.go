@@ -49,7 +49,7 @@ func main() {
 	coord := coordinator.New(coordinator.Deps{
 		Ledger:       ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table, ledger.WithRetention(cfg.retention)),
 		SageMaker:    sagemaker.NewFromConfig(awsCfg),
-		Queue:        sqs.NewFromConfig(awsCfg),
+		SQS:          sqs.NewFromConfig(awsCfg),
 		StopQueueURL: cfg.stopQueueURL,
 		Access:       cfg.access,
 		Scope:        cfg.scope,

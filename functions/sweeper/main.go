@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"golang.org/x/time/rate"
 
@@ -64,16 +65,22 @@ func main() {
 		o.APIOptions = append(o.APIOptions, budget.Limit(limiter))
 	})
 	led := ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table, ledger.WithRetention(cfg.retention))
-	coord := coordinator.New(coordinator.Deps{Ledger: led, SageMaker: sm, Access: cfg.access})
-	sweeper := coordinator.NewSweeper(coordinator.SweeperDeps{
+	lambdaClient := awslambda.NewFromConfig(awsCfg)
+	sweeper := coordinator.New(coordinator.Deps{
 		Ledger:    led,
 		SageMaker: sm,
-		Stopper:   coord,
-		Cleaner:   newCleaner(awsCfg, led, sm, cfg),
+		Access:    cfg.access,
+		Lambda:    lambdaClient,
+		Cleaner:   newCleaners(awsCfg, lambdaClient, sm),
+		Scope:     cfg.scope,
+		Outcome:   cfg.policies.StopOutcome,
 		Policies:  cfg.policies,
-		Limits:    cfg.limits,
-		Observer:  &stopevents.Observer{Publisher: stopevents.NewPublisher(eventbridge.NewFromConfig(awsCfg)), Deployment: cfg.deployment},
-		Logger:    log,
+		// The same bound as the callback function's, so a re-driven cleanup
+		// behaves as the Stopping message's would have.
+		CleanerTimeout: cfg.cleanerTimeout,
+		SweepLimits:    cfg.limits,
+		Observer:       &stopevents.Observer{Publisher: stopevents.NewPublisher(eventbridge.NewFromConfig(awsCfg)), Deployment: cfg.deployment},
+		Logger:         log,
 	})
 	slog.Info("sweeper ready", "batch", cfg.limits.Executions, "maxCalls", cfg.limits.Calls, "callsPerSecond", cfg.callsPerSecond)
 	lambda.Start((&handler{sweeper: sweeper}).handle)

@@ -34,7 +34,7 @@ func (c *countingSageMaker) StopPipelineExecution(ctx context.Context, in *sagem
 type world struct {
 	*testbed.Bed
 	sm    *countingSageMaker
-	coord *coordinator.Coordinator
+	coord *coordinator.Service
 	stops string // the stop queue URL
 }
 
@@ -46,7 +46,7 @@ func newWorld(t *testing.T, opts ...testbed.Option) *world {
 		Scope:        everything,
 		Ledger:       b.Ledger,
 		SageMaker:    w.sm,
-		Queue:        b.SQS,
+		SQS:          b.SQS,
 		StopQueueURL: w.stops,
 		Access:       pipeline.AllowList{Accounts: []string{account}},
 	})

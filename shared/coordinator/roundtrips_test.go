@@ -41,7 +41,7 @@ func TestRoundTripsPerStoppingMessage(t *testing.T) {
 	})
 	var beforeCleaner int64
 	cleaner := &fakeCleaner{fn: func(int, pipeline.Resource) error { beforeCleaner = trips.n.Load(); return nil }}
-	cb := coordinator.NewCallbacks(coordinator.CallbackDeps{Ledger: ledger.New(client, b.Table), SageMaker: b.SageMaker, Cleaner: cleaner, Scope: everything,
+	cb := coordinator.New(coordinator.Deps{Ledger: ledger.New(client, b.Table), SageMaker: b.SageMaker, Cleaner: cleaner, Scope: everything,
 		Access: pipeline.AllowList{Accounts: []string{account}}})
 	coord := coordinator.New(coordinator.Deps{Ledger: b.Ledger, SageMaker: b.SageMaker, Access: pipeline.AllowList{Accounts: []string{account}}})
 

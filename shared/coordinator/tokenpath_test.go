@@ -365,7 +365,7 @@ func TestFastStopTimelineNeverRunsBackwards(t *testing.T) {
 		t.Fatal(err)
 	}
 	heard := &observer{}
-	status := coordinator.NewStatus(coordinator.StatusDeps{Ledger: w.Ledger, Observer: heard})
+	status := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: w.sm, Observer: heard})
 	// SageMaker's events carry whole seconds: the end may read earlier
 	// than the request.
 	ended := res.Stop.CreatedAt.Truncate(time.Second)
@@ -465,7 +465,7 @@ func TestForceRacingStoppingAndSweeperAnswersOnce(t *testing.T) {
 // request still gets the first stop.
 func TestRetriedExecutionIsStoppedAgain(t *testing.T) {
 	w := newWorld(t)
-	status := coordinator.NewStatus(coordinator.StatusDeps{Ledger: w.Ledger})
+	status := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: w.sm})
 	arn := w.Start(w.CreatePipeline(definition(callbackStep("Wait", w.CallbackQueue))))
 	w.WaitStep(arn, "Wait", smtypes.StepStatusExecuting)
 	record := func(s pipeline.ExecutionStatus) {
