@@ -401,3 +401,33 @@ func TestMalformedAndForeignMessagesAreRecordedRejections(t *testing.T) {
 		})
 	}
 }
+
+// A start message whose hand-off keeps failing fails its step with why on
+// its last receive, instead of leaving the step Executing with no worker
+// once the message is in the DLQ.
+func TestStartMessageOutOfReceivesFailsItsStep(t *testing.T) {
+	w := newCBWorld(t, &fakeCleaner{})
+	gone := w.Queue("work") + "-never-created"
+	arn := w.Start(w.CreatePipeline(definition(callbackStepWith("Etl", w.CallbackQueue, map[string]any{callback.ArgWorkerQueue: gone}))))
+	start := w.next(t, arn, callback.StatusExecuting)
+	for attempt := 1; attempt < coordinator.DefaultCleanupMaxAttempts; attempt++ {
+		if res, err := w.redeliver("m-start", start.body, attempt); err == nil {
+			t.Fatalf("receive %d: %+v, want the failed hand-off returned for a retry", attempt, res)
+		}
+		if failures, success := w.answers.answers(); len(failures)+len(success) != 0 {
+			t.Fatalf("receive %d answered the token before the receives ran out", attempt)
+		}
+	}
+	res, err := w.redeliver("m-start", start.body, coordinator.DefaultCleanupMaxAttempts)
+	if err != nil || res.Action != coordinator.ActionAnswered || res.Outcome != pipeline.OutcomeFailure {
+		t.Fatalf("last receive: %+v, %v; want the token answered with a failure", res, err)
+	}
+	w.WaitStep(arn, "Etl", smtypes.StepStatusFailed)
+	failures, _ := w.answers.answers()
+	if len(failures) != 1 || !strings.Contains(aws.ToString(failures[0].FailureReason), "could not hand the step to its worker") {
+		t.Fatalf("answers %+v, want one failure saying the hand-off failed", failures)
+	}
+	if tok, err := w.Ledger.GetToken(w.Ctx, mustARN(t, arn), start.m.Token); err != nil || tok.State != pipeline.TokenAnswered {
+		t.Fatalf("token %+v, %v; want answered", tok, err)
+	}
+}
