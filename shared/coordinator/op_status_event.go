@@ -11,6 +11,13 @@ import (
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
+// RecordExecution and RecordStep record SageMaker's execution and step
+// status changes in the ledger, order-safely, close stop requests when
+// their execution ends, and stop an execution whose step failed when its
+// policy says fail fast. The EventBridge function and the sweeper's
+// reconciliation both use them, so an event and a reconciled state are
+// recorded by the same rules.
+
 // FailFastKey is the idempotency key of a fail-fast stop: one per execution
 // however many steps fail or events repeat.
 const FailFastKey = "fail-fast"

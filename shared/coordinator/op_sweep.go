@@ -64,7 +64,14 @@ type SweepReport struct {
 	Resumed bool `json:"resumed"`
 }
 
-// Run does one bounded pass step. First the executions Stopping past
+// Sweep finds what events alone would leave wrong or hanging: it
+// reconciles every non-terminal execution in the ledger with SageMaker,
+// stops executions past their maximum runtime, and for executions
+// Stopping past their grace period runs the cleanup of their open
+// callbacks again, then answers them with a failure after the force
+// deadline.
+//
+// Each call does one bounded pass step. First the executions Stopping past
 // their grace period (at most a quarter of the run, so they never wait
 // behind a backlog), then the active executions from where the last run
 // stopped. The continuation is saved in the ledger; when the end is
