@@ -41,10 +41,13 @@ type StopResult struct {
 	AlreadyStopping bool
 	// Status is the execution's status as SageMaker reported it before the stop.
 	Status pipeline.ExecutionStatus
-	// Answered lists the callback tokens a force stop answered.
+	// Answered names the callback tokens a force stop answered, by
+	// reference (pipeline.TokenRef): whoever holds a token can answer its
+	// step, so a stop's caller never gets one.
 	Answered []string
-	// Pending lists the tokens a force stop found being answered by another
-	// attempt (a Stopping message's cleanup): that attempt answers them.
+	// Pending names, by reference, the tokens a force stop found being
+	// answered by another attempt (a Stopping message's cleanup): that
+	// attempt answers them.
 	Pending []string
 }
 

@@ -99,8 +99,8 @@ func TestForceStopAnswersTheTokenAndReachesStopped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Answered) != 1 || res.Answered[0] != token {
-		t.Fatalf("answered %v, want [%s]", res.Answered, token)
+	if len(res.Answered) != 1 || res.Answered[0] != pipeline.TokenRef(token) {
+		t.Fatalf("answered %v, want [%s], the token by reference", res.Answered, pipeline.TokenRef(token))
 	}
 	w.WaitStatus(arn, smtypes.PipelineExecutionStatusStopped)
 

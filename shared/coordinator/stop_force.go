@@ -34,7 +34,7 @@ func (s *Service) forceAnswer(ctx context.Context, arn pipeline.ExecutionARN, st
 		var retry *RetryError
 		switch {
 		case errors.As(err, &retry):
-			pending = append(pending, cb.step.token)
+			pending = append(pending, pipeline.TokenRef(cb.step.token))
 			continue
 		case err != nil:
 			errs = append(errs, err)
@@ -42,7 +42,7 @@ func (s *Service) forceAnswer(ctx context.Context, arn pipeline.ExecutionARN, st
 		case out.duplicate:
 			continue
 		}
-		answered = append(answered, cb.step.token)
+		answered = append(answered, pipeline.TokenRef(cb.step.token))
 		if _, err := s.ledger.NoteStop(ctx, arn, stop.ID, s.now(), "token answered", fmt.Sprintf("%s: failure (force stop, cleanup skipped)", cb.step.name)); err != nil {
 			errs = append(errs, err)
 		}

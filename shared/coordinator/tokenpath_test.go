@@ -94,7 +94,7 @@ func TestForceOnAStoppingExecutionAnswersItsCallbacks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Answered) != 1 || res.Answered[0] != token || res.Stop.Mode != pipeline.StopForce {
+	if len(res.Answered) != 1 || res.Answered[0] != pipeline.TokenRef(token) || res.Stop.Mode != pipeline.StopForce {
 		t.Fatalf("force on a Stopping execution: %+v; want a force stop that answered %s", res, token)
 	}
 	w.WaitStatus(arn, smtypes.PipelineExecutionStatusStopped)
