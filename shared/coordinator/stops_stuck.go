@@ -1,0 +1,116 @@
+package coordinator
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/stopcoord/stopcoord/shared/pipeline"
+)
+
+// OpenStopLister lists stop requests that are not closed, requested at or
+// before a cutoff, oldest first; *ledger.Ledger satisfies it.
+type OpenStopLister interface {
+	ListOpenStops(ctx context.Context, cutoff time.Time, limit int32, cursor string) ([]pipeline.StopRequest, string, error)
+}
+
+// Bounds of a stuck-stops listing.
+const (
+	DefaultStuckStopsLimit = 20
+	// MaxStuckStopsLimit keeps one page within the API's 29 s: each stop
+	// listed costs a view of its execution (a few SageMaker calls).
+	MaxStuckStopsLimit = 50
+	MaxStuckThreshold  = 30 * 24 * time.Hour
+	// stuckViewsAtOnce bounds the views read concurrently, and so the
+	// SageMaker calls in flight.
+	stuckViewsAtOnce = 4
+)
+
+// StuckStopsInput asks for the stops open longer than a threshold.
+type StuckStopsInput struct {
+	OpenLongerThan time.Duration // 0 lists every open stop
+	Limit          int           // per page; 0 is DefaultStuckStopsLimit
+	Cursor         string        // from the previous page
+}
+
+// StuckStop is a stop still open, with what its execution still waits for.
+type StuckStop struct {
+	Stop    pipeline.StopRequest
+	OpenFor time.Duration
+	// Execution is the current view of the stop's execution; ViewError
+	// says why it could not be read instead (the stop is listed anyway).
+	Execution *ExecutionView
+	ViewError string
+}
+
+// StuckStopsResult is one page of stuck stops, oldest first.
+type StuckStopsResult struct {
+	Stops  []StuckStop
+	Cursor string    // continues the listing; empty on the last page
+	AsOf   time.Time // the time the threshold was measured from
+}
+
+// StuckStops lists stops open longer than a threshold, oldest first, each
+// with what still blocks it: what an operator or a script checks when a
+// stop seems to hang.
+func (c *Coordinator) StuckStops(ctx context.Context, in StuckStopsInput) (StuckStopsResult, error) {
+	if in.OpenLongerThan < 0 || in.OpenLongerThan > MaxStuckThreshold {
+		return StuckStopsResult{}, pipeline.Errorf(pipeline.EInvalid, "the threshold must be between 0 and %s", MaxStuckThreshold)
+	}
+	limit := in.Limit
+	switch {
+	case limit == 0:
+		limit = DefaultStuckStopsLimit
+	case limit < 0 || limit > MaxStuckStopsLimit:
+		return StuckStopsResult{}, pipeline.Errorf(pipeline.EInvalid, "limit must be between 1 and %d", MaxStuckStopsLimit)
+	}
+	lister, ok := c.ledger.(OpenStopLister)
+	if !ok {
+		return StuckStopsResult{}, pipeline.Errorf(pipeline.EInternal, "this ledger cannot list open stops")
+	}
+	now := c.now()
+	stops, next, err := lister.ListOpenStops(ctx, now.Add(-in.OpenLongerThan), int32(limit), in.Cursor)
+	if err != nil {
+		return StuckStopsResult{}, err
+	}
+	out := StuckStopsResult{Stops: make([]StuckStop, 0, len(stops)), Cursor: next, AsOf: now}
+	for _, s := range stops {
+		// Only executions this API may act on, as for every other route.
+		if arn, err := pipeline.ParseExecutionARN(s.ExecutionARN); err != nil || c.access.Check(arn) != nil {
+			continue
+		}
+		out.Stops = append(out.Stops, StuckStop{Stop: s, OpenFor: now.Sub(s.CreatedAt)})
+	}
+	c.viewStuck(ctx, out.Stops)
+	// A stop that closed after the index was read is not stuck.
+	out.Stops = slices.DeleteFunc(out.Stops, func(s StuckStop) bool { return s.Stop.Phase == pipeline.StopClosed })
+	return out, nil
+}
+
+// viewStuck reads each stop's execution view, a few at a time. A view that
+// fails is reported on its stop, never fails the listing: a stop whose
+// execution cannot be read is exactly one an operator must see.
+func (c *Coordinator) viewStuck(ctx context.Context, stops []StuckStop) {
+	sem := make(chan struct{}, stuckViewsAtOnce)
+	var wg sync.WaitGroup
+	for i := range stops {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(s *StuckStop) {
+			defer func() { <-sem; wg.Done() }()
+			v, err := c.ViewExecution(ctx, s.Stop.ExecutionARN)
+			if err != nil {
+				s.ViewError = pipeline.Message(err)
+				return
+			}
+			for _, st := range v.Stops {
+				if st.ID == s.Stop.ID {
+					s.Stop = st // the strongly consistent copy (the index lags)
+				}
+			}
+			s.Execution = &v
+		}(&stops[i])
+	}
+	wg.Wait()
+}
