@@ -49,6 +49,14 @@ func grantReadExecutions(w *wiring, fn awslambda.Function) {
 	fn.AddToRolePolicy(statement([]string{"sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps", "sagemaker:DescribePipelineDefinitionForExecution"}, w.executions))
 }
 
+// grantReadExecutionRuns: what an execution ran with, for the execution
+// view (stop-api): its resolved parameters, and its pipeline version's
+// display name (DescribePipeline with a PipelineVersionId).
+func grantReadExecutionRuns(w *wiring, fn awslambda.Function) {
+	fn.AddToRolePolicy(statement([]string{"sagemaker:ListPipelineParametersForExecution"}, w.executions))
+	fn.AddToRolePolicy(statement([]string{"sagemaker:DescribePipeline"}, w.pipelines))
+}
+
 // grantStopExecutions: stop executions of the allowed pipelines.
 func grantStopExecutions(w *wiring, fn awslambda.Function) {
 	fn.AddToRolePolicy(statement([]string{"sagemaker:StopPipelineExecution"}, w.executions))
