@@ -29,6 +29,7 @@ type ListOpenStopsOutput struct {
 // OpenStop is a stop not closed yet, with what still blocks it.
 type OpenStop struct {
 	Stop           Stop               `json:"stop"`
+	Trigger        string             `json:"trigger"` // api, bulk, event, fail-fast, max-runtime
 	OpenForSeconds int64              `json:"openForSeconds"`
 	Execution      *OpenStopExecution `json:"execution,omitempty"`
 	// ViewError says why the execution could not be read, when Execution

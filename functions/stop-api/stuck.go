@@ -74,7 +74,7 @@ func (h *handler) listStops(ctx context.Context, req events.APIGatewayV2HTTPRequ
 	}
 	out := listStopsResponse{AsOf: res.AsOf, OpenLongerThan: in.OpenLongerThan.String(), Stops: make([]openStop, 0, len(res.Stops)), Cursor: res.Cursor}
 	for _, s := range res.Stops {
-		o := openStop{Stop: stopJSON(s.Stop), OpenForSeconds: int64(s.OpenFor / time.Second), ViewError: s.ViewError}
+		o := openStop{Stop: stopJSON(s.Stop), Trigger: coordinator.TriggerOf(s.Stop), OpenForSeconds: int64(s.OpenFor / time.Second), ViewError: s.ViewError}
 		if v := s.Execution; v != nil {
 			o.Execution = &openStopExecution{ExecutionARN: v.ExecutionARN, PipelineName: v.PipelineName, Status: v.Status, Terminal: v.Terminal, Source: v.Source, Blocking: v.Blocking}
 		}
