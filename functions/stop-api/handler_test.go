@@ -216,7 +216,7 @@ func TestEverySample(t *testing.T) {
 			}
 			first := stops[0].(map[string]any)
 			blocking := first["execution"].(map[string]any)["blocking"].(map[string]any)
-			if first["openForSeconds"] != 1200.0 || len(blocking["openCallbacks"].([]any)) != 1 {
+			if first["openForSeconds"] != 1200.0 || first["trigger"] != "api" || len(blocking["openCallbacks"].([]any)) != 1 {
 				t.Errorf("first stop %v", first)
 			}
 			if second := stops[1].(map[string]any); second["execution"] != nil || second["viewError"] == "" {

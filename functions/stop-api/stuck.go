@@ -35,6 +35,7 @@ type listStopsResponse struct {
 // openStop is one open stop with what its execution still waits for.
 type openStop struct {
 	Stop           stopView           `json:"stop"`
+	Trigger        string             `json:"trigger"`
 	OpenForSeconds int64              `json:"openForSeconds"`
 	Execution      *openStopExecution `json:"execution,omitempty"`
 	ViewError      string             `json:"viewError,omitempty"`
