@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -58,7 +59,7 @@ func TestStopsStuck(t *testing.T) {
 		}
 		return `{}`
 	})
-	arn := startPipeline(t, s, "cli-stuck", lambdaStep("Hang", "hangs-until-released", 3600))
+	arn := startPipeline(t, s, "cli-stuck", lambdaStep("Hang", "hangs-until-released", 600))
 	code, stdout, stderr := runCLI(t, s, "stop", shortName(arn), "--reason", "stuck test", "-o", "json")
 	var started client.StopExecutionOutput
 	if code != exitOK || json.Unmarshal([]byte(stdout), &started) != nil || started.Stop.ID == "" {
@@ -160,16 +161,43 @@ func TestStatusShowsAttemptsParametersAndVersion(t *testing.T) {
 	arn := start("first", smtypes.Parameter{Name: aws.String("Mode"), Value: aws.String("thorough")})
 	waitRunning(arn)
 	stopAndWait(arn)
+	// Retry once the ledger has the first attempt's end and its stop
+	// closed, and in a later second than that end: events carry times in
+	// whole seconds, and a retry's Executing is ordered after the end only
+	// when its second is later (a same-second retry is not seen as one).
+	var ended time.Time
+	eventually(t, "the first attempt ended in the ledger, its stop closed", func() bool {
+		v := status(arn)
+		if v.Source != "ledger" || v.Status != client.StatusStopped || v.EndedAt == nil || len(v.Stops) != 1 || !v.Stops[0].Closed() {
+			return false
+		}
+		ended = *v.EndedAt
+		return true
+	})
+	eventually(t, "a second later than the first attempt's end", func() bool { return time.Now().Truncate(time.Second).After(ended) })
 
 	if _, err := sm.RetryPipelineExecution(ctx, &sagemaker.RetryPipelineExecutionInput{PipelineExecutionArn: aws.String(arn),
 		ClientRequestToken: aws.String(name + "-retry-token-0123456789abcdef")}); err != nil {
 		t.Fatal(err)
 	}
 	waitRunning(arn)
-	eventually(t, "the ledger to see the retry as a second attempt", func() bool { return len(status(arn).Attempts) == 2 })
+	var last client.Execution
+	defer func() {
+		if t.Failed() {
+			raw, _ := json.MarshalIndent(last, "", " ")
+			t.Logf("last view:\n%s", raw)
+		}
+	}()
+	eventually(t, "the ledger to see the retry as a second attempt", func() bool { last = status(arn); return len(last.Attempts) == 2 })
 	stopAndWait(arn)
 
-	v := status(arn)
+	// stop --wait returns once SageMaker says Stopped; the ledger records
+	// the end from the status event, a moment later.
+	var v client.Execution
+	eventually(t, "the ledger to record the second attempt's end and close its stop", func() bool {
+		v = status(arn)
+		return v.Source == "ledger" && len(v.Attempts) == 2 && v.Attempts[1].EndedAt != nil && len(v.Stops) == 2 && v.Stops[0].Closed() && v.Stops[1].Closed()
+	})
 	if v.Status != client.StatusStopped || len(v.Attempts) != 2 {
 		t.Fatalf("view: %s with attempts %+v, want Stopped with two", v.Status, v.Attempts)
 	}
