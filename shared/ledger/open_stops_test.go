@@ -7,6 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/stopcoord/stopcoord/local/dynamodblocal"
+	"github.com/stopcoord/stopcoord/shared/ledger"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
@@ -82,4 +87,38 @@ func TestListOpenStops(t *testing.T) {
 			t.Errorf("cursor %q: err = %v, want invalid", bad, err)
 		}
 	}
+}
+
+// BenchmarkListOpenStops reads one page of 50 from 500 open stops: one
+// Query whatever the table holds besides (calls/op), and its latency
+// against DynamoDB Local.
+func BenchmarkListOpenStops(b *testing.B) {
+	ctx := context.Background()
+	client, table := dynamodblocal.ClientT(b)
+	if err := ledger.CreateTable(ctx, client, table); err != nil {
+		b.Fatal(err)
+	}
+	counter := &roundTrips{}
+	l := ledger.New(dynamodb.New(client.Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error { return s.Finalize.Add(counter, middleware.After) })
+	}), table)
+	for i := range 500 {
+		arn := execARN(b, fmt.Sprintf("bench%d", i))
+		if _, _, err := l.CreateStop(ctx, pipeline.NewStop{ARN: arn, Key: "k", Mode: pipeline.StopGraceful, At: t0.Add(time.Duration(i) * time.Second)}); err != nil {
+			b.Fatal(err)
+		}
+		// Executions and steps beside them, as a real table has.
+		if _, err := l.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: pipeline.ExecutionStopping, At: t0}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	counter.n.Store(0)
+	b.ResetTimer()
+	for b.Loop() {
+		stops, next, err := l.ListOpenStops(ctx, t0.Add(time.Hour), 50, "")
+		if err != nil || len(stops) != 50 || next == "" {
+			b.Fatalf("%d stops, next %q, %v", len(stops), next, err)
+		}
+	}
+	b.ReportMetric(float64(counter.n.Load())/float64(b.N), "calls/op")
 }
