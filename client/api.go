@@ -21,9 +21,11 @@ type StopExecutionInput struct {
 
 // StopExecutionOutput is the stop the request created or joined.
 type StopExecutionOutput struct {
-	Stop            Stop     `json:"stop"`
-	AlreadyStopping bool     `json:"alreadyStopping"`
-	AnsweredTokens  []string `json:"answeredTokens,omitempty"`
+	Stop            Stop `json:"stop"`
+	AlreadyStopping bool `json:"alreadyStopping"`
+	// AnsweredTokens names the tokens a force stop answered, by reference
+	// ("tok-" and 12 hex digits), never in full.
+	AnsweredTokens []string `json:"answeredTokens,omitempty"`
 	// Created is true when this request started the stop (202), false when
 	// it joined one under way (200).
 	Created bool `json:"-"`

@@ -96,8 +96,9 @@ func (w *world) route(name, pattern string) {
 	})
 }
 
-// start runs the function under RIE with the policies and the relay.
-func (w *world) start(policies string) {
+// start runs the function under RIE with the policies and the relay;
+// extraEnv adds settings.
+func (w *world) start(policies string, extraEnv ...string) {
 	w.t.Helper()
 	env := append(localaws.Env(),
 		"AWS_ENDPOINT_URL_SAGEMAKER="+w.SageMakerURL,
@@ -109,6 +110,7 @@ func (w *world) start(policies string) {
 		settings.AllowedAccounts+"=123456789012",
 		settings.Policies+"="+policies,
 	)
+	env = append(env, extraEnv...)
 	w.fn = rie.StartT(w.t, rie.Spec{Bootstrap: testbed.Bootstrap(w.t, "."), Name: "status-events", Env: env})
 	invoker := eventrelay.InvokerFunc(func(ctx context.Context, payload []byte) ([]byte, error) {
 		out, err := w.fn.Invoke(ctx, payload)
@@ -324,6 +326,32 @@ func TestFailFastStopsWithinOneEvent(t *testing.T) {
 	}
 	if len(view.Stops) != 1 || view.Stops[0].ID != pipeline.StopID(parsed, "fail-fast") || view.Stops[0].RequestedBy != "policy fail-fast" {
 		t.Fatalf("stops %+v, want the fail-fast stop", view.Stops)
+	}
+}
+
+// TestRetentionSettingSetsTheLedgersExpiry runs the built function with
+// STOPCOORD_RETENTION set, and checks that the ended execution's record
+// expires that long after its end, not after the default.
+func TestRetentionSettingSetsTheLedgersExpiry(t *testing.T) {
+	w := newWorld(t, emulator.Switches{})
+	pipe := w.CreatePipeline(definition(job("Prep", "Processing", 20000, "")))
+	w.route("retention", fmt.Sprintf(`{"source":["aws.sagemaker"],"detail":{"pipelineArn":[%q]}}`, w.pipelineARN(pipe)))
+	const retention = 72 * time.Hour
+	w.start(`{"policies":[{"pipelines":["pipe-*"],"failFast":true}]}`, settings.Retention+"="+retention.String())
+	arn := w.Start(pipe)
+	w.WaitStatus(arn, smtypes.PipelineExecutionStatusSucceeded)
+	parsed, _ := pipeline.ParseExecutionARN(arn)
+	var rec *pipeline.Execution
+	w.EventuallyProgressing("the ledger to record the execution's end", func() int { return int(w.invoked.Load()) }, func() bool {
+		view, err := w.Ledger.ReadExecution(w.Ctx, parsed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec = view.Execution
+		return rec != nil && rec.Status == pipeline.ExecutionSucceeded
+	})
+	if want := rec.EndedAt.Add(retention).Unix(); rec.ExpiresAt != want {
+		t.Fatalf("expiresAt %s, want %s: the end plus %s", time.Unix(rec.ExpiresAt, 0).UTC(), time.Unix(want, 0).UTC(), retention)
 	}
 }
 

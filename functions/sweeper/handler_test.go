@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -16,7 +17,7 @@ import (
 
 type sweepFunc func() (coordinator.SweepReport, error)
 
-func (f sweepFunc) Run(context.Context) (coordinator.SweepReport, error) { return f() }
+func (f sweepFunc) Sweep(context.Context) (coordinator.SweepReport, error) { return f() }
 
 func TestScheduledEventRunsOneSweep(t *testing.T) {
 	raw, err := samples.FS.ReadFile("eventbridge/scheduled-event.json")
@@ -58,8 +59,14 @@ func TestLoadConfig(t *testing.T) {
 			t.Errorf("loadConfig error %v lacks %s", err, want)
 		}
 	}
-	cfg, err := loadConfig(settings.FromMap(map[string]string{settings.TableName: "t", settings.AllowedAccounts: "123456789012", settings.SweepBatch: "50"}))
+	cfg, err := loadConfig(settings.FromMap(map[string]string{settings.TableName: "t", settings.AllowedAccounts: "123456789012", settings.SweepBatch: "50",
+		settings.CleanerTimeout: "45s", settings.Retention: "72h"}))
 	if err != nil || cfg.limits.Executions != 50 || cfg.limits.Calls != 200 {
 		t.Fatalf("loadConfig = %+v, %v; want 50 executions and 200 calls a run", cfg, err)
+	}
+	// The sweeper re-drives cleanups as the callback function runs them,
+	// under the same settings.
+	if cfg.cleanerTimeout != 45*time.Second || cfg.retention != 72*time.Hour {
+		t.Fatalf("cleaner timeout %v, retention %v; want the 45s and 72h set", cfg.cleanerTimeout, cfg.retention)
 	}
 }

@@ -59,8 +59,8 @@ const MaxAttemptsShown = 50
 // three SageMaker calls more than ViewExecution, so the stop waiter's
 // polls (GET /stops/{id}) use ViewExecution and only the execution routes
 // use this.
-func (c *Coordinator) ViewExecutionRun(ctx context.Context, rawARN string) (ExecutionView, error) {
-	v, err := c.ViewExecution(ctx, rawARN)
+func (svc *Service) ViewExecutionRun(ctx context.Context, rawARN string) (ExecutionView, error) {
+	v, err := svc.ViewExecution(ctx, rawARN)
 	if err != nil {
 		return ExecutionView{}, err
 	}
@@ -69,13 +69,13 @@ func (c *Coordinator) ViewExecutionRun(ctx context.Context, rawARN string) (Exec
 		return ExecutionView{}, err
 	}
 	if v.PipelineVersion == nil { // a terminal execution: the view did not ask SageMaker
-		desc, err := c.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(arn.String())})
+		desc, err := svc.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(arn.String())})
 		if err != nil {
 			return ExecutionView{}, fromSageMaker("describe execution", arn.String(), err)
 		}
 		v.PipelineVersion = versionOf(desc)
 	}
-	run, ok := c.sm.(RunDescriber)
+	run, ok := svc.sm.(RunDescriber)
 	if !ok {
 		return v, nil
 	}

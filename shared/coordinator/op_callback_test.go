@@ -41,7 +41,7 @@ func TestStartMessageRegistersAndHandsOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	if tok.StepName != "Etl" || tok.State != pipeline.TokenOpen || tok.Arguments["rows"] != 5.0 ||
-		len(tok.CleanupPlan) != 1 || tok.CleanupPlan[0].Key() != (pipeline.Resource{Kind: callback.KindSFNExecution, ID: sfnARN}).Key() {
+		len(tok.CleanupPlan) != 1 || tok.CleanupPlan[0].Key() != (pipeline.Resource{Kind: pipeline.ResourceSFNExecution, ID: sfnARN}).Key() {
 		t.Fatalf("token record %+v", tok)
 	}
 	calls := w.lambda.Calls()
@@ -258,7 +258,7 @@ func TestStoppingForATokenNeverRegisteredIsCleanedFromItsArguments(t *testing.T)
 	if err != nil || res.Action != coordinator.ActionAnswered || res.StepName != "Etl" {
 		t.Fatalf("%+v, %v; want answered for step Etl", res, err)
 	}
-	if len(cleaner.calls) != 1 || cleaner.calls[0].Kind != callback.KindGlueJobRun || cleaner.calls[0].Params[callback.ParamJobName] != "etl" ||
+	if len(cleaner.calls) != 1 || cleaner.calls[0].Kind != pipeline.ResourceGlueJobRun || cleaner.calls[0].Params[pipeline.ParamJobName] != "etl" ||
 		cleaner.ctxs[0].StepName != "Etl" || cleaner.ctxs[0].Status != callback.StatusStopping {
 		t.Fatalf("cleaned %+v with %+v", cleaner.calls, cleaner.ctxs)
 	}
@@ -288,7 +288,7 @@ func TestNewStoppingTokenIsCorrelatedByExecution(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Each step's worker registers what it started.
-		res := pipeline.Resource{Kind: callback.KindBatchJob, ID: "job-" + s.m.Arguments["job"].(string)}
+		res := pipeline.Resource{Kind: pipeline.ResourceBatchJob, ID: "job-" + s.m.Arguments["job"].(string)}
 		if _, err := w.Ledger.AppendResources(w.Ctx, mustARN(t, arn), s.m.Token, []pipeline.Resource{res}); err != nil {
 			t.Fatal(err)
 		}
@@ -399,5 +399,35 @@ func TestMalformedAndForeignMessagesAreRecordedRejections(t *testing.T) {
 				t.Fatalf("rejection not recorded: %+v", recorded)
 			}
 		})
+	}
+}
+
+// A start message whose hand-off keeps failing fails its step with why on
+// its last receive, instead of leaving the step Executing with no worker
+// once the message is in the DLQ.
+func TestStartMessageOutOfReceivesFailsItsStep(t *testing.T) {
+	w := newCBWorld(t, &fakeCleaner{})
+	gone := w.Queue("work") + "-never-created"
+	arn := w.Start(w.CreatePipeline(definition(callbackStepWith("Etl", w.CallbackQueue, map[string]any{callback.ArgWorkerQueue: gone}))))
+	start := w.next(t, arn, callback.StatusExecuting)
+	for attempt := 1; attempt < coordinator.DefaultCleanupMaxAttempts; attempt++ {
+		if res, err := w.redeliver("m-start", start.body, attempt); err == nil {
+			t.Fatalf("receive %d: %+v, want the failed hand-off returned for a retry", attempt, res)
+		}
+		if failures, success := w.answers.answers(); len(failures)+len(success) != 0 {
+			t.Fatalf("receive %d answered the token before the receives ran out", attempt)
+		}
+	}
+	res, err := w.redeliver("m-start", start.body, coordinator.DefaultCleanupMaxAttempts)
+	if err != nil || res.Action != coordinator.ActionAnswered || res.Outcome != pipeline.OutcomeFailure {
+		t.Fatalf("last receive: %+v, %v; want the token answered with a failure", res, err)
+	}
+	w.WaitStep(arn, "Etl", smtypes.StepStatusFailed)
+	failures, _ := w.answers.answers()
+	if len(failures) != 1 || !strings.Contains(aws.ToString(failures[0].FailureReason), "could not hand the step to its worker") {
+		t.Fatalf("answers %+v, want one failure saying the hand-off failed", failures)
+	}
+	if tok, err := w.Ledger.GetToken(w.Ctx, mustARN(t, arn), start.m.Token); err != nil || tok.State != pipeline.TokenAnswered {
+		t.Fatalf("token %+v, %v; want answered", tok, err)
 	}
 }

@@ -54,7 +54,7 @@ type StuckStopsResult struct {
 // StuckStops lists stops open longer than a threshold, oldest first, each
 // with what still blocks it: what an operator or a script checks when a
 // stop seems to hang.
-func (c *Coordinator) StuckStops(ctx context.Context, in StuckStopsInput) (StuckStopsResult, error) {
+func (svc *Service) StuckStops(ctx context.Context, in StuckStopsInput) (StuckStopsResult, error) {
 	if in.OpenLongerThan < 0 || in.OpenLongerThan > MaxStuckThreshold {
 		return StuckStopsResult{}, pipeline.Errorf(pipeline.EInvalid, "the threshold must be between 0 and %s", MaxStuckThreshold)
 	}
@@ -65,11 +65,11 @@ func (c *Coordinator) StuckStops(ctx context.Context, in StuckStopsInput) (Stuck
 	case limit < 0 || limit > MaxStuckStopsLimit:
 		return StuckStopsResult{}, pipeline.Errorf(pipeline.EInvalid, "limit must be between 1 and %d", MaxStuckStopsLimit)
 	}
-	lister, ok := c.ledger.(OpenStopLister)
+	lister, ok := svc.ledger.(OpenStopLister)
 	if !ok {
 		return StuckStopsResult{}, pipeline.Errorf(pipeline.EInternal, "this ledger cannot list open stops")
 	}
-	now := c.now()
+	now := svc.now()
 	stops, next, err := lister.ListOpenStops(ctx, now.Add(-in.OpenLongerThan), int32(limit), in.Cursor)
 	if err != nil {
 		return StuckStopsResult{}, err
@@ -77,12 +77,12 @@ func (c *Coordinator) StuckStops(ctx context.Context, in StuckStopsInput) (Stuck
 	out := StuckStopsResult{Stops: make([]StuckStop, 0, len(stops)), Cursor: next, AsOf: now}
 	for _, s := range stops {
 		// Only executions this API may act on, as for every other route.
-		if arn, err := pipeline.ParseExecutionARN(s.ExecutionARN); err != nil || c.access.Check(arn) != nil {
+		if arn, err := pipeline.ParseExecutionARN(s.ExecutionARN); err != nil || svc.access.Check(arn) != nil {
 			continue
 		}
 		out.Stops = append(out.Stops, StuckStop{Stop: s, OpenFor: now.Sub(s.CreatedAt)})
 	}
-	c.viewStuck(ctx, out.Stops)
+	svc.viewStuck(ctx, out.Stops)
 	// A stop that closed after the index was read is not stuck.
 	out.Stops = slices.DeleteFunc(out.Stops, func(s StuckStop) bool { return s.Stop.Phase == pipeline.StopClosed })
 	return out, nil
@@ -91,7 +91,7 @@ func (c *Coordinator) StuckStops(ctx context.Context, in StuckStopsInput) (Stuck
 // viewStuck reads each stop's execution view, a few at a time. A view that
 // fails is reported on its stop, never fails the listing: a stop whose
 // execution cannot be read is exactly one an operator must see.
-func (c *Coordinator) viewStuck(ctx context.Context, stops []StuckStop) {
+func (svc *Service) viewStuck(ctx context.Context, stops []StuckStop) {
 	sem := make(chan struct{}, stuckViewsAtOnce)
 	var wg sync.WaitGroup
 	for i := range stops {
@@ -99,7 +99,7 @@ func (c *Coordinator) viewStuck(ctx context.Context, stops []StuckStop) {
 		sem <- struct{}{}
 		go func(s *StuckStop) {
 			defer func() { <-sem; wg.Done() }()
-			v, err := c.ViewExecution(ctx, s.Stop.ExecutionARN)
+			v, err := svc.ViewExecution(ctx, s.Stop.ExecutionARN)
 			if err != nil {
 				s.ViewError = pipeline.Message(err)
 				return
