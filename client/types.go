@@ -57,18 +57,47 @@ type TimelineEntry struct {
 // Execution is an execution as stopcoord sees it, with what still blocks a
 // stop of it.
 type Execution struct {
-	ExecutionARN  string          `json:"executionArn"`
-	PipelineName  string          `json:"pipelineName"`
-	Status        string          `json:"status"`
-	Terminal      bool            `json:"terminal"`
-	StartedAt     *time.Time      `json:"startedAt,omitempty"`
-	EndedAt       *time.Time      `json:"endedAt,omitempty"`
-	FailureReason string          `json:"failureReason,omitempty"`
-	Source        string          `json:"source"` // "ledger", or "sagemaker" when the ledger was behind
-	Steps         []Step          `json:"steps"`
-	Blocking      Blocking        `json:"blocking"`
-	Stops         []Stop          `json:"stops"`
-	Timeline      []TimelineEntry `json:"timeline"`
+	ExecutionARN  string     `json:"executionArn"`
+	PipelineName  string     `json:"pipelineName"`
+	Status        string     `json:"status"`
+	Terminal      bool       `json:"terminal"`
+	StartedAt     *time.Time `json:"startedAt,omitempty"`
+	EndedAt       *time.Time `json:"endedAt,omitempty"`
+	FailureReason string     `json:"failureReason,omitempty"`
+	Source        string     `json:"source"` // "ledger", or "sagemaker" when the ledger was behind
+	// PipelineVersion is the version of the pipeline the execution ran.
+	PipelineVersion *PipelineVersion `json:"pipelineVersion,omitempty"`
+	// Parameters are the resolved parameters, defaults included (GetExecution only).
+	Parameters []Parameter `json:"parameters,omitempty"`
+	// Attempts are the execution's runs, oldest first: one more per
+	// RetryPipelineExecution.
+	Attempts []Attempt       `json:"attempts"`
+	Steps    []Step          `json:"steps"`
+	Blocking Blocking        `json:"blocking"`
+	Stops    []Stop          `json:"stops"`
+	Timeline []TimelineEntry `json:"timeline"`
+}
+
+// PipelineVersion is a version of a pipeline (UpdatePipeline makes one).
+type PipelineVersion struct {
+	ID          int64  `json:"id"`
+	DisplayName string `json:"displayName,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// Parameter is one resolved parameter of an execution.
+type Parameter struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Attempt is one run of an execution, from Executing to its end.
+type Attempt struct {
+	Number     int        `json:"number"`
+	Status     string     `json:"status"` // final once EndedAt is set
+	StartedAt  *time.Time `json:"startedAt,omitempty"`
+	StoppingAt *time.Time `json:"stoppingAt,omitempty"`
+	EndedAt    *time.Time `json:"endedAt,omitempty"`
 }
 
 // Step is one step of an execution.

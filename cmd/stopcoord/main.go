@@ -7,7 +7,7 @@
 //	stopcoord stop --pipeline NAME [--force] [--reason R] [--wait]
 //	stopcoord status <execution> [-o json]
 //	stopcoord wait <stop-id>
-//	stopcoord stops --stuck
+//	stopcoord stops [--stuck [--older-than 15m]] [-o json]
 //	stopcoord doctor --role ARN [--keep-going]
 //
 // The API endpoint comes from --endpoint, STOPCOORD_ENDPOINT, or the ApiUrl
@@ -37,6 +37,9 @@ const (
 	exitUsage      = 2 // the command line is wrong
 	exitNotAsAsked = 3 // the execution ended, but not Stopped (a Lambda step timed out, or it finished first)
 	exitTimeout    = 4 // --wait gave up before the execution ended
+	// exitStuck is `stops --stuck` finding a stuck stop, so a script or a
+	// scheduled check can alert on the exit code alone.
+	exitStuck = 5
 )
 
 func main() {
@@ -73,12 +76,15 @@ commands:
   status <execution> [-o json]
                       steps, open callbacks, Lambda steps with their end-by time, cleanups, timeline
   wait <stop-id>      wait until the stop's execution has ended
-  stops --stuck       stops open longer than a threshold
+  stops [--stuck] [--older-than 15m] [-o json]
+                      open stops and what each waits for; --stuck: only those open longer than
+                      --older-than, exit 5 if any (for scripts and scheduled checks)
   doctor --role ARN   check SageMaker's undocumented behaviours in this account (see stopcoord doctor -h)
 
 endpoint: --endpoint URL, or STOPCOORD_ENDPOINT, or the ApiUrl output of the stack
           --stack NAME / STOPCOORD_STACK (default StopCoord)
-exit codes: 0 ended as asked (or accepted), 1 failed, 2 usage, 3 ended but not Stopped, 4 gave up waiting
+exit codes: 0 ended as asked (or accepted), 1 failed, 2 usage, 3 ended but not Stopped, 4 gave up waiting,
+            5 stops --stuck found a stuck stop
 `
 
 func (c *cli) run(ctx context.Context, args []string) int {

@@ -54,6 +54,27 @@ func printExecution(w io.Writer, e client.Execution, now time.Time) error {
 	if e.FailureReason != "" {
 		fmt.Fprintf(tw, "failure\t%s\n", e.FailureReason)
 	}
+	if v := e.PipelineVersion; v != nil {
+		version := fmt.Sprint(v.ID)
+		if v.DisplayName != "" {
+			version += " (" + v.DisplayName + ")"
+		}
+		fmt.Fprintf(tw, "pipeline version\t%s\n", version)
+	}
+
+	if len(e.Parameters) > 0 {
+		fmt.Fprintf(tw, "\nPARAMETER\tVALUE\n")
+		for _, p := range e.Parameters {
+			fmt.Fprintf(tw, "%s\t%s\n", p.Name, p.Value)
+		}
+	}
+
+	if len(e.Attempts) > 0 {
+		fmt.Fprintf(tw, "\nATTEMPT\tSTATUS\tSTARTED\tSTOPPING SINCE\tENDED\n")
+		for _, a := range e.Attempts {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", a.Number, a.Status, stamp(a.StartedAt), stamp(a.StoppingAt), stamp(a.EndedAt))
+		}
+	}
 
 	fmt.Fprintf(tw, "\nSTEP\tKIND\tSTATUS\tSTARTED\tENDED\tDETAIL\n")
 	for _, s := range e.Steps {

@@ -272,23 +272,3 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
-
-// stops --stuck would list stops open longer than a threshold. The API has
-// no route that lists stops, and the coordinator no use case that lists
-// them, so the command says what is missing rather than guessing.
-func (c *cli) stops(_ context.Context, args []string) (int, error) {
-	fs := flag.NewFlagSet("stops", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	c.targetFlags(fs)
-	stuck := fs.Bool("stuck", false, "stops open longer than --older-than")
-	older := fs.Duration("older-than", 15*time.Minute, "how long a stop must have been open to count as stuck")
-	if _, err := parse(fs, args); err != nil {
-		return exitUsage, err
-	}
-	if !*stuck {
-		return exitUsage, usagef("only --stuck is supported")
-	}
-	return exitError, fmt.Errorf("the stop API cannot list stops yet: listing those open longer than %s needs a route "+
-		"GET /stops?stuck=%s, served by a coordinator use case over the ledger's stopping index (ledger.ListStopping); "+
-		"meanwhile the sweeper's alarm reports stops stuck past the force deadline", *older, *older)
-}

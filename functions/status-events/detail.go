@@ -67,6 +67,12 @@ func executionChange(raw json.RawMessage, envelopeTime time.Time) (pipeline.Exec
 		return c, err
 	}
 	c.At = changeTime(status.Terminal(), status == pipeline.ExecutionExecuting, c.StartedAt, c.EndedAt, envelopeTime)
+	// A retry's Executing carries the first run's start time, which is
+	// before the end it reopens; the event's own time, when later, is when
+	// this attempt began, so the ledger can order it after that end.
+	if status == pipeline.ExecutionExecuting && envelopeTime.After(c.At) {
+		c.At = envelopeTime.UTC()
+	}
 	return c, nil
 }
 

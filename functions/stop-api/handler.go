@@ -19,8 +19,9 @@ import (
 type Coordinator interface {
 	Stop(ctx context.Context, in coordinator.StopInput) (coordinator.StopResult, error)
 	BulkStop(ctx context.Context, in coordinator.BulkStopInput) (coordinator.BulkStopResult, error)
-	ViewExecution(ctx context.Context, arn string) (coordinator.ExecutionView, error)
+	ViewExecutionRun(ctx context.Context, arn string) (coordinator.ExecutionView, error)
 	ViewStop(ctx context.Context, id string) (pipeline.StopRequest, coordinator.ExecutionView, error)
+	StuckStops(ctx context.Context, in coordinator.StuckStopsInput) (coordinator.StuckStopsResult, error)
 	RegisterResources(ctx context.Context, in coordinator.ResourcesInput) (pipeline.Token, error)
 }
 
@@ -64,6 +65,8 @@ func (h *handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		return h.getExecution(ctx, req), nil
 	case routeResources:
 		return h.registerResources(ctx, req), nil
+	case routeListStops:
+		return h.listStops(ctx, req), nil
 	case routePipelineExecution:
 		return h.getPipelineExecution(ctx, req), nil
 	case routePipelineExecutionStop:
@@ -147,7 +150,7 @@ func (h *handler) getExecution(ctx context.Context, req events.APIGatewayV2HTTPR
 	if err != nil {
 		return httpapi.Error(ctx, pipeline.Errorf(pipeline.EInvalid, "execution ARN is not URL-encoded correctly"))
 	}
-	view, err := h.coord.ViewExecution(ctx, arn)
+	view, err := h.coord.ViewExecutionRun(ctx, arn)
 	if err != nil {
 		return httpapi.Error(ctx, err)
 	}
@@ -242,6 +245,9 @@ func executionJSON(v coordinator.ExecutionView) executionView {
 	}
 	if out.Steps == nil {
 		out.Steps = []coordinator.StepView{}
+	}
+	if out.Attempts == nil {
+		out.Attempts = []coordinator.Attempt{}
 	}
 	return out
 }

@@ -22,6 +22,7 @@ type fakeCoordinator struct {
 	viewArn string
 	stopID  string
 	resIn   *coordinator.ResourcesInput
+	stuckIn *coordinator.StuckStopsInput
 	err     error
 	stop    coordinator.StopResult
 }
@@ -39,9 +40,26 @@ func (f *fakeCoordinator) BulkStop(_ context.Context, in coordinator.BulkStopInp
 	return coordinator.BulkStopResult{Executions: []coordinator.QueuedStop{{ExecutionARN: "arn:a", StopID: "stop-a"}, {ExecutionARN: "arn:b", StopID: "stop-b"}}}, nil
 }
 
-func (f *fakeCoordinator) ViewExecution(_ context.Context, arn string) (coordinator.ExecutionView, error) {
+func (f *fakeCoordinator) ViewExecutionRun(_ context.Context, arn string) (coordinator.ExecutionView, error) {
 	f.viewArn = arn
-	return fakeView(arn), f.err
+	v := fakeView(arn)
+	v.PipelineVersion = &coordinator.PipelineVersion{ID: 2, DisplayName: "more-epochs"}
+	v.Parameters = []coordinator.Parameter{{Name: "Epochs", Value: "5"}}
+	return v, f.err
+}
+
+func (f *fakeCoordinator) StuckStops(_ context.Context, in coordinator.StuckStopsInput) (coordinator.StuckStopsResult, error) {
+	f.stuckIn = &in
+	if f.err != nil {
+		return coordinator.StuckStopsResult{}, f.err
+	}
+	view := fakeView(sampleARN)
+	created := time.Unix(1795608000, 0).UTC()
+	stop := pipeline.StopRequest{ID: "stop-1", ExecutionARN: sampleARN, Mode: pipeline.StopGraceful, Phase: pipeline.StopIssued, CreatedAt: created}
+	return coordinator.StuckStopsResult{AsOf: created.Add(20 * time.Minute), Cursor: "next-page", Stops: []coordinator.StuckStop{
+		{Stop: stop, OpenFor: 20 * time.Minute, Execution: &view},
+		{Stop: stop, OpenFor: 19 * time.Minute, ViewError: "SageMaker is throttling; try again later"},
+	}}, nil
 }
 
 func (f *fakeCoordinator) ViewStop(_ context.Context, id string) (pipeline.StopRequest, coordinator.ExecutionView, error) {
@@ -62,7 +80,9 @@ var testHome = executionHome{Region: "us-east-1", Accounts: []string{"1234567890
 
 // fakeView is a Stopping execution as the coordinator shows one.
 func fakeView(arn string) coordinator.ExecutionView {
+	started := time.Unix(1795608000, 0).UTC()
 	return coordinator.ExecutionView{ExecutionARN: arn, PipelineName: "train-model", Status: pipeline.ExecutionStopping, Source: "ledger",
+		Attempts: []coordinator.Attempt{{Number: 1, Status: pipeline.ExecutionStopping, StartedAt: &started, StoppingAt: &started}},
 		Blocking: coordinator.Blocking{OpenCallbacks: []coordinator.OpenCallback{{StepName: "Wait"}}, RunningLambdas: []coordinator.RunningLambda{}}}
 }
 
@@ -133,6 +153,12 @@ func TestEverySample(t *testing.T) {
 			if _, ok := body["blocking"]; !ok {
 				t.Errorf("execution body has no blocking: %v", body)
 			}
+			version, _ := body["pipelineVersion"].(map[string]any)
+			params, _ := body["parameters"].([]any)
+			attempts, _ := body["attempts"].([]any)
+			if version["id"] != 2.0 || version["displayName"] != "more-epochs" || len(params) != 1 || len(attempts) != 1 {
+				t.Errorf("execution body lacks its version, parameters or attempts: %v", body)
+			}
 		}},
 		{"get-execution-bad-arn.json", pipeline.Errorf(pipeline.EInvalid, "not a pipeline execution ARN"), 400, "invalid", nil},
 		{"unknown-route.json", nil, 404, "not_found", notCalled},
@@ -180,6 +206,24 @@ func TestEverySample(t *testing.T) {
 			}
 		}},
 		{"stop-pipeline-execution-bad-name.json", nil, 400, "invalid", notCalled},
+		{"list-stops.json", nil, 200, "", func(t *testing.T, f *fakeCoordinator, body map[string]any) {
+			if in := f.stuckIn; in == nil || in.OpenLongerThan != 15*time.Minute || in.Limit != 2 || in.Cursor != "" {
+				t.Errorf("stuck stops input %+v", f.stuckIn)
+			}
+			stops, _ := body["stops"].([]any)
+			if len(stops) != 2 || body["cursor"] != "next-page" || body["openLongerThan"] != "15m0s" {
+				t.Fatalf("list body %v", body)
+			}
+			first := stops[0].(map[string]any)
+			blocking := first["execution"].(map[string]any)["blocking"].(map[string]any)
+			if first["openForSeconds"] != 1200.0 || first["trigger"] != "api" || len(blocking["openCallbacks"].([]any)) != 1 {
+				t.Errorf("first stop %v", first)
+			}
+			if second := stops[1].(map[string]any); second["execution"] != nil || second["viewError"] == "" {
+				t.Errorf("a stop whose view failed: %v", second)
+			}
+		}},
+		{"list-stops-bad-threshold.json", nil, 400, "invalid", notCalled},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -225,7 +269,7 @@ func TestEverySample(t *testing.T) {
 }
 
 func notCalled(t *testing.T, f *fakeCoordinator, _ map[string]any) {
-	if f.stopIn != nil || f.bulkIn != nil || f.viewArn != "" || f.stopID != "" || f.resIn != nil {
+	if f.stopIn != nil || f.bulkIn != nil || f.viewArn != "" || f.stopID != "" || f.resIn != nil || f.stuckIn != nil {
 		t.Error("a rejected request reached the coordinator")
 	}
 }

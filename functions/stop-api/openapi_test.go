@@ -181,7 +181,7 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 // answer, on each route, is a response the document allows.
 func TestEveryErrorMatchesTheDocument(t *testing.T) {
 	codes := []string{pipeline.EInvalid, pipeline.EUnauthorized, pipeline.ENotFound, pipeline.EConflict, pipeline.EThrottled, pipeline.EUnavailable, pipeline.EInternal}
-	for _, sample := range []string{"stop.json", "stop-pipeline-execution.json", "bulk-stop.json", "get-stop.json", "get-pipeline-execution.json", "get-execution.json", "register-resources.json"} {
+	for _, sample := range []string{"stop.json", "stop-pipeline-execution.json", "bulk-stop.json", "get-stop.json", "get-pipeline-execution.json", "get-execution.json", "register-resources.json", "list-stops.json"} {
 		raw, err := samples.FS.ReadFile("apigw/" + sample)
 		if err != nil {
 			t.Fatal(err)

@@ -68,7 +68,7 @@ func (h *handler) getPipelineExecution(ctx context.Context, req events.APIGatewa
 	if err != nil {
 		return httpapi.Error(ctx, err)
 	}
-	view, err := h.coord.ViewExecution(ctx, arn)
+	view, err := h.coord.ViewExecutionRun(ctx, arn)
 	if err != nil {
 		return httpapi.Error(ctx, err)
 	}

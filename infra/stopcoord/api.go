@@ -17,6 +17,7 @@ var Routes = []string{
 	"POST /stops",
 	"POST /pipelines/{name}/stops",
 	"GET /stops/{id}",
+	"GET /stops",
 	"GET /executions/{executionArn}",
 	"PUT /callbacks/{token}/resources",
 	"GET /pipelines/{name}/executions/{id}",

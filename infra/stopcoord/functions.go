@@ -59,7 +59,7 @@ func functionTable() []functionRow {
 			env: func(w *wiring) map[string]*string {
 				return merge(w.cleanupScope(), vars(settings.StopQueueURL, w.out.StopQueue.Queue.QueueUrl()))
 			},
-			grants:  []grant{grantLedger, grantReadExecutions, grantReadDefinitions, grantStopExecutions, grantListExecutions, grantSendToStopQueue, grantAnswerTokens},
+			grants:  []grant{grantLedger, grantReadExecutions, grantReadDefinitions, grantReadExecutionRuns, grantStopExecutions, grantListExecutions, grantSendToStopQueue, grantAnswerTokens},
 			trigger: httpAPI},
 		{name: "stop-queue", id: "StopQueueFunction", timeoutSeconds: 60, memoryMiB: functionMemoryMiB,
 			description:         "Stops queued executions within the SageMaker call budget",

@@ -70,6 +70,14 @@ func grantReadDefinitions(w *wiring, fn awslambda.Function) {
 	fn.AddToRolePolicy(statement([]string{"sagemaker:DescribePipelineDefinitionForExecution"}, w.executions))
 }
 
+// grantReadExecutionRuns: what an execution ran with, for the execution
+// view (stop-api): its resolved parameters, and its pipeline version's
+// display name (DescribePipeline with a PipelineVersionId).
+func grantReadExecutionRuns(w *wiring, fn awslambda.Function) {
+	fn.AddToRolePolicy(statement([]string{"sagemaker:ListPipelineParametersForExecution"}, w.executions))
+	fn.AddToRolePolicy(statement([]string{"sagemaker:DescribePipeline"}, w.pipelines))
+}
+
 // grantStopExecutions: stop executions of the allowed pipelines.
 func grantStopExecutions(w *wiring, fn awslambda.Function) {
 	fn.AddToRolePolicy(statement([]string{"sagemaker:StopPipelineExecution"}, w.executions))

@@ -52,7 +52,7 @@ func NewLedger(scope constructs.Construct, id string, props *LedgerProps) *Ledge
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 
-	// Both indexes are sparse (only some items carry their keys) and
+	// Every index is sparse (only some items carry their keys) and
 	// project everything, so a lookup needs no second read of the table.
 	table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
 		IndexName:      jsii.String(ledger.LookupIndex),
@@ -72,6 +72,15 @@ func NewLedger(scope constructs.Construct, id string, props *LedgerProps) *Ledge
 		IndexName:      jsii.String(ledger.ActiveIndex),
 		PartitionKey:   stringAttribute(ledger.ActiveShard),
 		SortKey:        &awsdynamodb.Attribute{Name: jsii.String(ledger.ActiveSince), Type: awsdynamodb.AttributeType_NUMBER},
+		ProjectionType: awsdynamodb.ProjectionType_ALL,
+	})
+
+	// Open stop requests by when they were requested (stopcoord stops
+	// --stuck). Adding it to a deployed table is one in-place update.
+	table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		IndexName:      jsii.String(ledger.OpenStopsIndex),
+		PartitionKey:   stringAttribute(ledger.OpenStopShard),
+		SortKey:        &awsdynamodb.Attribute{Name: jsii.String(ledger.OpenStopSince), Type: awsdynamodb.AttributeType_NUMBER},
 		ProjectionType: awsdynamodb.ProjectionType_ALL,
 	})
 

@@ -122,6 +122,13 @@ func (g *gateway) serve(w http.ResponseWriter, r *http.Request, rt route, rawPat
 	}
 	ev := apigw.Event(apigw.Request{Method: r.Method, RouteKey: rt.key, Path: rawPath, PathParams: params, Headers: headers, CallerARN: caller})
 	ev.RawQueryString = r.URL.RawQuery
+	// As API Gateway's payload 2.0: decoded, repeated values joined by commas.
+	if q := r.URL.Query(); len(q) > 0 {
+		ev.QueryStringParameters = map[string]string{}
+		for k, vs := range q {
+			ev.QueryStringParameters[k] = strings.Join(vs, ",")
+		}
+	}
 	if len(body) > 0 {
 		if utf8.Valid(body) {
 			ev.Body = string(body)

@@ -25,7 +25,15 @@ type ExecutionView struct {
 	FailureReason string                   `json:"failureReason,omitempty"`
 	// Source says where the status came from: "ledger", or "sagemaker"
 	// when the ledger was behind.
-	Source   string                   `json:"source"`
+	Source string `json:"source"`
+	// PipelineVersion is the version of the pipeline the execution ran;
+	// its display name and description only in ViewExecutionRun.
+	PipelineVersion *PipelineVersion `json:"pipelineVersion,omitempty"`
+	// Parameters are the execution's resolved parameters, defaults
+	// included; only ViewExecutionRun reads them (nil otherwise).
+	Parameters []Parameter `json:"parameters,omitempty"`
+	// Attempts are the execution's runs: one, and one more per retry.
+	Attempts []Attempt                `json:"attempts"`
 	Steps    []StepView               `json:"steps"`
 	Blocking Blocking                 `json:"blocking"`
 	Stops    []pipeline.StopRequest   `json:"-"`
@@ -130,6 +138,12 @@ func (s *Service) ViewExecution(ctx context.Context, rawARN string) (ExecutionVi
 		return ExecutionView{}, err
 	}
 	v.Blocking = blocking(v)
+	switch n := len(v.Attempts); {
+	case n == 0 && v.StartedAt != nil: // SageMaker knows it, the ledger not yet
+		v.Attempts = []Attempt{{Number: 1, Status: v.Status, StartedAt: v.StartedAt, EndedAt: v.EndedAt}}
+	case n > 0 && !v.Attempts[n-1].Status.Terminal() && v.Status.Rank() > v.Attempts[n-1].Status.Rank():
+		v.Attempts[n-1].Status = v.Status // the current attempt, where SageMaker is further along
+	}
 	return v, nil
 }
 
@@ -152,7 +166,7 @@ func (s *Service) ViewStop(ctx context.Context, id string) (pipeline.StopRequest
 }
 
 func fromLedger(arn pipeline.ExecutionARN, rec pipeline.View) ExecutionView {
-	v := ExecutionView{ExecutionARN: arn.String(), PipelineName: arn.Pipeline, Source: "ledger", Stops: rec.Stops}
+	v := ExecutionView{ExecutionARN: arn.String(), PipelineName: arn.Pipeline, Source: "ledger", Stops: rec.Stops, Attempts: attemptsOf(rec.Execution)}
 	if e := rec.Execution; e != nil {
 		v.Status, v.StartedAt, v.EndedAt, v.FailureReason = e.Status, timePtr(e.StartedAt), timePtr(e.EndedAt), e.FailureReason
 	}
@@ -220,6 +234,7 @@ func (s *Service) mergeSageMaker(ctx context.Context, arn pipeline.ExecutionARN,
 	if err != nil {
 		return fromSageMaker("describe execution", arn.String(), err)
 	}
+	v.PipelineVersion = versionOf(desc)
 	if status := pipeline.ExecutionStatus(desc.PipelineExecutionStatus); status.Rank() > v.Status.Rank() || ledgerEmpty {
 		v.Status, v.Source = status, "sagemaker"
 		if desc.FailureReason != nil {

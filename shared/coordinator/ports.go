@@ -23,6 +23,9 @@ type Ledger interface {
 	AdvanceStop(ctx context.Context, arn pipeline.ExecutionARN, id string, phase pipeline.StopPhase, at time.Time, detail string) (pipeline.StopRequest, error)
 	NoteStop(ctx context.Context, arn pipeline.ExecutionARN, id string, at time.Time, event, detail string) (pipeline.StopRequest, error)
 	CloseStop(ctx context.Context, arn pipeline.ExecutionARN, id string, outcome pipeline.ExecutionStatus, at, sageMakerAt time.Time) (pipeline.StopRequest, error)
+	// ListOpenStops lists the stops not closed, requested at or before
+	// cutoff, oldest first.
+	ListOpenStops(ctx context.Context, cutoff time.Time, limit int32, cursor string) ([]pipeline.StopRequest, string, error)
 
 	// Executions and steps.
 	ReadExecution(ctx context.Context, arn pipeline.ExecutionARN) (pipeline.View, error)
@@ -54,6 +57,8 @@ type SageMaker interface {
 	DescribePipelineDefinitionForExecution(ctx context.Context, in *sagemaker.DescribePipelineDefinitionForExecutionInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineDefinitionForExecutionOutput, error)
 	ListPipelineExecutions(ctx context.Context, in *sagemaker.ListPipelineExecutionsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListPipelineExecutionsOutput, error)
 	ListPipelineExecutionSteps(ctx context.Context, in *sagemaker.ListPipelineExecutionStepsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListPipelineExecutionStepsOutput, error)
+	ListPipelineParametersForExecution(ctx context.Context, in *sagemaker.ListPipelineParametersForExecutionInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListPipelineParametersForExecutionOutput, error)
+	DescribePipeline(ctx context.Context, in *sagemaker.DescribePipelineInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineOutput, error)
 	SendPipelineExecutionStepSuccess(ctx context.Context, in *sagemaker.SendPipelineExecutionStepSuccessInput, opts ...func(*sagemaker.Options)) (*sagemaker.SendPipelineExecutionStepSuccessOutput, error)
 	SendPipelineExecutionStepFailure(ctx context.Context, in *sagemaker.SendPipelineExecutionStepFailureInput, opts ...func(*sagemaker.Options)) (*sagemaker.SendPipelineExecutionStepFailureOutput, error)
 }

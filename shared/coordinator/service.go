@@ -13,7 +13,8 @@ import (
 // AWS SDK client has one method per call. Each function's main builds one
 // with the collaborators its operations need:
 //
-//	stop-api       Stop, BulkStop, ViewExecution, ViewStop, RegisterResources
+//	stop-api       Stop, BulkStop, ViewExecution, ViewExecutionRun, ViewStop,
+//	               StuckStops, RegisterResources
 //	stop-queue     StopQueued
 //	callback       HandleCallback
 //	status-events  RecordExecution, RecordStep, Stop

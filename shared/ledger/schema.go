@@ -52,7 +52,7 @@ const (
 )
 
 // TableDefinition is the CreateTable input for a ledger table: on-demand,
-// with both sparse indexes projecting all attributes.
+// with every sparse index projecting all attributes.
 func TableDefinition(name string) *dynamodb.CreateTableInput {
 	str := func(n string) types.AttributeDefinition {
 		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS}
@@ -65,15 +65,17 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 		TableName:   aws.String(name),
 		BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{
-			str(PartitionKey), str(SortKey), str(LookupKey), str(StoppingShard), str(ActiveShard),
+			str(PartitionKey), str(SortKey), str(LookupKey), str(StoppingShard), str(ActiveShard), str(OpenStopShard),
 			{AttributeName: aws.String(StoppingSince), AttributeType: types.ScalarAttributeTypeN},
 			{AttributeName: aws.String(ActiveSince), AttributeType: types.ScalarAttributeTypeN},
+			{AttributeName: aws.String(OpenStopSince), AttributeType: types.ScalarAttributeTypeN},
 		},
 		KeySchema: []types.KeySchemaElement{key(PartitionKey, types.KeyTypeHash), key(SortKey, types.KeyTypeRange)},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
 			{IndexName: aws.String(LookupIndex), KeySchema: []types.KeySchemaElement{key(LookupKey, types.KeyTypeHash)}, Projection: all},
 			{IndexName: aws.String(StoppingIndex), KeySchema: []types.KeySchemaElement{key(StoppingShard, types.KeyTypeHash), key(StoppingSince, types.KeyTypeRange)}, Projection: all},
 			{IndexName: aws.String(ActiveIndex), KeySchema: []types.KeySchemaElement{key(ActiveShard, types.KeyTypeHash), key(ActiveSince, types.KeyTypeRange)}, Projection: all},
+			{IndexName: aws.String(OpenStopsIndex), KeySchema: []types.KeySchemaElement{key(OpenStopShard, types.KeyTypeHash), key(OpenStopSince, types.KeyTypeRange)}, Projection: all},
 		},
 	}
 }

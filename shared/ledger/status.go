@@ -78,6 +78,7 @@ func (l *Ledger) RecordExecutionStatus(ctx context.Context, c pipeline.Execution
 	if c.FailureReason != "" {
 		upd = upd.Set(expression.Name("failureReason"), expression.Value(c.FailureReason))
 	}
+	upd = recordTransition(upd, c.Status, at)
 	switch {
 	case c.Status == pipeline.ExecutionStopping:
 		// Into the sparse Stopping index, keeping the first time it got there.

@@ -34,7 +34,8 @@ func (l *Ledger) CreateStop(ctx context.Context, s pipeline.NewStop) (pipeline.S
 		Timeline:     []pipeline.TimelineEntry{{At: at, Event: "stop requested", Detail: string(s.Mode) + " by " + s.RequestedBy}},
 	}
 	// phaseRank orders the phases in condition expressions.
-	rank := map[string]types.AttributeValue{"phaseRank": &types.AttributeValueMemberN{Value: "1"}}
+	rank := openStopAttributes(at)
+	rank["phaseRank"] = &types.AttributeValueMemberN{Value: "1"}
 	existing, err := l.createOnce(ctx, arn, skStopPrefix+rec.ID, rec, rank)
 	if err != nil {
 		return pipeline.StopRequest{}, false, wrap("create stop request", rec.ID, err)
@@ -137,6 +138,7 @@ func (l *Ledger) CloseStop(ctx context.Context, arn pipeline.ExecutionARN, id st
 		Set(expression.Name("outcome"), expression.Value(string(outcome))).
 		Set(expression.Name("latencyMs"), expression.Minus(expression.Value(millis(at)), expression.Name("createdAt"))).
 		Set(expression.Name(TTLAttribute), expression.Value(l.expiry(at)))
+	upd = leaveOpenStops(upd)
 	if !sageMakerAt.IsZero() {
 		upd = upd.Set(expression.Name("sageMakerEndedAt"), expression.Value(millis(sageMakerAt)))
 	}

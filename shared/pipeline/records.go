@@ -22,6 +22,8 @@ type Execution struct {
 	FailureReason string          `dynamodbav:"failureReason,omitempty"`
 	UpdatedAt     time.Time       `dynamodbav:"updatedAt"`
 	ExpiresAt     int64           `dynamodbav:"expiresAt,omitempty"` // epoch seconds, set once terminal
+	// Transitions are the statuses the record took, "<epoch ms, 13 digits>#<status>" (sorted, they are in event order); a retry's attempts are read from them.
+	Transitions []string `dynamodbav:"transitions,stringset,omitempty"`
 }
 
 // Step is the ledger's record of one step of an execution.
