@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -37,6 +38,11 @@ func cleanupSortKey(token string, r pipeline.Resource) string {
 // it on the first, and returns the record with its attempt count. One
 // round trip, and a second once the history is full: the latest attempt
 // then replaces the last kept one.
+//
+// Each call writes a nonce of its own, and its writes are conditional on
+// the record not carrying it yet: when the SDK sends a write again after
+// a lost response, the attempt is counted once and the record returned as
+// the first write left it.
 func (l *Ledger) RecordCleanup(ctx context.Context, r pipeline.CleanupResult) (pipeline.Cleanup, error) {
 	arn := r.ARN.String()
 	subject := r.Token + " " + truncate(r.Resource.Key(), 120)
@@ -45,6 +51,12 @@ func (l *Ledger) RecordCleanup(ctx context.Context, r pipeline.CleanupResult) (p
 	if err != nil {
 		return pipeline.Cleanup{}, wrap("encode cleanup of", subject, err)
 	}
+	nonce, err := attemptNonce()
+	if err != nil {
+		return pipeline.Cleanup{}, wrap("record cleanup of", subject, err)
+	}
+	lastAttempt := expression.Name("lastAttempt")
+	notYet := expression.AttributeNotExists(lastAttempt).Or(lastAttempt.NotEqual(expression.Value(nonce)))
 	history := expression.Name("history")
 	entry := raw{&types.AttributeValueMemberM{Value: attempt}}
 	// base builds the update afresh: builders share their state, and the
@@ -58,6 +70,7 @@ func (l *Ledger) RecordCleanup(ctx context.Context, r pipeline.CleanupResult) (p
 			Set(expression.Name("lastAt"), expression.Value(millis(at))).
 			Set(expression.Name("firstAt"), expression.IfNotExists(expression.Name("firstAt"), expression.Value(millis(at)))).
 			Set(expression.Name(TTLAttribute), expression.Value(l.expiry(at))).
+			Set(lastAttempt, expression.Value(nonce)).
 			Add(expression.Name("attempts"), expression.Value(1))
 		if r.Error != "" {
 			return upd.Set(expression.Name("lastError"), expression.Value(r.Error))
@@ -68,11 +81,18 @@ func (l *Ledger) RecordCleanup(ctx context.Context, r pipeline.CleanupResult) (p
 	// it while the history has room.
 	k := key(arn, cleanupSortKey(r.Token, r.Resource))
 	appendIt := base().Set(history, expression.ListAppend(expression.IfNotExists(history, expression.Value([]any{})), expression.Value([]any{entry})))
-	room := expression.AttributeNotExists(history).Or(expression.Size(history).LessThan(expression.Value(MaxCleanupHistory)))
+	room := expression.AttributeNotExists(history).Or(expression.Size(history).LessThan(expression.Value(MaxCleanupHistory))).And(notYet)
 	out, err := l.update(ctx, k, appendIt, &room)
-	if _, full := conditionFailed(err); full {
-		replaceLast := base().Set(expression.Name(fmt.Sprintf("history[%d]", MaxCleanupHistory-1)), expression.Value(entry))
-		out, err = l.update(ctx, k, replaceLast, nil)
+	if old, failed := conditionFailed(err); failed {
+		if written(old, nonce) {
+			out, err = old, nil
+		} else { // the history is full
+			replaceLast := base().Set(expression.Name(fmt.Sprintf("history[%d]", MaxCleanupHistory-1)), expression.Value(entry))
+			out, err = l.update(ctx, k, replaceLast, &notYet)
+			if old, failed := conditionFailed(err); failed && written(old, nonce) {
+				out, err = old, nil
+			}
+		}
 	}
 	if err != nil {
 		return pipeline.Cleanup{}, wrap("record cleanup of", subject, err)
@@ -90,4 +110,20 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// attemptNonce names one RecordCleanup call.
+func attemptNonce() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("attempt nonce: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// written reports whether the record as a failed condition found it
+// already holds the attempt named by nonce.
+func written(old map[string]types.AttributeValue, nonce string) bool {
+	v, ok := old["lastAttempt"].(*types.AttributeValueMemberS)
+	return ok && v.Value == nonce
 }
