@@ -49,5 +49,5 @@ func main() {
 		Access:    cfg.access,
 	})
 	slog.Info("stop-queue ready", "callsPerSecond", cfg.callsPerSecond)
-	lambda.Start((&handler{stopper: coord}).handle)
+	lambda.Start((&handler{stopper: coord, concurrency: stopsAtOnce(cfg.callsPerSecond)}).handle)
 }

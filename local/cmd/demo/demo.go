@@ -75,12 +75,15 @@ func (d *demo) run(ctx context.Context) error {
 		}
 	}()
 	level := slog.LevelError
+	var functionLogs io.Writer // -v: every function's lines too, for where a stop's time goes
 	if d.verbose {
 		level = slog.LevelInfo
+		functionLogs = os.Stderr
 	}
 	d.st, err = stack.Start(ctx, stack.Config{
 		Template: d.template, BinDir: d.bin, GatewayAddr: d.gateway,
 		ScheduleEvery: 5 * time.Second, // the sweeper, sped up
+		FunctionLogs:  functionLogs,
 		Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		Emulator: func(o *emulator.Options) {
 			o.JobDuration = time.Hour // the training job runs until it is stopped
