@@ -104,6 +104,9 @@ type Stack struct {
 	Lambdas   *lambdaAPI
 	// FunctionEnv is each function's resolved environment.
 	FunctionEnv map[string][]string
+	// PollerConcurrency is, per function a queue feeds, how many of its
+	// batches are invoked at once.
+	PollerConcurrency map[string]int
 
 	log       *slog.Logger
 	cancel    context.CancelFunc
@@ -128,7 +131,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s := &Stack{log: cfg.Logger, cancel: cancel, physical: physical{}, template: t,
-		Tables: map[string]string{}, Queues: map[string]string{}, Functions: map[string]*rie.Function{}, FunctionEnv: map[string][]string{},
+		Tables: map[string]string{}, Queues: map[string]string{}, Functions: map[string]*rie.Function{}, FunctionEnv: map[string][]string{}, PollerConcurrency: map[string]int{},
 		tableName: func(id string) string { return "StopCoord-" + id }, specs: map[string]rie.Spec{}}
 	if cfg.FunctionLogs != nil {
 		s.lines = procs.NewLines(cfg.FunctionLogs)
@@ -455,6 +458,7 @@ func (s *Stack) startPollers(_ context.Context, run context.Context, cfg Config)
 			return fmt.Errorf("mapping %s: %w", id, err)
 		}
 		concurrency := s.pollerConcurrency(r, fnName, cfg)
+		s.PollerConcurrency[fnName] = concurrency
 		var fn sqspoller.Invoker = s.Functions[fnName]
 		if concurrency > 1 {
 			// Lambda runs each concurrent batch in an execution environment
@@ -495,22 +499,39 @@ func (s *Stack) startPollers(_ context.Context, run context.Context, cfg Config)
 // a backlog, which the local stack leaves out.
 const lambdaSQSBatches = 5
 
-// pollerConcurrency is how many batches a mapping invokes at once: Lambda's
-// five, or the mapping's ScalingConfig.MaximumConcurrency, and never more
-// than the function's reserved concurrency; Config.PollerConcurrency
-// overrides it.
+// pollerConcurrency is Config.PollerConcurrency, or what Lambda does
+// (Template.PollerConcurrency).
 func (s *Stack) pollerConcurrency(mapping Resource, fnName string, cfg Config) int {
 	if cfg.PollerConcurrency > 0 {
 		return cfg.PollerConcurrency
 	}
+	return s.template.pollerConcurrency(mapping, fnName)
+}
+
+// PollerConcurrency is how many batches Lambda invokes at once of the
+// function the queue of an event-source mapping feeds (0 when none does).
+func (t *Template) PollerConcurrency(fnName string) int {
+	for _, id := range t.OfType("AWS::Lambda::EventSourceMapping") {
+		m := t.Resources[id]
+		if ref := refersTo(m.Properties["FunctionName"]); ref != "" && t.Resources[ref].FunctionName() == fnName {
+			return t.pollerConcurrency(m, fnName)
+		}
+	}
+	return 0
+}
+
+// pollerConcurrency: Lambda's five, or the mapping's
+// ScalingConfig.MaximumConcurrency, and never more than the function's
+// reserved concurrency.
+func (t *Template) pollerConcurrency(mapping Resource, fnName string) int {
 	n := lambdaSQSBatches
 	if sc, ok := mapping.Properties["ScalingConfig"].(map[string]any); ok {
 		if m, ok := sc["MaximumConcurrency"].(float64); ok && m >= 1 {
 			n = int(m)
 		}
 	}
-	for _, id := range s.template.OfType("AWS::Lambda::Function") {
-		if fn := s.template.Resources[id]; fn.FunctionName() == fnName {
+	for _, id := range t.OfType("AWS::Lambda::Function") {
+		if fn := t.Resources[id]; fn.FunctionName() == fnName {
 			if reserved := int(fn.number("ReservedConcurrentExecutions", 0)); reserved > 0 {
 				n = min(n, reserved)
 			}
