@@ -25,16 +25,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
+	"github.com/stopcoord/stopcoord/local/sqspoller"
 	"github.com/stopcoord/stopcoord/local/stack"
 	"github.com/stopcoord/stopcoord/shared/ledger"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
 const (
-	account       = "123456789012"
-	scoreFunction = "arn:aws:lambda:us-east-1:" + account + ":function:demo-score"
-	cleanupFn     = "arn:aws:lambda:us-east-1:" + account + ":function:demo-cleanup"
-	pipelineName  = "demo-training"
+	account          = "123456789012"
+	scoreFunction    = "arn:aws:lambda:us-east-1:" + account + ":function:demo-score"
+	callbackFunction = "callback" // the function the callback queue feeds
+	cleanupFn        = "arn:aws:lambda:us-east-1:" + account + ":function:demo-cleanup"
+	pipelineName     = "demo-training"
 )
 
 type demo struct {
@@ -47,7 +49,8 @@ type demo struct {
 	glue                     *glue.Client
 	sqs                      *sqs.Client
 	ledger                   *ledger.Ledger
-	tap                      *sqsTap // between SageMaker and SQS: when each callback message was sent
+	tap                      *sqsTap       // between SageMaker and SQS: when each callback message was sent, and delivered
+	smTap                    *sageMakerTap // between the functions and SageMaker: when the stop reached SageMaker
 	workQueue                string
 	registered               sync.Map // step name -> resource
 	cleanupCalls, scoreCalls atomic.Int64
@@ -80,7 +83,17 @@ func (d *demo) run(ctx context.Context) error {
 		level = slog.LevelInfo
 		functionLogs = os.Stderr
 	}
+	d.smTap = newSageMakerTap()
+	defer d.smTap.Close()
 	d.st, err = stack.Start(ctx, stack.Config{
+		// The functions reach SageMaker through the tap.
+		Env: map[string]string{"AWS_ENDPOINT_URL_SAGEMAKER": d.smTap.URL()},
+		Hooks: &stack.Hooks{PollerInvoke: func(_, fn string, inv sqspoller.Invoker) sqspoller.Invoker {
+			if fn != callbackFunction || d.tap == nil {
+				return inv
+			}
+			return d.tap.invoker(inv)
+		}},
 		Template: d.template, BinDir: d.bin, GatewayAddr: d.gateway,
 		ScheduleEvery: 5 * time.Second, // the sweeper, sped up
 		FunctionLogs:  functionLogs,
@@ -101,6 +114,9 @@ func (d *demo) run(ctx context.Context) error {
 	defer d.st.Close()
 	if tapErr != nil {
 		return tapErr
+	}
+	if err := d.smTap.setTarget(d.st.SageMakerURL); err != nil {
+		return err
 	}
 	fmt.Fprintf(d.out, "local stack up in %s: HTTP API %s, SageMaker emulator %s\n", time.Since(begin).Round(time.Millisecond), d.st.GatewayURL, d.st.SageMakerURL)
 
