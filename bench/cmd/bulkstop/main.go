@@ -55,6 +55,8 @@ func run(args []string, out io.Writer) error {
 	executions := fs.Int("executions", 1000, "running executions to stop")
 	budget := fs.Int("budget", 0, "the stop queue's SageMaker calls per second in all, split between its instances as the template splits it; 0 keeps the template's ("+settings.SageMakerCallsPerSecond+" of each instance × the instances)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long")
+	verbose := fs.Bool("v", false, "stream the functions' logs to stderr")
+	pollers := fs.Int("poller-concurrency", 0, "batches each queue's poller invokes at once; 0 is what Lambda does with the template's settings")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,8 +78,15 @@ func run(args []string, out io.Writer) error {
 	}
 	st, err := stack.Start(ctx, stack.Config{
 		Template: *template, BinDir: *bin, GatewayAddr: "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Env:    env,
+		Logger:            slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Env:               env,
+		PollerConcurrency: *pollers,
+		FunctionLogs: func() io.Writer {
+			if *verbose {
+				return os.Stderr
+			}
+			return nil
+		}(),
 		Emulator: func(o *emulator.Options) {
 			o.MaxRunningExecutions = *executions + 10
 			o.JobDuration = time.Hour // each runs until it is stopped
@@ -94,7 +103,7 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	if got := st.PollerConcurrency[stopQueueFunction]; got != instances {
+	if got := st.PollerConcurrency[stopQueueFunction]; *pollers == 0 && got != instances {
 		return fmt.Errorf("the local stack invokes %s %d at a time, the template %d", stopQueueFunction, got, instances)
 	}
 	limit.setTarget(st.SageMakerURL)
@@ -123,6 +132,11 @@ func run(args []string, out io.Writer) error {
 	}
 	accepted := time.Since(began)
 	if status != http.StatusAccepted {
+		var at []string
+		for _, t := range limit.snapshot().lists {
+			at = append(at, fmt.Sprintf("+%.1fs", t.Sub(began).Seconds()))
+		}
+		fmt.Fprintf(out, "the stop API's ListPipelineExecutions calls came at %s\n", strings.Join(at, " "))
 		return fmt.Errorf("POST /pipelines/%s/stops answered %d after %s: %s", name, status, accepted.Round(time.Millisecond), body)
 	}
 	ended, err := waitStopped(ctx, sm, arns)
