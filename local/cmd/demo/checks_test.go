@@ -151,6 +151,14 @@ func TestBreakdown(t *testing.T) {
 	if m, ok := medianOverhead(breakdown(in)); !ok || m != 80*time.Millisecond {
 		t.Errorf("median overhead %v, want 80 ms (the mean of the two measured steps)", m)
 	}
+	// A message handed over before the tap saw SQS's answer to the send:
+	// SQS's part is nil, not negative, and the hops still add up.
+	in.delivered["TokenEXT01"] = at(12)
+	for _, p := range breakdown(in) {
+		if p.step == "RunExternalJob" && (p.sqs != 0 || p.sageMaker != 2*time.Millisecond || p.overhead != 78*time.Millisecond) {
+			t.Errorf("RunExternalJob delivered before its send was noted: %+v, want SQS 0, SageMaker 2 and overhead 78 ms", p)
+		}
+	}
 	// A message never handed to the function is not measured, rather than
 	// taken for instant delivery.
 	delete(in.delivered, "TokenEXT01")

@@ -87,6 +87,10 @@ func breakdown(in pathInputs) []stepPath {
 			continue
 		}
 		p.total = record.AnsweredAt.Sub(in.requested)
+		// The tap notes a message when SQS's answer to the send is back,
+		// so a poller may hold the message a moment before: SQS's part is
+		// then nil, and SageMaker's ends at the delivery.
+		sent = minTime(sent, delivered)
 		p.sageMaker = sent.Sub(in.stopReceived)
 		p.sqs = delivered.Sub(sent)
 		var spans []span
@@ -126,6 +130,13 @@ func tokensOf(in pathInputs) []string {
 		toks = append(toks, t.Token)
 	}
 	return toks
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 type span struct{ from, to time.Time }
