@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/stopcoord/stopcoord/local/procs"
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/local/sqspoller"
 	"github.com/stopcoord/stopcoord/local/stack"
@@ -156,7 +157,11 @@ func (d *demo) run(ctx context.Context) error {
 		w.print(d.out, stopAt)
 		return err
 	}
-	w.settle(ctx, 3*time.Second)
+	// The stop closes when SageMaker's Stopped event has come through
+	// EventBridge to status-events: wait for it, with a bound against a
+	// stop that never closes (which the checks then report), not a tight
+	// deadline that a busy machine misses (3 s did, at a load of 12).
+	w.settle(ctx, procs.Scaled(30*time.Second))
 	w.print(d.out, stopAt)
 	d.check(ctx, arn)
 	d.report(ctx, arn, stopAt, stoppedAt, w)
