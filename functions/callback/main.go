@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"golang.org/x/time/rate"
 
 	"github.com/stopcoord/stopcoord/shared/budget"
 	"github.com/stopcoord/stopcoord/shared/cleanup"
@@ -68,8 +67,7 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 
 func main() {
 	cfg, awsCfg, _ := startup.Load(context.Background(), loadConfig)
-	// Burst of one: the budget is a rate, not an allowance to save up.
-	limiter := rate.NewLimiter(rate.Limit(cfg.callsPerSecond), 1)
+	limiter := budget.NewLimiter(cfg.callsPerSecond) // a rate, holding one second's calls
 	sm := sagemaker.NewFromConfig(awsCfg, func(o *sagemaker.Options) {
 		o.APIOptions = append(o.APIOptions, budget.Limit(limiter))
 	})

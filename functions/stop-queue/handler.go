@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -19,23 +22,60 @@ type Stopper interface {
 
 type handler struct {
 	stopper Stopper
+	// concurrency is how many of a batch's stops run at once (at least 1).
+	// The SageMaker client waits for the call budget, so running stops side
+	// by side does not call SageMaker faster: it lets one stop's ledger
+	// writes overlap another's wait for the budget, so the budget, not the
+	// ledger's round trips, sets the pace. One at a time, each stop's
+	// ledger work was added to the budget's spacing.
+	concurrency int
 }
 
-// handle stops each queued execution in turn (the SageMaker client spends
-// from the call budget, so running them in parallel would only queue on the
-// limiter) and reports the ones to retry as batch item failures.
+// stopsAtOnce is the handler's concurrency for a budget of callsPerSecond:
+// a second's worth of calls waiting on the limiter (each stop makes two,
+// DescribePipelineExecution and StopPipelineExecution), at most a batch.
+func stopsAtOnce(callsPerSecond int) int { return min(max(callsPerSecond, 1), maxBatch) }
+
+// maxBatch is the stop queue's batch size (infra: batchSize 10).
+const maxBatch = 10
+
+// handle stops the batch's executions, concurrency at a time, and reports
+// exactly the ones to retry as batch item failures, in batch order. It
+// never returns an error: that would retry the whole batch, stops already
+// issued included (which would only be idempotent repeats, but cost budget).
+// Two copies of one message in a batch are safe side by side: a stop is
+// keyed, and the ledger's conditional writes let one of them create it.
 func (h *handler) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	failed := make([]bool, len(ev.Records))
+	sem := make(chan struct{}, max(h.concurrency, 1))
+	var wg sync.WaitGroup
+	for i, rec := range ev.Records {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			failed[i] = h.one(ctx, rec) != nil
+		})
+	}
+	wg.Wait()
 	var resp events.SQSEventResponse
-	for _, rec := range ev.Records {
-		if err := h.one(ctx, rec); err != nil {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+	for i, f := range failed {
+		if f {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: ev.Records[i].MessageId})
 		}
 	}
 	return resp, nil
 }
 
-func (h *handler) one(ctx context.Context, rec events.SQSMessage) error {
+// one carries out one record's stop; a panic fails the record, not the
+// batch.
+func (h *handler) one(ctx context.Context, rec events.SQSMessage) (err error) {
 	log := slog.With(logging.KeyMessageID, rec.MessageId)
+	defer func() {
+		if p := recover(); p != nil {
+			log.ErrorContext(ctx, "queued stop panicked; SQS will redeliver it", logging.KeyError, fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("stop message %s panicked: %v", rec.MessageId, p)
+		}
+	}()
 	msg, err := coordinator.ParseStopMessage(rec.Body)
 	if err != nil {
 		// Only stopcoord writes to this queue, so a bad message is a bug:

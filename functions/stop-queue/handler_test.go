@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -46,9 +49,12 @@ func TestBatchReportsExactlyTheFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
 			var calls []coordinator.StopMessage
-			h := &handler{stopper: stopperFunc(func(m coordinator.StopMessage) (coordinator.StopResult, error) {
+			h := &handler{concurrency: 4, stopper: stopperFunc(func(m coordinator.StopMessage) (coordinator.StopResult, error) {
+				mu.Lock()
 				calls = append(calls, m)
+				mu.Unlock()
 				return coordinator.StopResult{}, tt.answer(m)
 			})}
 			out, err := lambda.NewHandler(h.handle).Invoke(context.Background(), raw)
@@ -77,5 +83,69 @@ func TestLoadConfig(t *testing.T) {
 	_, err := loadConfig(settings.FromMap(map[string]string{"STOPCOORD_SAGEMAKER_CALLS_PER_SECOND": "0"}))
 	if err == nil || !strings.Contains(err.Error(), "STOPCOORD_TABLE_NAME") || !strings.Contains(err.Error(), "STOPCOORD_SAGEMAKER_CALLS_PER_SECOND") || !strings.Contains(err.Error(), "STOPCOORD_ALLOWED_ACCOUNTS") {
 		t.Fatalf("err = %v, want every problem listed", err)
+	}
+}
+
+// TestBatchStopsRunSideBySide: the handler has up to its concurrency of a
+// batch's stops under way at once (so one stop's ledger writes overlap
+// another's wait for the call budget), never more, and still reports
+// exactly the failed records, in batch order, whatever order they end in.
+// A stop that panics fails its record only.
+func TestBatchStopsRunSideBySide(t *testing.T) {
+	const n, concurrency = 10, 4
+	ev := events.SQSEvent{}
+	for i := range n {
+		ev.Records = append(ev.Records, events.SQSMessage{
+			MessageId: fmt.Sprintf("m%d", i),
+			Body:      fmt.Sprintf(`{"executionArn":"arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/e%d","key":"bulk","mode":"graceful"}`, i),
+		})
+	}
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	full := make(chan struct{}) // closed once concurrency stops are under way together
+	var once sync.Once
+	h := &handler{concurrency: concurrency, stopper: stopperFunc(func(m coordinator.StopMessage) (coordinator.StopResult, error) {
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		if inFlight == concurrency {
+			once.Do(func() { close(full) })
+		}
+		mu.Unlock()
+		defer func() { mu.Lock(); inFlight--; mu.Unlock() }()
+		select {
+		case <-full:
+		case <-time.After(10 * time.Second): // a handler one at a time never fills up
+			return coordinator.StopResult{}, fmt.Errorf("only one stop at a time")
+		}
+		switch {
+		case strings.HasSuffix(m.ExecutionARN, "e3"), strings.HasSuffix(m.ExecutionARN, "e7"):
+			return coordinator.StopResult{}, pipeline.Errorf(pipeline.EThrottled, "slow down")
+		case strings.HasSuffix(m.ExecutionARN, "e5"):
+			panic("bug")
+		}
+		return coordinator.StopResult{Created: true}, nil
+	})}
+	resp, err := h.handle(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range resp.BatchItemFailures {
+		got = append(got, f.ItemIdentifier)
+	}
+	if strings.Join(got, ",") != "m3,m5,m7" {
+		t.Fatalf("failures %v, want [m3 m5 m7]", got)
+	}
+	if most != concurrency {
+		t.Fatalf("at most %d stops under way at once, want %d", most, concurrency)
+	}
+}
+
+func TestStopsAtOnce(t *testing.T) {
+	for budget, want := range map[int]int{0: 1, 1: 1, 5: 5, 10: 10, 100: 10} {
+		if got := stopsAtOnce(budget); got != want {
+			t.Errorf("stopsAtOnce(%d) = %d, want %d", budget, got, want)
+		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-	"golang.org/x/time/rate"
 
 	"github.com/stopcoord/stopcoord/shared/budget"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
@@ -39,8 +38,7 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 
 func main() {
 	cfg, awsCfg, _ := startup.Load(context.Background(), loadConfig)
-	// Burst of one: the budget is a rate, not an allowance to save up.
-	limiter := rate.NewLimiter(rate.Limit(cfg.callsPerSecond), 1)
+	limiter := budget.NewLimiter(cfg.callsPerSecond) // a rate, holding one second's calls
 	sm := sagemaker.NewFromConfig(awsCfg, func(o *sagemaker.Options) {
 		o.APIOptions = append(o.APIOptions, budget.Limit(limiter))
 	})
@@ -50,5 +48,5 @@ func main() {
 		Access:    cfg.access,
 	})
 	slog.Info("stop-queue ready", "callsPerSecond", cfg.callsPerSecond)
-	lambda.Start((&handler{stopper: coord}).handle)
+	lambda.Start((&handler{stopper: coord, concurrency: stopsAtOnce(cfg.callsPerSecond)}).handle)
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-	"golang.org/x/time/rate"
 
 	"github.com/stopcoord/stopcoord/shared/budget"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
@@ -60,7 +59,7 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 
 func main() {
 	cfg, awsCfg, log := startup.Load(context.Background(), loadConfig)
-	limiter := rate.NewLimiter(rate.Limit(cfg.callsPerSecond), 1)
+	limiter := budget.NewLimiter(cfg.callsPerSecond) // a rate, holding one second's calls
 	sm := sagemaker.NewFromConfig(awsCfg, func(o *sagemaker.Options) {
 		o.APIOptions = append(o.APIOptions, budget.Limit(limiter))
 	})

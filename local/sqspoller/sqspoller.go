@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -65,6 +66,12 @@ type Config struct {
 	// the function's events.SQSEventResponse decides which messages stay.
 	ReportBatchItemFailures bool
 	Region                  string // the records' awsRegion; empty means the region of QueueARN
+	// Concurrency is how many receive-and-invoke loops Run keeps going side
+	// by side, as Lambda processes five batches of a standard queue at a
+	// time, or at most the mapping's ScalingConfig.MaximumConcurrency; zero
+	// means 1. The Invoker must take that many invocations at once (a
+	// *rie.Pool does; a *rie.Function queues them).
+	Concurrency int
 }
 
 // Stats counts what one poll did.
@@ -95,6 +102,9 @@ func New(client SQSAPI, cfg Config, fn Invoker, logger *slog.Logger) *Poller {
 	if cfg.WaitTime == 0 {
 		cfg.WaitTime = time.Second
 	}
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = 1
+	}
 	var problems []error
 	if client == nil {
 		problems = append(problems, errors.New("no SQS client"))
@@ -112,6 +122,9 @@ func New(client SQSAPI, cfg Config, fn Invoker, logger *slog.Logger) *Poller {
 	}
 	if cfg.BatchSize < 1 || cfg.BatchSize > 10 {
 		problems = append(problems, fmt.Errorf("BatchSize %d is outside 1..10", cfg.BatchSize))
+	}
+	if cfg.Concurrency < 1 || cfg.Concurrency > 1000 {
+		problems = append(problems, fmt.Errorf("Concurrency %d is outside 1..1000", cfg.Concurrency))
 	}
 	if cfg.WaitTime < time.Second || cfg.WaitTime > 20*time.Second || cfg.WaitTime%time.Second != 0 {
 		problems = append(problems, fmt.Errorf("WaitTime %s is not a whole number of seconds from 1s to 20s", cfg.WaitTime))
@@ -134,12 +147,25 @@ const (
 // when ctx ends is still invoked and settled, as a disabled mapping lets
 // in-flight invocations finish; otherwise the work would be done twice.
 // SQS failures are logged and retried with backoff; only a bad
-// configuration makes Run return an error.
+// configuration makes Run return an error. Config.Concurrency loops poll
+// side by side, so a message that arrives while one batch is being
+// invoked is received and invoked at once, not after that batch.
 func (p *Poller) Run(ctx context.Context) error {
 	if p.err != nil {
 		return p.err
 	}
-	p.log.InfoContext(ctx, "sqs poller started", "queueArn", p.cfg.QueueARN, "batchSize", p.cfg.BatchSize)
+	p.log.InfoContext(ctx, "sqs poller started", "queueArn", p.cfg.QueueARN, "batchSize", p.cfg.BatchSize, "concurrency", p.cfg.Concurrency)
+	var wg sync.WaitGroup
+	for range p.cfg.Concurrency {
+		wg.Go(func() { p.loop(ctx) })
+	}
+	wg.Wait()
+	p.log.InfoContext(ctx, "sqs poller stopped")
+	return nil
+}
+
+// loop is one poller: receive, invoke, settle, until ctx is done.
+func (p *Poller) loop(ctx context.Context) {
 	backoff := minBackoff
 	for ctx.Err() == nil {
 		_, err := p.PollOnce(ctx)
@@ -159,8 +185,6 @@ func (p *Poller) Run(ctx context.Context) error {
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}
-	p.log.InfoContext(ctx, "sqs poller stopped")
-	return nil
 }
 
 // PollOnce receives one batch (waiting up to WaitTime for it), invokes the

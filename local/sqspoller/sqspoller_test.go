@@ -394,6 +394,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}{
 		{name: "batch too large", edit: func(c *sqspoller.Config) { c.BatchSize = 11 }, wantInErr: []string{"BatchSize 11"}},
 		{name: "negative batch", edit: func(c *sqspoller.Config) { c.BatchSize = -1 }, wantInErr: []string{"BatchSize -1"}},
+		{name: "no concurrency", edit: func(c *sqspoller.Config) { c.Concurrency = -1 }, wantInErr: []string{"Concurrency -1"}},
 		{name: "wait too long", edit: func(c *sqspoller.Config) { c.WaitTime = 21 * time.Second }, wantInErr: []string{"WaitTime 21s"}},
 		{name: "wait in nanoseconds", edit: func(c *sqspoller.Config) { c.WaitTime = 1 }, wantInErr: []string{"WaitTime 1ns"}},
 		{name: "no URL and bad ARN", edit: func(c *sqspoller.Config) { c.QueueURL, c.QueueARN = "", "q" },
@@ -466,4 +467,44 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestRunInvokesBatchesSideBySide: with Concurrency 3, three one-message
+// batches are invoked at the same time, as Lambda's concurrent batches are:
+// a message that arrives while a batch runs is not held back behind it.
+// With one loop the function would never see a second invocation while the
+// first waits, and the test would time out.
+func TestRunInvokesBatchesSideBySide(t *testing.T) {
+	c := sqsClient(t)
+	url, arn := createQueue(t, c, nil)
+	send(t, c, url, "a", "b", "c")
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	release := make(chan struct{})
+	fn := sqspoller.InvokerFunc(func(context.Context, []byte) ([]byte, error) {
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		return nil, nil
+	})
+	p := sqspoller.New(c, sqspoller.Config{QueueURL: url, QueueARN: arn, BatchSize: 1, Concurrency: 3}, fn, testLogger(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	waitFor(t, 30*time.Second, "three invocations under way at once", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return most == 3
+	})
+	close(release)
+	waitFor(t, 10*time.Second, "every message deleted", func() bool { v, f := counts(t, c, url); return v+f == 0 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run returned %v, want nil on cancel", err)
+	}
 }

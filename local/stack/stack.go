@@ -79,6 +79,10 @@ type Config struct {
 	NoPollers bool
 	// Hooks let a harness wrap the pollers' SQS clients and functions.
 	Hooks *Hooks
+	// PollerConcurrency, when positive, is how many batches every queue's
+	// poller invokes at once, overriding what Lambda would do (see
+	// pollerConcurrency). 1 keeps each function on its one instance.
+	PollerConcurrency int
 }
 
 // Stack is the running local stack.
@@ -100,6 +104,9 @@ type Stack struct {
 	Lambdas   *lambdaAPI
 	// FunctionEnv is each function's resolved environment.
 	FunctionEnv map[string][]string
+	// PollerConcurrency is, per function a queue feeds, how many of its
+	// batches are invoked at once.
+	PollerConcurrency map[string]int
 
 	log       *slog.Logger
 	cancel    context.CancelFunc
@@ -110,6 +117,7 @@ type Stack struct {
 	closeOnce sync.Once
 	lines     *procs.Lines // nil: function logs are not streamed
 	tableName func(id string) string
+	specs     map[string]rie.Spec // function name -> how it runs, for more instances of it
 }
 
 // Start brings the whole stack up. On error, whatever started is stopped.
@@ -123,8 +131,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s := &Stack{log: cfg.Logger, cancel: cancel, physical: physical{}, template: t,
-		Tables: map[string]string{}, Queues: map[string]string{}, Functions: map[string]*rie.Function{}, FunctionEnv: map[string][]string{},
-		tableName: func(id string) string { return "StopCoord-" + id }}
+		Tables: map[string]string{}, Queues: map[string]string{}, Functions: map[string]*rie.Function{}, FunctionEnv: map[string][]string{}, PollerConcurrency: map[string]int{},
+		tableName: func(id string) string { return "StopCoord-" + id }, specs: map[string]rie.Spec{}}
 	if cfg.FunctionLogs != nil {
 		s.lines = procs.NewLines(cfg.FunctionLogs)
 	}
@@ -363,7 +371,7 @@ func (s *Stack) startFunctions(ctx context.Context, cfg Config) error {
 		if err != nil {
 			return fmt.Errorf("function %s: %w", name, err)
 		}
-		fn, err := rie.Start(ctx, riePath, rie.Spec{
+		spec := rie.Spec{
 			Bootstrap: filepath.Join(cfg.BinDir, name, "bootstrap"),
 			Name:      name,
 			Env:       env,
@@ -372,7 +380,9 @@ func (s *Stack) startFunctions(ctx context.Context, cfg Config) error {
 			// Only the function's own lines and RIE's START, END and
 			// REPORT, as Lambda shows them, not RIE's internals.
 			RIELogLevel: "warn",
-		})
+		}
+		s.specs[name] = spec
+		fn, err := rie.Start(ctx, riePath, spec)
 		if err != nil {
 			return fmt.Errorf("function %s (run `make build` first): %w", name, err)
 		}
@@ -448,7 +458,21 @@ func (s *Stack) startPollers(_ context.Context, run context.Context, cfg Config)
 		if err != nil {
 			return fmt.Errorf("mapping %s: %w", id, err)
 		}
-		fn := s.Functions[fnName]
+		concurrency := s.pollerConcurrency(r, fnName, cfg)
+		s.PollerConcurrency[fnName] = concurrency
+		var fn sqspoller.Invoker = s.Functions[fnName]
+		if concurrency > 1 {
+			// Lambda runs each concurrent batch in an execution environment
+			// of its own: instances start on demand, cold, up to the
+			// concurrency, beside the one the Invoke API uses.
+			riePath, err := rie.Find()
+			if err != nil {
+				return err
+			}
+			pool := rie.NewPool(riePath, s.specs[fnName], concurrency)
+			s.onClose(pool.Stop)
+			fn = pool
+		}
 		types, _ := r.Properties["FunctionResponseTypes"].([]any)
 		arn, _ := s.physical.attr(queueID, "Arn")
 		p := sqspoller.New(cfg.Hooks.pollerSQS(queueID, fnName, s.sqsClient()), sqspoller.Config{
@@ -456,6 +480,7 @@ func (s *Stack) startPollers(_ context.Context, run context.Context, cfg Config)
 			QueueARN:                arn,
 			BatchSize:               int32(r.number("BatchSize", 10)),
 			ReportBatchItemFailures: len(types) == 1 && types[0] == "ReportBatchItemFailures",
+			Concurrency:             concurrency,
 		}, cfg.Hooks.pollerInvoke(queueID, fnName, fn), s.log.With("poller", fnName))
 		s.wg.Add(1)
 		go func() {
@@ -466,6 +491,54 @@ func (s *Stack) startPollers(_ context.Context, run context.Context, cfg Config)
 		}()
 	}
 	return nil
+}
+
+// lambdaSQSBatches is how many batches of a standard queue Lambda invokes
+// at once when messages are there: "Lambda starts processing five batches
+// at a time with five concurrent invocations of your function" (Configuring
+// scaling behavior for SQS event source mappings). It scales further under
+// a backlog, which the local stack leaves out.
+const lambdaSQSBatches = 5
+
+// pollerConcurrency is Config.PollerConcurrency, or what Lambda does
+// (Template.PollerConcurrency).
+func (s *Stack) pollerConcurrency(mapping Resource, fnName string, cfg Config) int {
+	if cfg.PollerConcurrency > 0 {
+		return cfg.PollerConcurrency
+	}
+	return s.template.pollerConcurrency(mapping, fnName)
+}
+
+// PollerConcurrency is how many batches Lambda invokes at once of the
+// function the queue of an event-source mapping feeds (0 when none does).
+func (t *Template) PollerConcurrency(fnName string) int {
+	for _, id := range t.OfType("AWS::Lambda::EventSourceMapping") {
+		m := t.Resources[id]
+		if ref := refersTo(m.Properties["FunctionName"]); ref != "" && t.Resources[ref].FunctionName() == fnName {
+			return t.pollerConcurrency(m, fnName)
+		}
+	}
+	return 0
+}
+
+// pollerConcurrency: Lambda's five, or the mapping's
+// ScalingConfig.MaximumConcurrency, and never more than the function's
+// reserved concurrency.
+func (t *Template) pollerConcurrency(mapping Resource, fnName string) int {
+	n := lambdaSQSBatches
+	if sc, ok := mapping.Properties["ScalingConfig"].(map[string]any); ok {
+		if m, ok := sc["MaximumConcurrency"].(float64); ok && m >= 1 {
+			n = int(m)
+		}
+	}
+	for _, id := range t.OfType("AWS::Lambda::Function") {
+		if fn := t.Resources[id]; fn.FunctionName() == fnName {
+			if reserved := int(fn.number("ReservedConcurrentExecutions", 0)); reserved > 0 {
+				n = min(n, reserved)
+			}
+		}
+	}
+	return n
 }
 
 func (s *Stack) sqsClient() *sqs.Client {

@@ -113,3 +113,34 @@ func TestTableInput(t *testing.T) {
 		t.Fatalf("ttl %+v", ttl)
 	}
 }
+
+// TestPollerConcurrency: Lambda's five batches at a time, or the mapping's
+// MaximumConcurrency, never above the function's reserved concurrency.
+func TestPollerConcurrency(t *testing.T) {
+	fn := func(name string, reserved float64) Resource {
+		props := map[string]any{"Tags": []any{map[string]any{"Key": functionTag, "Value": name}}}
+		if reserved > 0 {
+			props["ReservedConcurrentExecutions"] = reserved
+		}
+		return Resource{Type: "AWS::Lambda::Function", Properties: props}
+	}
+	mapping := func(fnID string, maxConcurrency float64) Resource {
+		props := map[string]any{"FunctionName": map[string]any{"Ref": fnID}}
+		if maxConcurrency > 0 {
+			props["ScalingConfig"] = map[string]any{"MaximumConcurrency": maxConcurrency}
+		}
+		return Resource{Type: "AWS::Lambda::EventSourceMapping", Properties: props}
+	}
+	tpl := &Template{Resources: map[string]Resource{
+		"Plain": fn("plain", 0), "PlainMap": mapping("Plain", 0),
+		"Capped": fn("capped", 0), "CappedMap": mapping("Capped", 2),
+		"Reserved": fn("reserved", 3), "ReservedMap": mapping("Reserved", 0),
+		"Both": fn("both", 1), "BothMap": mapping("Both", 2),
+		"Unfed": fn("unfed", 0),
+	}}
+	for name, want := range map[string]int{"plain": 5, "capped": 2, "reserved": 3, "both": 1, "unfed": 0} {
+		if got := tpl.PollerConcurrency(name); got != want {
+			t.Errorf("PollerConcurrency(%s) = %d, want %d", name, got, want)
+		}
+	}
+}

@@ -32,6 +32,20 @@ func (m limiter) HandleFinalize(ctx context.Context, in middleware.FinalizeInput
 	return next.HandleFinalize(ctx, in)
 }
 
+// NewLimiter is the limiter of a budget of callsPerSecond (at least 1): a
+// token bucket refilled at that rate that holds one second's calls. Over
+// any window of T seconds a client makes at most callsPerSecond × (T + 1)
+// calls, so the long-run rate is the budget; what the bucket holds lets
+// calls that come together after a pause (the records of a batch, the
+// answers of one stop's callback steps, a batch after the gap between two
+// invocations) go at once instead of a budget's interval apart. A bucket of
+// one call made every pause a loss the client never made up: a bulk stop
+// ran a third over calls ÷ budget.
+func NewLimiter(callsPerSecond int) *rate.Limiter {
+	n := max(callsPerSecond, 1)
+	return rate.NewLimiter(rate.Limit(n), n)
+}
+
 // DefaultCallsPerSecond is each function's SageMaker budget unless
 // configured: it leaves most of SageMaker's per-account request rate to
 // the pipelines themselves.

@@ -46,3 +46,24 @@ func TestLimitSpacesRequests(t *testing.T) {
 		t.Fatalf("15 calls at 20/s took %s, want at least 0.7 s", spread)
 	}
 }
+
+// TestNewLimiterHoldsOneSecond: after a pause, one second's budget goes at
+// once, and the next call waits for the rate; a budget below one is one.
+func TestNewLimiterHoldsOneSecond(t *testing.T) {
+	l := budget.NewLimiter(5)
+	now := time.Now()
+	for i := range 5 {
+		if !l.AllowN(now, 1) {
+			t.Fatalf("call %d of the first second's 5 refused", i+1)
+		}
+	}
+	if l.AllowN(now, 1) {
+		t.Fatal("a sixth call at the same instant allowed: the bucket holds more than a second's budget")
+	}
+	if !l.AllowN(now.Add(200*time.Millisecond), 1) {
+		t.Fatal("a call one interval (200 ms at 5/s) later refused")
+	}
+	if got := budget.NewLimiter(0).Burst(); got != 1 {
+		t.Fatalf("NewLimiter(0).Burst() = %d, want 1", got)
+	}
+}

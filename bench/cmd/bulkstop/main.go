@@ -53,8 +53,10 @@ func run(args []string, out io.Writer) error {
 	template := fs.String("template", "cdk.out/StopCoord.template.json", "the synthesized template (make synth)")
 	bin := fs.String("bin", ".local/bin", "the functions' host bootstraps (make build)")
 	executions := fs.Int("executions", 1000, "running executions to stop")
-	budget := fs.Int("budget", 10, "the stop queue's SageMaker calls per second ("+settings.SageMakerCallsPerSecond+"; the stack's default is 10)")
+	budget := fs.Int("budget", 0, "the stop queue's SageMaker calls per second in all, split between its instances as the template splits it; 0 keeps the template's ("+settings.SageMakerCallsPerSecond+" of each instance × the instances)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long")
+	verbose := fs.Bool("v", false, "stream the functions' logs to stderr")
+	pollers := fs.Int("poller-concurrency", 0, "batches each queue's poller invokes at once; 0 is what Lambda does with the template's settings")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -63,13 +65,28 @@ func run(args []string, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	limit := newRateLimit(*budget)
+	instances, perInstance, err := stopQueueBudget(*template, *budget)
+	if err != nil {
+		return err
+	}
+	total := instances * perInstance
+	limit := newRateLimit(total)
 	defer limit.close()
+	env := map[string]string{"AWS_ENDPOINT_URL_SAGEMAKER": limit.url()} // the functions reach SageMaker through the rate limit
+	if *budget > 0 {
+		env[settings.SageMakerCallsPerSecond] = strconv.Itoa(perInstance)
+	}
 	st, err := stack.Start(ctx, stack.Config{
 		Template: *template, BinDir: *bin, GatewayAddr: "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		// The functions reach SageMaker through the rate limit.
-		Env: map[string]string{"AWS_ENDPOINT_URL_SAGEMAKER": limit.url(), settings.SageMakerCallsPerSecond: strconv.Itoa(*budget)},
+		Logger:            slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Env:               env,
+		PollerConcurrency: *pollers,
+		FunctionLogs: func() io.Writer {
+			if *verbose {
+				return os.Stderr
+			}
+			return nil
+		}(),
 		Emulator: func(o *emulator.Options) {
 			o.MaxRunningExecutions = *executions + 10
 			o.JobDuration = time.Hour // each runs until it is stopped
@@ -86,6 +103,9 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	if got := st.PollerConcurrency[stopQueueFunction]; *pollers == 0 && got != instances {
+		return fmt.Errorf("the local stack invokes %s %d at a time, the template %d", stopQueueFunction, got, instances)
+	}
 	limit.setTarget(st.SageMakerURL)
 	sm := st.SageMakerClient() // straight to the emulator: setting up is not part of the figure
 
@@ -101,7 +121,8 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "bulk stop: %d running executions of %s, stop queue budget %d SageMaker calls/s, SageMaker refusing calls beyond it\n", len(arns), name, *budget)
+	fmt.Fprintf(out, "bulk stop: %d running executions of %s, stop queue budget %d SageMaker calls/s (%d instances × %d), SageMaker refusing calls beyond it\n",
+		len(arns), name, total, instances, perInstance)
 	fmt.Fprintf(out, "machine: %s\n", machine())
 	limit.reset()
 	began := time.Now()
@@ -111,6 +132,11 @@ func run(args []string, out io.Writer) error {
 	}
 	accepted := time.Since(began)
 	if status != http.StatusAccepted {
+		var at []string
+		for _, t := range limit.snapshot().lists {
+			at = append(at, fmt.Sprintf("+%.1fs", t.Sub(began).Seconds()))
+		}
+		fmt.Fprintf(out, "the stop API's ListPipelineExecutions calls came at %s\n", strings.Join(at, " "))
 		return fmt.Errorf("POST /pipelines/%s/stops answered %d after %s: %s", name, status, accepted.Round(time.Millisecond), body)
 	}
 	ended, err := waitStopped(ctx, sm, arns)
@@ -121,15 +147,16 @@ func run(args []string, out io.Writer) error {
 
 	calls := limit.snapshot()
 	stopCalls := calls.byOp["StopPipelineExecution"] + calls.byOp["DescribePipelineExecution"]
-	expected := time.Duration(float64(stopCalls) / float64(*budget) * float64(time.Second))
+	expected := time.Duration(float64(stopCalls) / float64(total) * float64(time.Second))
 	wall := calls.lastStop.Sub(began)
 	fmt.Fprintf(out, "\nPOST /pipelines/%s/stops answered 202 in %s\n", name, accepted.Round(time.Millisecond))
 	fmt.Fprintf(out, "SageMaker calls through the rate limit: %s\n", calls.summary())
 	fmt.Fprintf(out, "throttled calls (ThrottlingException): %d\n", calls.throttled)
-	fmt.Fprintf(out, "peak calls in any one second: %d (budget %d)\n", calls.peak(), *budget)
+	fmt.Fprintf(out, "peak calls in any one second: %d (budget %d)\n", calls.peak(), total)
 	fmt.Fprintf(out, "wall time, POST to the last StopPipelineExecution: %s; the stop calls ÷ budget: %d ÷ %d/s = %s; ratio %.3f (goal within 10%%)\n",
-		wall.Round(time.Millisecond), stopCalls, *budget, expected.Round(time.Millisecond), float64(wall)/float64(expected))
+		wall.Round(time.Millisecond), stopCalls, total, expected.Round(time.Millisecond), float64(wall)/float64(expected))
 	fmt.Fprintf(out, "every execution ended: %s (all Stopped %s after the POST)\n", ended, allStopped.Round(time.Millisecond))
+	fmt.Fprintf(out, "machine at the end: %s\n", machine())
 	var short []string
 	if calls.throttled > 0 {
 		short = append(short, fmt.Sprintf("%d throttled calls, goal 0", calls.throttled))
@@ -276,4 +303,44 @@ func machine() string {
 		load = strings.Join(strings.Fields(string(b))[:3], " ")
 	}
 	return fmt.Sprintf("%s, %d CPUs, %s/%s; load average %s", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, load)
+}
+
+// stopQueueFunction is the function the stop queue feeds.
+const stopQueueFunction = "stop-queue"
+
+// stopQueueBudget is how the stop queue's SageMaker budget is spent: by
+// how many instances at once (as the template's event-source mapping and
+// reserved concurrency allow) and how many calls a second each. A budget
+// of 0 keeps the template's per-instance figure; otherwise the budget is
+// split evenly between the instances, as the stack splits it.
+func stopQueueBudget(templatePath string, budget int) (instances, perInstance int, err error) {
+	t, err := stack.ReadTemplate(templatePath)
+	if err != nil {
+		return 0, 0, err
+	}
+	instances = t.PollerConcurrency(stopQueueFunction)
+	if instances == 0 {
+		return 0, 0, fmt.Errorf("no queue feeds %s in %s", stopQueueFunction, templatePath)
+	}
+	if budget > 0 {
+		if budget%instances != 0 {
+			return 0, 0, fmt.Errorf("-budget %d does not split evenly between the %d instances of %s", budget, instances, stopQueueFunction)
+		}
+		return instances, budget / instances, nil
+	}
+	for _, id := range t.OfType("AWS::Lambda::Function") {
+		r := t.Resources[id]
+		if r.FunctionName() != stopQueueFunction {
+			continue
+		}
+		env, _ := r.Properties["Environment"].(map[string]any)
+		vars, _ := env["Variables"].(map[string]any)
+		v, _ := vars[settings.SageMakerCallsPerSecond].(string)
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return 0, 0, fmt.Errorf("%s's %s is %q in %s, want a positive number", stopQueueFunction, settings.SageMakerCallsPerSecond, v, templatePath)
+		}
+		return instances, n, nil
+	}
+	return 0, 0, fmt.Errorf("no function %s in %s", stopQueueFunction, templatePath)
 }

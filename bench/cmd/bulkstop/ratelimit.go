@@ -28,7 +28,8 @@ type rateLimit struct {
 	byOp    map[string]int
 	times   []time.Time // accepted calls
 	refused int
-	last    time.Time // the last StopPipelineExecution
+	last    time.Time   // the last StopPipelineExecution
+	lists   []time.Time // each ListPipelineExecutions, when it came
 }
 
 func newRateLimit(budget int) *rateLimit {
@@ -51,7 +52,7 @@ func (l *rateLimit) setTarget(target string) {
 func (l *rateLimit) reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.byOp, l.times, l.refused, l.last = map[string]int{}, nil, 0, time.Time{}
+	l.byOp, l.times, l.refused, l.last, l.lists = map[string]int{}, nil, 0, time.Time{}, nil
 }
 
 func (l *rateLimit) serve(w http.ResponseWriter, r *http.Request) {
@@ -79,8 +80,11 @@ func (l *rateLimit) serve(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	l.byOp[op]++
 	l.times = append(l.times, now)
-	if op == "StopPipelineExecution" {
+	switch op {
+	case "StopPipelineExecution":
 		l.last = now
+	case "ListPipelineExecutions":
+		l.lists = append(l.lists, now)
 	}
 	l.mu.Unlock()
 	target.ServeHTTP(w, r)
@@ -92,6 +96,7 @@ type callStats struct {
 	times     []time.Time
 	throttled int
 	lastStop  time.Time
+	lists     []time.Time
 }
 
 func (l *rateLimit) snapshot() callStats {
@@ -101,7 +106,7 @@ func (l *rateLimit) snapshot() callStats {
 	for k, v := range l.byOp {
 		byOp[k] = v
 	}
-	return callStats{byOp: byOp, times: append([]time.Time(nil), l.times...), throttled: l.refused, lastStop: l.last}
+	return callStats{byOp: byOp, times: append([]time.Time(nil), l.times...), throttled: l.refused, lastStop: l.last, lists: append([]time.Time(nil), l.lists...)}
 }
 
 func (c callStats) summary() string {

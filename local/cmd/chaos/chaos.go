@@ -245,6 +245,9 @@ func (c *chaos) startStack(ctx context.Context) (func(), error) {
 		ScheduleEvery: 5 * time.Second, // the sweeper and the scheduled stop, sped up
 		Logger:        logger,
 		Hooks:         hooks,
+		// One instance per function: the kill fault finds the callback
+		// function by its one process.
+		PollerConcurrency: 1,
 		Env: map[string]string{
 			"AWS_ENDPOINT_URL_SAGEMAKER": front.URL,
 			"AWS_ENDPOINT_URL_BATCH":     fakes.URL,

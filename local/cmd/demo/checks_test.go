@@ -112,10 +112,10 @@ func TestBreakdown(t *testing.T) {
 	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	in := pathInputs{
-		requested: t0, issued: at(10),
-		sent:        map[string]time.Time{"TokenSFN01": at(40), "TokenEXT01": at(5)},
-		sqsDelivery: 5 * time.Millisecond,
-		answers:     goodFacts().answers,
+		requested: t0, stopReceived: at(10),
+		sent:      map[string]time.Time{"TokenSFN01": at(40), "TokenEXT01": at(15)},
+		delivered: map[string]time.Time{"TokenSFN01": at(45), "TokenEXT01": at(25)},
+		answers:   goodFacts().answers,
 		tokens: []pipeline.Token{
 			{Token: "TokenSFN01", StepName: "StartStateMachine", State: pipeline.TokenAnswered, AnsweredAt: at(200)},
 			{Token: "TokenGLUE1", StepName: "StartGlueJob", State: pipeline.TokenAnswered, AnsweredAt: at(300)},
@@ -133,20 +133,37 @@ func TestBreakdown(t *testing.T) {
 		got[p.step] = p
 	}
 	sfn := got["StartStateMachine"]
-	if sfn.total != 200*time.Millisecond || sfn.sageMaker != 30*time.Millisecond || sfn.cleaners != 70*time.Millisecond || sfn.overhead != 95*time.Millisecond {
-		t.Errorf("StartStateMachine: %+v, want total 200, SageMaker 30, cleaners 70, overhead 95 ms", sfn)
+	if sfn.total != 200*time.Millisecond || sfn.sageMaker != 30*time.Millisecond || sfn.sqs != 5*time.Millisecond || sfn.cleaners != 70*time.Millisecond || sfn.overhead != 95*time.Millisecond {
+		t.Errorf("StartStateMachine: %+v, want total 200, SageMaker 30, SQS 5, cleaners 70, overhead 95 ms", sfn)
 	}
-	// sent at 40, delivered 5 ms later, cleaning 60-130, answered at 200
+	// stop at SageMaker at 10, delivered at 45, cleaning 60-130, answered at 200
 	if sfn.stopAPI != 10*time.Millisecond || sfn.beforeCleaning != 15*time.Millisecond || sfn.afterCleaning != 70*time.Millisecond {
 		t.Errorf("StartStateMachine: %+v, want API 10, before cleaning 15, after 70 ms", sfn)
 	}
-	if ext := got["RunExternalJob"]; ext.sageMaker != 0 || ext.overhead != 75*time.Millisecond {
-		t.Errorf("RunExternalJob, whose message went out before the stop was noted as issued: %+v, want SageMaker 0 and overhead 75 ms", ext)
+	// 100 in all: SageMaker 5 (10 to 15), SQS 10, cleaner 20: 65 ms stopcoord's
+	if ext := got["RunExternalJob"]; ext.sageMaker != 5*time.Millisecond || ext.sqs != 10*time.Millisecond || ext.overhead != 65*time.Millisecond {
+		t.Errorf("RunExternalJob: %+v, want SageMaker 5, SQS 10 and overhead 65 ms", ext)
 	}
 	if glue := got["StartGlueJob"]; glue.missing == "" {
 		t.Errorf("StartGlueJob has no Stopping message seen but was measured: %+v", glue)
 	}
-	if m, ok := medianOverhead(breakdown(in)); !ok || m != 85*time.Millisecond {
-		t.Errorf("median overhead %v, want 85 ms (the mean of the two measured steps)", m)
+	if m, ok := medianOverhead(breakdown(in)); !ok || m != 80*time.Millisecond {
+		t.Errorf("median overhead %v, want 80 ms (the mean of the two measured steps)", m)
+	}
+	// A message handed over before the tap saw SQS's answer to the send:
+	// SQS's part is nil, not negative, and the hops still add up.
+	in.delivered["TokenEXT01"] = at(12)
+	for _, p := range breakdown(in) {
+		if p.step == "RunExternalJob" && (p.sqs != 0 || p.sageMaker != 2*time.Millisecond || p.overhead != 78*time.Millisecond) {
+			t.Errorf("RunExternalJob delivered before its send was noted: %+v, want SQS 0, SageMaker 2 and overhead 78 ms", p)
+		}
+	}
+	// A message never handed to the function is not measured, rather than
+	// taken for instant delivery.
+	delete(in.delivered, "TokenEXT01")
+	for _, p := range breakdown(in) {
+		if p.step == "RunExternalJob" && p.missing == "" {
+			t.Errorf("RunExternalJob measured without a delivery: %+v", p)
+		}
 	}
 }

@@ -24,17 +24,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/stopcoord/stopcoord/local/procs"
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
+	"github.com/stopcoord/stopcoord/local/sqspoller"
 	"github.com/stopcoord/stopcoord/local/stack"
 	"github.com/stopcoord/stopcoord/shared/ledger"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
 const (
-	account       = "123456789012"
-	scoreFunction = "arn:aws:lambda:us-east-1:" + account + ":function:demo-score"
-	cleanupFn     = "arn:aws:lambda:us-east-1:" + account + ":function:demo-cleanup"
-	pipelineName  = "demo-training"
+	account          = "123456789012"
+	scoreFunction    = "arn:aws:lambda:us-east-1:" + account + ":function:demo-score"
+	callbackFunction = "callback" // the function the callback queue feeds
+	cleanupFn        = "arn:aws:lambda:us-east-1:" + account + ":function:demo-cleanup"
+	pipelineName     = "demo-training"
 )
 
 type demo struct {
@@ -47,7 +50,8 @@ type demo struct {
 	glue                     *glue.Client
 	sqs                      *sqs.Client
 	ledger                   *ledger.Ledger
-	tap                      *sqsTap // between SageMaker and SQS: when each callback message was sent
+	tap                      *sqsTap       // between SageMaker and SQS: when each callback message was sent, and delivered
+	smTap                    *sageMakerTap // between the functions and SageMaker: when the stop reached SageMaker
 	workQueue                string
 	registered               sync.Map // step name -> resource
 	cleanupCalls, scoreCalls atomic.Int64
@@ -75,12 +79,25 @@ func (d *demo) run(ctx context.Context) error {
 		}
 	}()
 	level := slog.LevelError
+	var functionLogs io.Writer // -v: every function's lines too, for where a stop's time goes
 	if d.verbose {
 		level = slog.LevelInfo
+		functionLogs = os.Stderr
 	}
+	d.smTap = newSageMakerTap()
+	defer d.smTap.Close()
 	d.st, err = stack.Start(ctx, stack.Config{
+		// The functions reach SageMaker through the tap.
+		Env: map[string]string{"AWS_ENDPOINT_URL_SAGEMAKER": d.smTap.URL()},
+		Hooks: &stack.Hooks{PollerInvoke: func(_, fn string, inv sqspoller.Invoker) sqspoller.Invoker {
+			if fn != callbackFunction || d.tap == nil {
+				return inv
+			}
+			return d.tap.invoker(inv)
+		}},
 		Template: d.template, BinDir: d.bin, GatewayAddr: d.gateway,
 		ScheduleEvery: 5 * time.Second, // the sweeper, sped up
+		FunctionLogs:  functionLogs,
 		Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		Emulator: func(o *emulator.Options) {
 			o.JobDuration = time.Hour // the training job runs until it is stopped
@@ -98,6 +115,9 @@ func (d *demo) run(ctx context.Context) error {
 	defer d.st.Close()
 	if tapErr != nil {
 		return tapErr
+	}
+	if err := d.smTap.setTarget(d.st.SageMakerURL); err != nil {
+		return err
 	}
 	fmt.Fprintf(d.out, "local stack up in %s: HTTP API %s, SageMaker emulator %s\n", time.Since(begin).Round(time.Millisecond), d.st.GatewayURL, d.st.SageMakerURL)
 
@@ -137,7 +157,11 @@ func (d *demo) run(ctx context.Context) error {
 		w.print(d.out, stopAt)
 		return err
 	}
-	w.settle(ctx, 3*time.Second)
+	// The stop closes when SageMaker's Stopped event has come through
+	// EventBridge to status-events: wait for it, with a bound against a
+	// stop that never closes (which the checks then report), not a tight
+	// deadline that a busy machine misses (3 s did, at a load of 12).
+	w.settle(ctx, procs.Scaled(30*time.Second))
 	w.print(d.out, stopAt)
 	d.check(ctx, arn)
 	d.report(ctx, arn, stopAt, stoppedAt, w)

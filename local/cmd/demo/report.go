@@ -23,14 +23,16 @@ const overheadGoal = 100 * time.Millisecond
 type stepPath struct {
 	step  string
 	total time.Duration // POST /stops to the token answered
-	// Unavoidable: SageMaker from accepting the stop to the Stopping
-	// message in the queue; SQS delivering it; the step's cleaners doing
-	// their own work (their calls to the services they stop).
+	// Unavoidable: SageMaker from receiving StopPipelineExecution to the
+	// Stopping message in the queue; SQS delivering it to the callback
+	// function (the queue's poller handing it over, as Lambda's event
+	// source mapping does); the step's cleaners doing their own work
+	// (their calls to the services they stop).
 	sageMaker, sqs, cleaners time.Duration
 	// stopcoord's own: the rest, and, within it, the stop API's part
-	// (POST /stops to StopPipelineExecution accepted), the callback
-	// function's before its first cleaner starts (after SQS delivered the
-	// message) and after its last cleaner ends, until the answer.
+	// (POST /stops to StopPipelineExecution at SageMaker), the callback
+	// function's before its first cleaner starts (after the message was
+	// delivered) and after its last cleaner ends, until the answer.
 	overhead, stopAPI, beforeCleaning, afterCleaning time.Duration
 	missing                                          string // what could not be measured, if anything
 }
@@ -38,12 +40,13 @@ type stepPath struct {
 // pathInputs is what the breakdown is computed from; every time is from
 // the record of the party that did the thing.
 type pathInputs struct {
-	requested, issued time.Time            // the demo's POST; the ledger's IssuedAt
-	sent              map[string]time.Time // token -> the Stopping message in SQS (the tap)
-	sqsDelivery       time.Duration        // measured apart (sqsDelivery)
-	answers           []emulator.Answer    // tokens per step
-	tokens            []pipeline.Token     // the ledger: answered at
-	cleanups          []pipeline.Cleanup   // the ledger: every attempt's start and duration
+	requested    time.Time            // the demo's POST
+	stopReceived time.Time            // StopPipelineExecution at SageMaker (sageMakerTap)
+	sent         map[string]time.Time // token -> the Stopping message in SQS (sqsTap)
+	delivered    map[string]time.Time // token -> the Stopping message handed to the function (sqsTap)
+	answers      []emulator.Answer    // tokens per step
+	tokens       []pipeline.Token     // the ledger: answered at
+	cleanups     []pipeline.Cleanup   // the ledger: every attempt's start and duration
 }
 
 func breakdown(in pathInputs) []stepPath {
@@ -53,35 +56,43 @@ func breakdown(in pathInputs) []stepPath {
 	}
 	var out []stepPath
 	for _, step := range callbackSteps {
-		p := stepPath{step: step, stopAPI: in.issued.Sub(in.requested), sqs: in.sqsDelivery}
+		p := stepPath{step: step, stopAPI: in.stopReceived.Sub(in.requested)}
 		var record pipeline.Token
 		for _, t := range in.tokens {
 			if t.StepName == step && t.State == pipeline.TokenAnswered {
 				record = t
 			}
 		}
-		var sent time.Time
+		var sent, delivered time.Time
 		for _, tok := range append(tokensOf[step], record.Token) {
 			if at, ok := in.sent[tok]; ok && (sent.IsZero() || at.Before(sent)) {
 				sent = at
 			}
+			if at, ok := in.delivered[tok]; ok && (delivered.IsZero() || at.Before(delivered)) {
+				delivered = at
+			}
 		}
 		switch {
-		case in.issued.IsZero():
-			p.missing = "the stop was never issued"
+		case in.stopReceived.IsZero():
+			p.missing = "SageMaker never received the stop"
 		case record.AnsweredAt.IsZero():
 			p.missing = "the token was never answered"
 		case sent.IsZero():
 			p.missing = "no Stopping message was seen"
+		case delivered.IsZero():
+			p.missing = "the Stopping message was never delivered"
 		}
 		if p.missing != "" {
 			out = append(out, p)
 			continue
 		}
 		p.total = record.AnsweredAt.Sub(in.requested)
-		// SageMaker may send the message before the stop API has noted
-		// the stop as issued; then its part is nil, not negative.
-		p.sageMaker = max(sent.Sub(in.issued), 0)
+		// The tap notes a message when SQS's answer to the send is back,
+		// so a poller may hold the message a moment before: SQS's part is
+		// then nil, and SageMaker's ends at the delivery.
+		sent = minTime(sent, delivered)
+		p.sageMaker = sent.Sub(in.stopReceived)
+		p.sqs = delivered.Sub(sent)
 		var spans []span
 		first, last := time.Time{}, time.Time{}
 		for _, c := range in.cleanups {
@@ -101,12 +112,31 @@ func breakdown(in pathInputs) []stepPath {
 		p.cleaners = covered(spans)
 		p.overhead = p.total - p.sageMaker - p.sqs - p.cleaners
 		if !first.IsZero() {
-			p.beforeCleaning = first.Sub(sent) - p.sqs
+			p.beforeCleaning = first.Sub(delivered)
 			p.afterCleaning = record.AnsweredAt.Sub(last)
 		}
 		out = append(out, p)
 	}
 	return out
+}
+
+// tokensOf is every token of the execution: SageMaker's and the ledger's.
+func tokensOf(in pathInputs) []string {
+	var toks []string
+	for _, a := range in.answers {
+		toks = append(toks, a.Token)
+	}
+	for _, t := range in.tokens {
+		toks = append(toks, t.Token)
+	}
+	return toks
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 type span struct{ from, to time.Time }
@@ -154,7 +184,7 @@ func medianOverhead(paths []stepPath) (time.Duration, bool) {
 	return xs[len(xs)/2], true
 }
 
-func printBreakdown(out io.Writer, paths []stepPath, sqsDelivery time.Duration) {
+func printBreakdown(out io.Writer, paths []stepPath) {
 	fmt.Fprintln(out, "\nstopcoord's own share of each callback step's stop (POST /stops to SageMaker accepting the answer):")
 	fmt.Fprintf(out, "  %-18s %9s %10s %7s %10s %10s %8s %11s %10s\n", "step", "total", "SageMaker", "SQS", "cleaners", "stopcoord", "(API", "pre-clean", "answer)")
 	for _, p := range paths {
@@ -165,10 +195,10 @@ func printBreakdown(out io.Writer, paths []stepPath, sqsDelivery time.Duration) 
 		fmt.Fprintf(out, "  %-18s %9s %10s %7s %10s %10s %8s %11s %10s\n", p.step, msText(p.total), msText(p.sageMaker), msText(p.sqs), msText(p.cleaners),
 			msText(p.overhead), msText(p.stopAPI), msText(p.beforeCleaning), msText(p.afterCleaning))
 	}
-	fmt.Fprintf(out, "  SageMaker: the stop accepted to the Stopping message in the callback queue (seen between the emulator and SQS);\n"+
-		"  SQS: delivery on the same SQS server, a long-poll receive waiting for a sent message, median of probes (%s);\n"+
+	fmt.Fprint(out, "  SageMaker: StopPipelineExecution reaching SageMaker to the Stopping message in the callback queue (seen at both ends);\n"+
+		"  SQS: the message in the queue to the queue's poller handing it to the callback function, as Lambda's event source mapping does;\n"+
 		"  cleaners: each cleaner's own time as the ledger records every attempt; stopcoord: the rest, of which the stop API\n"+
-		"  (POST to the stop issued), the callback function before its first cleaner, and after its last one until the answer.\n", msText(sqsDelivery))
+		"  (POST to StopPipelineExecution at SageMaker), the callback function before its first cleaner, and after its last one until the answer.\n")
 	if m, ok := medianOverhead(paths); ok {
 		verdict := "within"
 		if m > overheadGoal {
@@ -215,26 +245,22 @@ func (d *demo) report(ctx context.Context, arn string, stopAt, stoppedAt time.Ti
 	fmt.Fprintf(d.out, "\nend-to-end stop latency: %.3fs (POST /stops to the execution Stopped); the last step to end is the training job, whose stop is SageMaker's own\n",
 		stoppedAt.Sub(stopAt).Seconds())
 
-	in := pathInputs{requested: stopAt, sent: map[string]time.Time{}, answers: d.st.Emulator.Answers(arn)}
+	in := pathInputs{requested: stopAt, stopReceived: d.smTap.stopReceived(arn), sent: map[string]time.Time{}, delivered: map[string]time.Time{},
+		answers: d.st.Emulator.Answers(arn)}
 	if view, err := d.ledger.ReadExecution(ctx, mustARN(arn)); err == nil {
 		in.tokens, in.cleanups = view.Tokens, view.Cleanups
-		for _, s := range view.Stops {
-			in.issued = s.IssuedAt
-		}
 	} else {
 		d.fail("read the ledger: %v", err)
 	}
-	for _, a := range in.answers {
-		if at := d.tap.stoppingSent(a.Token); !at.IsZero() {
-			in.sent[a.Token] = at
+	for _, tok := range tokensOf(in) {
+		if at := d.tap.stoppingSent(tok); !at.IsZero() {
+			in.sent[tok] = at
+		}
+		if at := d.tap.stoppingDelivered(tok); !at.IsZero() {
+			in.delivered[tok] = at
 		}
 	}
-	delivery, err := sqsDelivery(ctx, d.sqs, 9)
-	if err != nil {
-		d.fail("measure SQS delivery: %v", err)
-	}
-	in.sqsDelivery = delivery
-	printBreakdown(d.out, breakdown(in), delivery)
+	printBreakdown(d.out, breakdown(in))
 
 	view, err := d.getExecution(ctx, arn)
 	if err != nil {
