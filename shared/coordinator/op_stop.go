@@ -63,15 +63,27 @@ func (s *Service) Stop(ctx context.Context, in StopInput) (StopResult, error) {
 	if err != nil {
 		return StopResult{}, err
 	}
+	// The key's stop and SageMaker's status are independent reads, made
+	// side by side: every stop waits for both before it reaches SageMaker.
+	type describeResult struct {
+		out *sagemaker.DescribePipelineExecutionOutput
+		err error
+	}
+	describing := make(chan describeResult, 1)
+	go func() {
+		out, err := s.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(arn.String())})
+		describing <- describeResult{out, err}
+	}()
 	// The key first: an idempotent retry gets its stop even after the end.
 	prev, found, err := s.stopOfKey(ctx, arn, req.Key)
+	d := <-describing
 	if err != nil {
 		return StopResult{}, err
 	}
-	desc, err := s.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(arn.String())})
-	if err != nil {
-		return StopResult{}, fromSageMaker("describe execution", arn.String(), err)
+	if d.err != nil {
+		return StopResult{}, fromSageMaker("describe execution", arn.String(), d.err)
 	}
+	desc := d.out
 	status := pipeline.ExecutionStatus(desc.PipelineExecutionStatus)
 	if found && prev.Phase == pipeline.StopClosed {
 		last, n, err := s.latestAttempt(ctx, arn, req.Key, prev)
