@@ -25,7 +25,7 @@ import (
 // so workers receive the callback context at least once and must be
 // idempotent (as every Lambda async invocation and SQS consumer must be
 // anyway). Once the step has ended, or its token is answered, a
-// redelivery starts nothing.
+// redelivery starts nothing; during a stop, it cleans up and answers.
 func (s *Service) executing(ctx context.Context, d Delivery, m callback.Message) (CallbackResult, error) {
 	res := CallbackResult{Token: m.Token, ExecutionARN: m.ExecutionARN.String()}
 	view, err := s.ledger.ReadExecution(ctx, m.ExecutionARN)
@@ -58,6 +58,13 @@ func (s *Service) executing(ctx context.Context, d Delivery, m callback.Message)
 		step.name = known.StepName
 	}
 	res.StepName = step.name
+	if known != nil && (step.status == pipeline.StepStopping || stopUnderWay(view)) {
+		// A redelivery during a stop: an earlier delivery registered the
+		// step and handed its work over, so the worker may have started
+		// what must now be cleaned up. Clean up and answer as the Stopping
+		// message would, through the same path.
+		return s.stopping(ctx, d, m)
+	}
 
 	plan, planErr := callback.PlanFromArguments(m.Arguments)
 	rec, _, err := s.ledger.CompleteToken(ctx, pipeline.TokenRegistration{ARN: m.ExecutionARN, Token: m.Token, StepName: step.name,

@@ -94,6 +94,44 @@ func TestStartMessageDuringAStopIsAnsweredAtOnce(t *testing.T) {
 	}
 }
 
+// A start message redelivered during a stop, after its first delivery
+// handed the work over, cleans up what the step started before it
+// answers: the worker may have started it (found by make chaos: the
+// redelivery answered at once, cleaning nothing, and the Stopping message
+// then found the token answered).
+func TestRedeliveredStartMessageDuringAStopCleansUpFirst(t *testing.T) {
+	cleaner := &fakeCleaner{}
+	w := newCBWorld(t, cleaner)
+	arn := w.Start(w.CreatePipeline(definition(callbackStepWith("Etl", w.CallbackQueue, map[string]any{
+		callback.ArgWorkerLambda: "worker", callback.ArgSFNExecutionARN: sfnARN,
+	}))))
+	start, stopping := w.registeredThenStopping(t, arn)
+	if n := len(w.lambda.Calls()); n != 1 {
+		t.Fatalf("%d worker invocations, want the first delivery's one", n)
+	}
+
+	res, err := w.redeliver("m-start", start.body, 2)
+	if err != nil || res.Action != coordinator.ActionAnswered || res.Outcome != pipeline.OutcomeFailure {
+		t.Fatalf("redelivered start during the stop: %+v, %v; want answered with a failure", res, err)
+	}
+	if cleaner.count() != 1 || cleaner.calls[0].ID != sfnARN {
+		t.Fatalf("cleaner calls %+v, want the step's execution %s cleaned before the answer", cleaner.calls, sfnARN)
+	}
+	if n := len(w.lambda.Calls()); n != 1 {
+		t.Fatalf("%d worker invocations, want no new hand-off during a stop", n)
+	}
+	w.WaitStatus(arn, smtypes.PipelineExecutionStatusStopped)
+	if res, err := w.deliver(stopping.body, 1); err != nil || res.Action != coordinator.ActionDuplicate {
+		t.Fatalf("Stopping after the answer: %+v, %v", res, err)
+	}
+	if failures, success := w.answers.answers(); len(failures) != 1 || len(success) != 0 {
+		t.Fatalf("%d failures and %d successes sent, want one answer", len(failures), len(success))
+	}
+	if cleaner.count() != 1 {
+		t.Fatalf("%d cleaner calls, want one", cleaner.count())
+	}
+}
+
 // TestDuplicateStoppingDeliveriesAnswerOnce delivers the same Stopping
 // message five times at once: one delivery cleans and answers; the others
 // find the token claimed (and come back to find it answered) or answered.
