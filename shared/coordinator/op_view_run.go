@@ -153,6 +153,16 @@ func attemptsOf(e *pipeline.Execution) []Attempt {
 	}
 	var cur *Attempt
 	for _, t := range ts {
+		if cur != nil && cur.Status.Terminal() && t.status != pipeline.ExecutionExecuting {
+			// Only a retry's Executing starts an attempt (the ledger reopens
+			// an ended record with nothing else). A Stopping after the end
+			// is the ended attempt's own, recorded on stopcoord's clock a
+			// moment after SageMaker's end, in a later second.
+			if t.status == pipeline.ExecutionStopping && cur.StoppingAt == nil {
+				cur.StoppingAt = timePtr(t.at)
+			}
+			continue
+		}
 		if cur == nil || cur.Status.Terminal() {
 			out = append(out, Attempt{Number: len(out) + 1, Status: t.status})
 			cur = &out[len(out)-1]
