@@ -196,6 +196,7 @@ func TestStatusShowsAttemptsParametersAndVersion(t *testing.T) {
 	var v client.Execution
 	eventually(t, "the ledger to record the second attempt's end and close its stop", func() bool {
 		v = status(arn)
+		last = v
 		return v.Source == "ledger" && len(v.Attempts) == 2 && v.Attempts[1].EndedAt != nil && len(v.Stops) == 2 && v.Stops[0].Closed() && v.Stops[1].Closed()
 	})
 	if v.Status != client.StatusStopped || len(v.Attempts) != 2 {

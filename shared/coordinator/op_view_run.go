@@ -130,12 +130,39 @@ func attemptsOf(e *pipeline.Execution) []Attempt {
 		}
 		ts = append(ts, transition{time.UnixMilli(n).UTC(), pipeline.ExecutionStatus(status)})
 	}
-	sort.SliceStable(ts, func(i, j int) bool { return ts[i].at.Before(ts[j].at) })
+	// The times come at two precisions: status events carry whole seconds,
+	// while Service.Stop records Stopping on stopcoord's clock and the
+	// sweeper SageMaker's times, in milliseconds. So an end the event
+	// reports as :40 can read earlier than the Stopping recorded at :40.742
+	// of the same attempt. Within a second, order by how far along the
+	// status is: an attempt only moves forward, and a retry's Executing is
+	// never in the second of the end it reopens (the ledger applies it
+	// only when its event is newer than that end).
+	sort.SliceStable(ts, func(i, j int) bool {
+		si, sj := ts[i].at.Truncate(time.Second), ts[j].at.Truncate(time.Second)
+		if !si.Equal(sj) {
+			return si.Before(sj)
+		}
+		if ri, rj := ts[i].status.Rank(), ts[j].status.Rank(); ri != rj {
+			return ri < rj
+		}
+		return ts[i].at.Before(ts[j].at)
+	})
 	if len(ts) == 0 {
 		return append(out, Attempt{Number: 1, Status: e.Status, StartedAt: timePtr(e.StartedAt), StoppingAt: timePtr(e.StoppingSince), EndedAt: timePtr(e.EndedAt)})
 	}
 	var cur *Attempt
 	for _, t := range ts {
+		if cur != nil && cur.Status.Terminal() && t.status != pipeline.ExecutionExecuting {
+			// Only a retry's Executing starts an attempt (the ledger reopens
+			// an ended record with nothing else). A Stopping after the end
+			// is the ended attempt's own, recorded on stopcoord's clock a
+			// moment after SageMaker's end, in a later second.
+			if t.status == pipeline.ExecutionStopping && cur.StoppingAt == nil {
+				cur.StoppingAt = timePtr(t.at)
+			}
+			continue
+		}
 		if cur == nil || cur.Status.Terminal() {
 			out = append(out, Attempt{Number: len(out) + 1, Status: t.status})
 			cur = &out[len(out)-1]

@@ -49,13 +49,62 @@ func TestViewShowsEachAttemptOfARetriedExecution(t *testing.T) {
 	}
 }
 
+// TestViewOrdersAnAttemptsSameSecondStatusesByProgress: status events
+// carry whole seconds, while stopcoord records Stopping on its own clock
+// (and the sweeper SageMaker's times) in milliseconds, so an end the event
+// reports as 12:00:40 reads earlier than the Stopping stopcoord recorded at
+// 12:00:40.742 of the same attempt. Within a second the statuses are
+// ordered by how far along they are: one attempt, not an attempt that
+// ended before it was stopped and a second one that never started. And
+// only a retry's Executing starts an attempt: a Stopping recorded after
+// SageMaker's end, in the next second, is still the ended attempt's.
+func TestViewOrdersAnAttemptsSameSecondStatusesByProgress(t *testing.T) {
+	w := newWorld(t)
+	arn := mustARN(t, "arn:aws:sagemaker:us-east-1:123456789012:pipeline/retried/execution/attempts0002")
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	ms := time.Millisecond
+	for _, c := range []struct {
+		status pipeline.ExecutionStatus
+		at     time.Duration
+	}{
+		{pipeline.ExecutionExecuting, 442 * ms},              // the sweeper, from CreationTime
+		{pipeline.ExecutionStopping, 742 * ms},               // Service.Stop, on stopcoord's clock
+		{pipeline.ExecutionStopped, 0},                       // the event: whole seconds
+		{pipeline.ExecutionExecuting, 2 * time.Second},       // RetryPipelineExecution's event
+		{pipeline.ExecutionStopping, 4*time.Second + 310*ms}, // the second stop
+		{pipeline.ExecutionStopped, 4 * time.Second},         // its event
+		{pipeline.ExecutionExecuting, 6 * time.Second},       // retried again
+		// On a busy machine stopcoord's clock reads past SageMaker's end
+		// when it records the Stopping, here into the next second.
+		{pipeline.ExecutionStopping, 9*time.Second + 50*ms},
+		{pipeline.ExecutionStopped, 8*time.Second + 950*ms}, // the sweeper: SageMaker's time
+	} {
+		if _, err := w.Ledger.RecordExecutionStatus(w.Ctx, pipeline.ExecutionChange{ARN: arn, Status: c.status, At: t0.Add(c.at), StartedAt: t0.Add(442 * ms)}); err != nil {
+			t.Fatalf("record %s: %v", c.status, err)
+		}
+	}
+	v, err := w.coord.ViewExecution(w.Ctx, arn.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(d time.Duration) *time.Time { x := t0.Add(d); return &x }
+	want := []coordinator.Attempt{
+		{Number: 1, Status: pipeline.ExecutionStopped, StartedAt: at(442 * ms), StoppingAt: at(742 * ms), EndedAt: at(0)},
+		{Number: 2, Status: pipeline.ExecutionStopped, StartedAt: at(2 * time.Second), StoppingAt: at(4*time.Second + 310*ms), EndedAt: at(4 * time.Second)},
+		{Number: 3, Status: pipeline.ExecutionStopped, StartedAt: at(6 * time.Second), StoppingAt: at(9*time.Second + 50*ms), EndedAt: at(8*time.Second + 950*ms)},
+	}
+	if fmt.Sprint(attemptStrings(v.Attempts)) != fmt.Sprint(attemptStrings(want)) {
+		t.Fatalf("attempts\n got %v\nwant %v", attemptStrings(v.Attempts), attemptStrings(want))
+	}
+}
+
 func attemptStrings(as []coordinator.Attempt) []string {
 	var out []string
 	str := func(t *time.Time) string {
 		if t == nil {
 			return "-"
 		}
-		return t.UTC().Format("15:04:05")
+		return t.UTC().Format("15:04:05.000")
 	}
 	for _, a := range as {
 		out = append(out, fmt.Sprintf("#%d %s %s..%s (stopping %s)", a.Number, a.Status, str(a.StartedAt), str(a.EndedAt), str(a.StoppingAt)))

@@ -22,7 +22,7 @@ type Execution struct {
 	FailureReason string          `dynamodbav:"failureReason,omitempty"`
 	UpdatedAt     time.Time       `dynamodbav:"updatedAt"`
 	ExpiresAt     int64           `dynamodbav:"expiresAt,omitempty"` // epoch seconds, set once terminal
-	// Transitions are the statuses the record took, "<epoch ms, 13 digits>#<status>" (sorted, they are in event order); a retry's attempts are read from them.
+	// Transitions are the statuses the record took, "<epoch ms, 13 digits>#<status>" (events carry whole seconds and stopcoord's own Stopping milliseconds, so they are in event order when sorted by second and, within one, by progress); a retry's attempts are read from them.
 	Transitions []string `dynamodbav:"transitions,stringset,omitempty"`
 }
 
