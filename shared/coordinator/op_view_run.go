@@ -183,6 +183,15 @@ func attemptsOf(e *pipeline.Execution) []Attempt {
 	if first := &out[0]; !e.StartedAt.IsZero() && (first.StartedAt == nil || e.StartedAt.Before(*first.StartedAt)) {
 		first.StartedAt = timePtr(e.StartedAt)
 	}
+	// An end in whole seconds can read before the Stopping of the same
+	// second, recorded in milliseconds; the end was no earlier than that
+	// Stopping, so the attempt's timeline never runs backwards.
+	for i := range out {
+		a := &out[i]
+		if a.EndedAt != nil && a.StoppingAt != nil && a.EndedAt.Before(*a.StoppingAt) && a.EndedAt.Equal(a.StoppingAt.Truncate(time.Second)) {
+			a.EndedAt = timePtr(*a.StoppingAt)
+		}
+	}
 	if len(out) > MaxAttemptsShown {
 		out = out[len(out)-MaxAttemptsShown:]
 	}

@@ -89,8 +89,11 @@ func TestViewOrdersAnAttemptsSameSecondStatusesByProgress(t *testing.T) {
 	}
 	at := func(d time.Duration) *time.Time { x := t0.Add(d); return &x }
 	want := []coordinator.Attempt{
-		{Number: 1, Status: pipeline.ExecutionStopped, StartedAt: at(442 * ms), StoppingAt: at(742 * ms), EndedAt: at(0)},
-		{Number: 2, Status: pipeline.ExecutionStopped, StartedAt: at(2 * time.Second), StoppingAt: at(4*time.Second + 310*ms), EndedAt: at(4 * time.Second)},
+		// A whole-second end before its own Stopping is shown at that
+		// Stopping: the end was no earlier, and the timeline never runs
+		// backwards.
+		{Number: 1, Status: pipeline.ExecutionStopped, StartedAt: at(442 * ms), StoppingAt: at(742 * ms), EndedAt: at(742 * ms)},
+		{Number: 2, Status: pipeline.ExecutionStopped, StartedAt: at(2 * time.Second), StoppingAt: at(4*time.Second + 310*ms), EndedAt: at(4*time.Second + 310*ms)},
 		{Number: 3, Status: pipeline.ExecutionStopped, StartedAt: at(6 * time.Second), StoppingAt: at(9*time.Second + 50*ms), EndedAt: at(8*time.Second + 950*ms)},
 	}
 	if fmt.Sprint(attemptStrings(v.Attempts)) != fmt.Sprint(attemptStrings(want)) {
