@@ -16,6 +16,7 @@ import (
 
 	"github.com/stopcoord/stopcoord/local/dynamodblocal"
 	"github.com/stopcoord/stopcoord/shared/callback"
+	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/ledger"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
@@ -57,7 +58,7 @@ func (l *testLedger) token(arn, token string) pipeline.Token {
 	return rec
 }
 
-func (l *testLedger) rejections() []callback.Rejection {
+func (l *testLedger) rejections() []pipeline.Rejection {
 	rs, err := l.ListRejections(context.Background(), time.Now())
 	if err != nil {
 		l.tb.Fatal(err)
@@ -67,6 +68,7 @@ func (l *testLedger) rejections() []callback.Rejection {
 
 // fakeSageMaker lists the callback steps it is given and counts answers.
 type fakeSageMaker struct {
+	coordinator.SageMaker // calls the consumer must not make panic
 	latency
 	steps    map[string][]smtypes.PipelineExecutionStep // by execution ARN
 	failures atomic.Int64
@@ -102,6 +104,7 @@ func callbackStep(name, token string, status smtypes.StepStatus) smtypes.Pipelin
 
 // fakeWork records hand-offs to Lambda and SQS workers.
 type fakeWork struct {
+	coordinator.SQS // SendMessageBatch: the consumer never sends batches
 	latency
 	invokes, sends atomic.Int64
 }

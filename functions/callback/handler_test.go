@@ -17,7 +17,6 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	samples "github.com/stopcoord/stopcoord/events"
-	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/settings"
@@ -45,8 +44,8 @@ func newHandler(tb testing.TB, concurrency int, l time.Duration) (*handler, *fak
 		cleaner: &fakeCleaner{latency: latency(l)},
 		vis:     &fakeVisibility{},
 	}
-	cb := coordinator.NewCallbacks(coordinator.CallbackDeps{Ledger: f.ledger, SageMaker: f.sm, Lambda: f.work, Queue: f.work, Cleaner: f.cleaner, Scope: allInScope(tb),
-		Access: coordinator.AllowList{Accounts: []string{"123456789012"}}})
+	cb := coordinator.New(coordinator.Deps{Ledger: f.ledger, SageMaker: f.sm, Lambda: f.work, SQS: f.work, Cleaner: f.cleaner, Scope: allInScope(tb),
+		Access: pipeline.AllowList{Accounts: []string{"123456789012"}}})
 	return &handler{consumer: cb, sqs: f.vis, queueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/callbacks", concurrency: concurrency}, f
 }
 
@@ -283,11 +282,11 @@ func TestLoadConfig(t *testing.T) {
 // allInScope is a cleanup scope with every kind in it.
 func allInScope(tb testing.TB) pipeline.CleanupScope {
 	m := map[string][]string{}
-	for _, k := range callback.ScopeKinds() {
+	for _, k := range pipeline.ScopeKinds() {
 		m[k] = []string{"*"}
 	}
 	raw, _ := json.Marshal(m)
-	s, err := pipeline.ParseCleanupScope(string(raw), callback.ScopeKinds())
+	s, err := pipeline.ParseCleanupScope(string(raw), pipeline.ScopeKinds())
 	if err != nil {
 		tb.Fatal(err)
 	}

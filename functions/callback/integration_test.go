@@ -98,7 +98,7 @@ func TestStopEndToEnd(t *testing.T) {
 	cc := takeWork(t, b, work)
 	runID := startGlueRun(t, b, glueClient)
 	if _, err := b.Ledger.AppendResources(b.Ctx, execARN, cc.Token, []pipeline.Resource{
-		{Kind: callback.KindGlueJobRun, ID: runID, Params: map[string]string{callback.ParamJobName: "etl"}}}); err != nil {
+		{Kind: pipeline.ResourceGlueJobRun, ID: runID, Params: map[string]string{pipeline.ParamJobName: "etl"}}}); err != nil {
 		t.Fatal(err)
 	}
 	b.Eventually("three callback tokens registered", func() bool {
@@ -107,7 +107,7 @@ func TestStopEndToEnd(t *testing.T) {
 	})
 
 	stopped := time.Now()
-	coord := coordinator.New(coordinator.Deps{Ledger: b.Ledger, SageMaker: b.SageMaker, Access: coordinator.AllowList{Accounts: []string{"123456789012"}}})
+	coord := coordinator.New(coordinator.Deps{Ledger: b.Ledger, SageMaker: b.SageMaker, Access: pipeline.AllowList{Accounts: []string{"123456789012"}}})
 	if _, err := coord.Stop(b.Ctx, coordinator.StopInput{ExecutionARN: arn, Reason: "end-to-end stop"}); err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestStopEndToEnd(t *testing.T) {
 			t.Errorf("cleanup of %s took %d attempts", cl.Resource.Key(), cl.Attempts)
 		}
 	}
-	want := map[string]pipeline.CleanupStatus{callback.KindSFNExecution: pipeline.CleanupSucceeded, callback.KindGlueJobRun: pipeline.CleanupSucceeded, callback.KindLambdaCleanup: pipeline.CleanupSucceeded}
+	want := map[string]pipeline.CleanupStatus{pipeline.ResourceSFNExecution: pipeline.CleanupSucceeded, pipeline.ResourceGlueJobRun: pipeline.CleanupSucceeded, pipeline.ResourceLambdaCleanup: pipeline.CleanupSucceeded}
 	if fmt.Sprint(kinds) != fmt.Sprint(want) {
 		t.Fatalf("cleanups %v, want %v", kinds, want)
 	}

@@ -41,7 +41,7 @@ type appConfig struct {
 	table          string
 	retention      time.Duration
 	queueURL       string
-	access         coordinator.AllowList
+	access         pipeline.AllowList
 	policies       *policy.Set
 	maxAttempts    int
 	cleanerTimeout time.Duration
@@ -61,8 +61,8 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 		concurrency:    env.Int(settings.CallbackConcurrency, DefaultConcurrency, 1, 10),
 		callsPerSecond: env.Int(settings.SageMakerCallsPerSecond, budget.DefaultCallsPerSecond, 1, 1000),
 	}
-	c.policies, c.access = coordinator.PoliciesFromEnv(env)
-	c.scope = coordinator.ScopeFromEnv(env)
+	c.policies, c.access = startup.PoliciesFromEnv(env)
+	c.scope = startup.ScopeFromEnv(env)
 	return c, env.Err()
 }
 
@@ -82,11 +82,11 @@ func main() {
 		cleanup.Batch{Client: batch.NewFromConfig(awsCfg)},
 		cleanup.ECS{Client: ecs.NewFromConfig(awsCfg)},
 	}, cleanup.SageMakerJobs(sm)...)...)
-	callbacks := coordinator.NewCallbacks(coordinator.CallbackDeps{
+	callbacks := coordinator.New(coordinator.Deps{
 		Ledger:         ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table, ledger.WithRetention(cfg.retention)),
 		SageMaker:      sm,
 		Lambda:         lambdaClient,
-		Queue:          sqsClient,
+		SQS:            sqsClient,
 		Cleaner:        cleaners,
 		Access:         cfg.access,
 		Scope:          cfg.scope,

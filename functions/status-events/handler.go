@@ -35,7 +35,7 @@ type handler struct {
 	// access is what stopcoord may act on: status events of other
 	// pipelines are not recorded (the sweeper would only sweep what it may
 	// not touch), and Stop Requested events count only from its accounts.
-	access coordinator.AllowList
+	access pipeline.AllowList
 	// ignored counts the events of pipelines outside the allow-list.
 	ignored atomic.Int64
 }

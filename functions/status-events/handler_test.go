@@ -57,7 +57,7 @@ func invoke(t *testing.T, f *fakes, sample string) error {
 }
 
 func newTestHandler(f *fakes) *handler {
-	return &handler{status: f, stops: f, access: coordinator.AllowList{Accounts: []string{"123456789012"}, Pipelines: []string{"dev-*"}}}
+	return &handler{status: f, stops: f, access: pipeline.AllowList{Accounts: []string{"123456789012"}, Pipelines: []string{"dev-*"}}}
 }
 
 // TestEventsOutsideTheAllowListAreIgnored (issue 12, cases 5 and 6): status

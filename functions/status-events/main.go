@@ -19,6 +19,7 @@ import (
 	"github.com/stopcoord/stopcoord/shared/budget"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/ledger"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/policy"
 	"github.com/stopcoord/stopcoord/shared/settings"
 	"github.com/stopcoord/stopcoord/shared/startup"
@@ -36,7 +37,7 @@ type appConfig struct {
 	table          string
 	retention      time.Duration
 	stopQueueURL   string
-	access         coordinator.AllowList
+	access         pipeline.AllowList
 	policies       *policy.Set
 	callsPerSecond int
 }
@@ -48,7 +49,7 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 		stopQueueURL:   env.String(settings.StopQueueURL),
 		callsPerSecond: env.Int(settings.SageMakerCallsPerSecond, budget.DefaultCallsPerSecond, 1, 1000),
 	}
-	c.policies, c.access = coordinator.PoliciesFromEnv(env)
+	c.policies, c.access = startup.PoliciesFromEnv(env)
 	c.deployment = env.Optional(settings.Deployment, startup.DefaultDeployment)
 	return c, env.Err()
 }
@@ -60,20 +61,16 @@ func main() {
 		o.APIOptions = append(o.APIOptions, budget.Limit(limiter))
 	})
 	led := ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table, ledger.WithRetention(cfg.retention))
-	coord := coordinator.New(coordinator.Deps{
+	svc := coordinator.New(coordinator.Deps{
 		Ledger:       led,
 		SageMaker:    sm,
-		Queue:        sqs.NewFromConfig(awsCfg),
+		SQS:          sqs.NewFromConfig(awsCfg),
 		StopQueueURL: cfg.stopQueueURL,
 		Access:       cfg.access,
-	})
-	status := coordinator.NewStatus(coordinator.StatusDeps{
-		Ledger:      led,
-		Definitions: coordinator.NewDefinitions(sm, definitionTTL, nil),
-		Stopper:     coord,
-		Policy:      cfg.policies,
-		Observer:    &stopevents.Observer{Publisher: stopevents.NewPublisher(eventbridge.NewFromConfig(awsCfg)), Deployment: cfg.deployment},
+		Policies:     cfg.policies,
+		Definitions:  coordinator.NewDefinitions(sm, definitionTTL, nil),
+		Observer:     &stopevents.Observer{Publisher: stopevents.NewPublisher(eventbridge.NewFromConfig(awsCfg)), Deployment: cfg.deployment},
 	})
 	slog.Info("status-events ready", "table", cfg.table, "policies", cfg.policies.Len())
-	lambda.Start((&handler{status: status, stops: coord, access: cfg.access}).handle)
+	lambda.Start((&handler{status: svc, stops: svc, access: cfg.access}).handle)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stopcoord/stopcoord/local/apigw"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/ledger"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
 // fakeDynamoDB answers every ledger call at once: the stop request is new,
@@ -58,7 +59,7 @@ func BenchmarkStopRequest(b *testing.B) {
 	coord := coordinator.New(coordinator.Deps{
 		Ledger:    ledger.New(fakeDynamoDB{}, "ledger"),
 		SageMaker: fakeSageMaker{},
-		Access:    coordinator.AllowList{Accounts: []string{"123456789012"}},
+		Access:    pipeline.AllowList{Accounts: []string{"123456789012"}},
 	})
 	h := lambda.NewHandler((&handler{coord: coord, maxBodyBytes: DefaultMaxBodyBytes}).handle)
 	ctx := context.Background()

@@ -28,7 +28,7 @@ type appConfig struct {
 	table        string
 	retention    time.Duration
 	stopQueueURL string
-	access       coordinator.AllowList
+	access       pipeline.AllowList
 	maxBodyBytes int
 }
 
@@ -37,10 +37,10 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 		table:        env.String(settings.TableName),
 		retention:    env.Duration(settings.Retention, ledger.DefaultRetention, 24*time.Hour, 10*365*24*time.Hour),
 		stopQueueURL: env.String(settings.StopQueueURL),
-		access:       coordinator.AccessFromEnv(env),
+		access:       startup.AccessFromEnv(env),
 		maxBodyBytes: env.Int(settings.MaxBodyBytes, DefaultMaxBodyBytes, 1<<10, 1<<20),
 	}
-	c.scope = coordinator.ScopeFromEnv(env)
+	c.scope = startup.ScopeFromEnv(env)
 	return c, env.Err()
 }
 
@@ -49,7 +49,7 @@ func main() {
 	coord := coordinator.New(coordinator.Deps{
 		Ledger:       ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table, ledger.WithRetention(cfg.retention)),
 		SageMaker:    sagemaker.NewFromConfig(awsCfg),
-		Queue:        sqs.NewFromConfig(awsCfg),
+		SQS:          sqs.NewFromConfig(awsCfg),
 		StopQueueURL: cfg.stopQueueURL,
 		Access:       cfg.access,
 		Scope:        cfg.scope,

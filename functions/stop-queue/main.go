@@ -15,6 +15,7 @@ import (
 	"github.com/stopcoord/stopcoord/shared/budget"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/ledger"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/settings"
 	"github.com/stopcoord/stopcoord/shared/startup"
 )
@@ -22,7 +23,7 @@ import (
 type appConfig struct {
 	table          string
 	retention      time.Duration
-	access         coordinator.AllowList
+	access         pipeline.AllowList
 	callsPerSecond int
 }
 
@@ -30,7 +31,7 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 	c := appConfig{
 		table:          env.String(settings.TableName),
 		retention:      env.Duration(settings.Retention, ledger.DefaultRetention, 24*time.Hour, 10*365*24*time.Hour),
-		access:         coordinator.AccessFromEnv(env),
+		access:         startup.AccessFromEnv(env),
 		callsPerSecond: env.Int(settings.SageMakerCallsPerSecond, budget.DefaultCallsPerSecond, 1, 1000),
 	}
 	return c, env.Err()

@@ -12,13 +12,13 @@ import (
 	"github.com/stopcoord/stopcoord/shared/metrics"
 )
 
-// Sweep runs one bounded sweeper pass (coordinator.Sweeper).
-type Sweep interface {
-	Run(ctx context.Context) (coordinator.SweepReport, error)
+// Sweeper runs one bounded sweeper pass; *coordinator.Service satisfies it.
+type Sweeper interface {
+	Sweep(ctx context.Context) (coordinator.SweepReport, error)
 }
 
 type handler struct {
-	sweeper Sweep
+	sweeper Sweeper
 }
 
 // handle runs one sweep per scheduled event. The event carries nothing the
@@ -27,7 +27,7 @@ type handler struct {
 // and budget can be read from the logs. A run that could not list or save
 // its continuation is an error; the next scheduled run tries again.
 func (h *handler) handle(ctx context.Context, ev events.EventBridgeEvent) (coordinator.SweepReport, error) {
-	report, err := h.sweeper.Run(ctx)
+	report, err := h.sweeper.Sweep(ctx)
 	// What the run did counts even when it then failed.
 	metrics.Default().StopRequested(ctx, metrics.TriggerMaxRuntime, report.Stopped)
 	metrics.Default().TokensForced(ctx, report.Forced)

@@ -16,7 +16,7 @@ import (
 
 type sweepFunc func() (coordinator.SweepReport, error)
 
-func (f sweepFunc) Run(context.Context) (coordinator.SweepReport, error) { return f() }
+func (f sweepFunc) Sweep(context.Context) (coordinator.SweepReport, error) { return f() }
 
 func TestScheduledEventRunsOneSweep(t *testing.T) {
 	raw, err := samples.FS.ReadFile("eventbridge/scheduled-event.json")

@@ -57,7 +57,7 @@ func TestSweeperUnderRIE(t *testing.T) {
 	blocked := b.Start(stuck)
 	b.WaitStep(blocked, "Wait", smtypes.StepStatusExecuting)
 	recordFromSageMaker(t, b, blocked)
-	coord := coordinator.New(coordinator.Deps{Ledger: b.Ledger, SageMaker: b.SageMaker, Access: coordinator.AllowList{Accounts: []string{"123456789012"}}})
+	coord := coordinator.New(coordinator.Deps{Ledger: b.Ledger, SageMaker: b.SageMaker, Access: pipeline.AllowList{Accounts: []string{"123456789012"}}})
 	if _, err := coord.Stop(b.Ctx, coordinator.StopInput{ExecutionARN: blocked, Reason: "test"}); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"golang.org/x/time/rate"
 
@@ -35,7 +36,7 @@ type appConfig struct {
 	scope          pipeline.CleanupScope
 	table          string
 	retention      time.Duration
-	access         coordinator.AllowList
+	access         pipeline.AllowList
 	policies       *policy.Set
 	callsPerSecond int
 	limits         coordinator.SweepLimits
@@ -51,8 +52,8 @@ func loadConfig(env *settings.Env) (appConfig, error) {
 	c.cleanerTimeout = env.Duration(settings.CleanerTimeout, coordinator.DefaultCleanerTimeout, 100*time.Millisecond, 15*time.Minute)
 	c.limits.Executions = env.Int(settings.SweepBatch, DefaultBatch, 1, 10000)
 	c.limits.Calls = env.Int(settings.SweepMaxCalls, 4*c.limits.Executions, 10, 100000)
-	c.policies, c.access = coordinator.PoliciesFromEnv(env)
-	c.scope = coordinator.ScopeFromEnv(env)
+	c.policies, c.access = startup.PoliciesFromEnv(env)
+	c.scope = startup.ScopeFromEnv(env)
 	c.deployment = env.Optional(settings.Deployment, startup.DefaultDeployment)
 	return c, env.Err()
 }
@@ -64,16 +65,22 @@ func main() {
 		o.APIOptions = append(o.APIOptions, budget.Limit(limiter))
 	})
 	led := ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table, ledger.WithRetention(cfg.retention))
-	coord := coordinator.New(coordinator.Deps{Ledger: led, SageMaker: sm, Access: cfg.access})
-	sweeper := coordinator.NewSweeper(coordinator.SweeperDeps{
+	lambdaClient := awslambda.NewFromConfig(awsCfg)
+	sweeper := coordinator.New(coordinator.Deps{
 		Ledger:    led,
 		SageMaker: sm,
-		Stopper:   coord,
-		Cleaner:   newCleaner(awsCfg, led, sm, cfg),
+		Access:    cfg.access,
+		Lambda:    lambdaClient,
+		Cleaner:   newCleaners(awsCfg, lambdaClient, sm),
+		Scope:     cfg.scope,
+		Outcome:   cfg.policies.StopOutcome,
 		Policies:  cfg.policies,
-		Limits:    cfg.limits,
-		Observer:  &stopevents.Observer{Publisher: stopevents.NewPublisher(eventbridge.NewFromConfig(awsCfg)), Deployment: cfg.deployment},
-		Logger:    log,
+		// The same bound as the callback function's, so a re-driven cleanup
+		// behaves as the Stopping message's would have.
+		CleanerTimeout: cfg.cleanerTimeout,
+		SweepLimits:    cfg.limits,
+		Observer:       &stopevents.Observer{Publisher: stopevents.NewPublisher(eventbridge.NewFromConfig(awsCfg)), Deployment: cfg.deployment},
+		Logger:         log,
 	})
 	slog.Info("sweeper ready", "batch", cfg.limits.Executions, "maxCalls", cfg.limits.Calls, "callsPerSecond", cfg.callsPerSecond)
 	lambda.Start((&handler{sweeper: sweeper}).handle)

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/stopevents"
 )
@@ -132,14 +131,14 @@ func cleanerGrants(stack awscdk.Stack, scopeJSON string) []cleanerGrant {
 		actions  []string
 		resource func(pattern string) *string
 	}{
-		{callback.KindSFNExecution, []string{"states:StopExecution"}, asIs},
-		{callback.KindGlueJobRun, []string{"glue:BatchStopJobRun"}, orARN("glue", "job/")},
-		{callback.KindBatchJob, []string{"batch:TerminateJob"}, orARN("batch", "job/")},
-		{callback.KindECSTask, []string{"ecs:StopTask"}, asIs},
-		{callback.KindSageMakerTrainingJob, []string{"sagemaker:StopTrainingJob"}, sagemakerJob("training-job")},
-		{callback.KindSageMakerProcessingJob, []string{"sagemaker:StopProcessingJob"}, sagemakerJob("processing-job")},
-		{callback.KindSageMakerTransformJob, []string{"sagemaker:StopTransformJob"}, sagemakerJob("transform-job")},
-		{callback.KindLambdaCleanup, []string{"lambda:InvokeFunction"}, orARN("lambda", "function:")},
+		{pipeline.ResourceSFNExecution, []string{"states:StopExecution"}, asIs},
+		{pipeline.ResourceGlueJobRun, []string{"glue:BatchStopJobRun"}, orARN("glue", "job/")},
+		{pipeline.ResourceBatchJob, []string{"batch:TerminateJob"}, orARN("batch", "job/")},
+		{pipeline.ResourceECSTask, []string{"ecs:StopTask"}, asIs},
+		{pipeline.ResourceSageMakerTrainingJob, []string{"sagemaker:StopTrainingJob"}, sagemakerJob("training-job")},
+		{pipeline.ResourceSageMakerProcessingJob, []string{"sagemaker:StopProcessingJob"}, sagemakerJob("processing-job")},
+		{pipeline.ResourceSageMakerTransformJob, []string{"sagemaker:StopTransformJob"}, sagemakerJob("transform-job")},
+		{pipeline.ResourceLambdaCleanup, []string{"lambda:InvokeFunction"}, orARN("lambda", "function:")},
 		{pipeline.ScopeWorkerLambda, []string{"lambda:InvokeFunction"}, orARN("lambda", "function:")},
 		{pipeline.ScopeWorkerQueue, []string{"sqs:SendMessage"}, queue},
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 
-	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/policy"
 )
@@ -80,7 +79,7 @@ func (s Settings) validate() []error {
 	if s.SageMakerCallsPerSecond < 1 || s.SageMakerCallsPerSecond > 1000 {
 		errs = append(errs, fmt.Errorf("sageMakerCallsPerSecond: %v is not between 1 and 1000", s.SageMakerCallsPerSecond))
 	}
-	if _, err := pipeline.ParseCleanupScope(s.CleanupScope, callback.ScopeKinds()); err != nil {
+	if _, err := pipeline.ParseCleanupScope(s.CleanupScope, pipeline.ScopeKinds()); err != nil {
 		errs = append(errs, fmt.Errorf("cleanupScope: %w", err))
 	}
 	if s.Policies != "" {

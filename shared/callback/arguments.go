@@ -41,12 +41,12 @@ type Plan struct {
 
 // single-ID arguments and the kind each names.
 var idArguments = []struct{ arg, kind string }{
-	{ArgCleanupLambda, KindLambdaCleanup},
-	{ArgSFNExecutionARN, KindSFNExecution},
-	{ArgBatchJobID, KindBatchJob},
-	{ArgSageMakerTrainingJob, KindSageMakerTrainingJob},
-	{ArgSageMakerProcessingJob, KindSageMakerProcessingJob},
-	{ArgSageMakerTransformJob, KindSageMakerTransformJob},
+	{ArgCleanupLambda, pipeline.ResourceLambdaCleanup},
+	{ArgSFNExecutionARN, pipeline.ResourceSFNExecution},
+	{ArgBatchJobID, pipeline.ResourceBatchJob},
+	{ArgSageMakerTrainingJob, pipeline.ResourceSageMakerTrainingJob},
+	{ArgSageMakerProcessingJob, pipeline.ResourceSageMakerProcessingJob},
+	{ArgSageMakerTransformJob, pipeline.ResourceSageMakerTransformJob},
 }
 
 // PlanFromArguments reads the worker and the cleanup plan from a step's
@@ -82,16 +82,16 @@ func PlanFromArguments(args map[string]any) (Plan, error) {
 		}
 	}
 	if job, run := get(ArgGlueJobName), get(ArgGlueJobRunID); job != "" || run != "" {
-		p.Resources = append(p.Resources, pipeline.Resource{Kind: KindGlueJobRun, ID: run, Params: map[string]string{ParamJobName: job}})
+		p.Resources = append(p.Resources, pipeline.Resource{Kind: pipeline.ResourceGlueJobRun, ID: run, Params: map[string]string{pipeline.ParamJobName: job}})
 	}
 	if cluster, task := get(ArgECSCluster), get(ArgECSTaskARN); cluster != "" || task != "" {
-		p.Resources = append(p.Resources, pipeline.Resource{Kind: KindECSTask, ID: task, Params: map[string]string{ParamCluster: cluster}})
+		p.Resources = append(p.Resources, pipeline.Resource{Kind: pipeline.ResourceECSTask, ID: task, Params: map[string]string{pipeline.ParamCluster: cluster}})
 	}
 	if len(errs) > 0 {
 		return Plan{}, errs[0]
 	}
 	for i, r := range p.Resources {
-		if err := ValidateResource(r); err != nil {
+		if err := pipeline.ValidateResource(r); err != nil {
 			return Plan{}, fmt.Errorf("read cleanup plan from the step arguments: %w", err)
 		}
 		p.Resources[i].RegisteredBy = RegisteredByArguments

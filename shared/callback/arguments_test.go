@@ -24,14 +24,14 @@ func TestPlanFromArguments(t *testing.T) {
 			callback.ArgSageMakerTrainingJob: "t", callback.ArgSageMakerProcessingJob: "p", callback.ArgSageMakerTransformJob: "x",
 			callback.ArgGlueJobName: "etl", callback.ArgGlueJobRunID: "jr_1", callback.ArgECSCluster: "c", callback.ArgECSTaskARN: "arn:task",
 		}, callback.Worker{}, []pipeline.Resource{
-			{Kind: callback.KindLambdaCleanup, ID: "cleanup"},
-			{Kind: callback.KindSFNExecution, ID: "arn:sfn"},
-			{Kind: callback.KindBatchJob, ID: "job-1"},
-			{Kind: callback.KindSageMakerTrainingJob, ID: "t"},
-			{Kind: callback.KindSageMakerProcessingJob, ID: "p"},
-			{Kind: callback.KindSageMakerTransformJob, ID: "x"},
-			{Kind: callback.KindGlueJobRun, ID: "jr_1", Params: map[string]string{callback.ParamJobName: "etl"}},
-			{Kind: callback.KindECSTask, ID: "arn:task", Params: map[string]string{callback.ParamCluster: "c"}},
+			{Kind: pipeline.ResourceLambdaCleanup, ID: "cleanup"},
+			{Kind: pipeline.ResourceSFNExecution, ID: "arn:sfn"},
+			{Kind: pipeline.ResourceBatchJob, ID: "job-1"},
+			{Kind: pipeline.ResourceSageMakerTrainingJob, ID: "t"},
+			{Kind: pipeline.ResourceSageMakerProcessingJob, ID: "p"},
+			{Kind: pipeline.ResourceSageMakerTransformJob, ID: "x"},
+			{Kind: pipeline.ResourceGlueJobRun, ID: "jr_1", Params: map[string]string{pipeline.ParamJobName: "etl"}},
+			{Kind: pipeline.ResourceECSTask, ID: "arn:task", Params: map[string]string{pipeline.ParamCluster: "c"}},
 		}, false},
 		{"glue run without its job", map[string]any{callback.ArgGlueJobRunID: "jr_1"}, callback.Worker{}, nil, true},
 		{"ecs cluster without a task", map[string]any{callback.ArgECSCluster: "c"}, callback.Worker{}, nil, true},
@@ -65,18 +65,18 @@ func TestPlanFromArguments(t *testing.T) {
 func TestValidateResourceAndMerge(t *testing.T) {
 	bad := []pipeline.Resource{
 		{Kind: "emr-cluster", ID: "j-1"},
-		{Kind: callback.KindSFNExecution},
-		{Kind: callback.KindGlueJobRun, ID: "jr_1"},
-		{Kind: callback.KindECSTask, ID: "arn:task", Params: map[string]string{"other": "x"}},
+		{Kind: pipeline.ResourceSFNExecution},
+		{Kind: pipeline.ResourceGlueJobRun, ID: "jr_1"},
+		{Kind: pipeline.ResourceECSTask, ID: "arn:task", Params: map[string]string{"other": "x"}},
 	}
 	for _, r := range bad {
-		if err := callback.ValidateResource(r); pipeline.Code(err) != pipeline.EInvalid {
+		if err := pipeline.ValidateResource(r); pipeline.Code(err) != pipeline.EInvalid {
 			t.Errorf("ValidateResource(%+v) = %v, want invalid", r, err)
 		}
 	}
-	a := pipeline.Resource{Kind: callback.KindSFNExecution, ID: "arn:1"}
-	b := pipeline.Resource{Kind: callback.KindBatchJob, ID: "job"}
-	got := callback.MergePlan([]pipeline.Resource{a}, []pipeline.Resource{b, a, b})
+	a := pipeline.Resource{Kind: pipeline.ResourceSFNExecution, ID: "arn:1"}
+	b := pipeline.Resource{Kind: pipeline.ResourceBatchJob, ID: "job"}
+	got := pipeline.MergePlan([]pipeline.Resource{a}, []pipeline.Resource{b, a, b})
 	if !reflect.DeepEqual(got, []pipeline.Resource{a, b}) {
 		t.Fatalf("MergePlan = %+v, want [a b]", got)
 	}

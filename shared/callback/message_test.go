@@ -116,12 +116,12 @@ func FuzzParse(f *testing.F) {
 }
 
 func TestExcerpt(t *testing.T) {
-	long := strings.Repeat("é", callback.MaxExcerptBytes) // 2 bytes each
-	got := callback.Excerpt(long)
-	if len(got) > callback.MaxExcerptBytes || !strings.HasPrefix(long, got) || strings.ToValidUTF8(got, "?") != got {
+	long := strings.Repeat("é", pipeline.MaxExcerptBytes) // 2 bytes each
+	got := pipeline.Excerpt(long)
+	if len(got) > pipeline.MaxExcerptBytes || !strings.HasPrefix(long, got) || strings.ToValidUTF8(got, "?") != got {
 		t.Fatalf("Excerpt gave %d bytes, valid=%v", len(got), strings.ToValidUTF8(got, "?") == got)
 	}
-	if callback.Excerpt("short") != "short" {
+	if pipeline.Excerpt("short") != "short" {
 		t.Fatal("short body changed")
 	}
 }

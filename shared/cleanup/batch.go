@@ -23,7 +23,7 @@ var _ JobTerminator = (*batch.Client)(nil)
 type Batch struct{ Client JobTerminator }
 
 // Kind implements Cleaner.
-func (Batch) Kind() string { return callback.KindBatchJob }
+func (Batch) Kind() string { return pipeline.ResourceBatchJob }
 
 // Clean terminates the job.
 func (c Batch) Clean(ctx context.Context, r pipeline.Resource, cc callback.Context) error {

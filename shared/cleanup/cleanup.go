@@ -20,7 +20,7 @@ import (
 
 // Cleaner stops resources of one kind.
 type Cleaner interface {
-	// Kind is the resource kind it cleans (callback.KindSFNExecution, ...).
+	// Kind is the resource kind it cleans (pipeline.ResourceSFNExecution, ...).
 	Kind() string
 	// Clean stops the resource; cc is the callback the resource served.
 	Clean(ctx context.Context, r pipeline.Resource, cc callback.Context) error

@@ -21,13 +21,13 @@ var _ TaskStopper = (*ecs.Client)(nil)
 type ECS struct{ Client TaskStopper }
 
 // Kind implements Cleaner.
-func (ECS) Kind() string { return callback.KindECSTask }
+func (ECS) Kind() string { return pipeline.ResourceECSTask }
 
 // Clean stops the task. Stopping a stopped task succeeds; a task or cluster
 // ECS no longer knows is gone.
 func (c ECS) Clean(ctx context.Context, r pipeline.Resource, cc callback.Context) error {
 	_, err := c.Client.StopTask(ctx, &ecs.StopTaskInput{
-		Cluster: aws.String(r.Params[callback.ParamCluster]),
+		Cluster: aws.String(r.Params[pipeline.ParamCluster]),
 		Task:    aws.String(r.ID),
 		Reason:  aws.String(truncate(cause(cc), 255)),
 	})

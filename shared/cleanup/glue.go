@@ -23,13 +23,13 @@ var _ JobRunStopper = (*glue.Client)(nil)
 type Glue struct{ Client JobRunStopper }
 
 // Kind implements Cleaner.
-func (Glue) Kind() string { return callback.KindGlueJobRun }
+func (Glue) Kind() string { return pipeline.ResourceGlueJobRun }
 
 // Clean asks Glue to stop the run. BatchStopJobRun reports per-run errors in
 // its output rather than failing the call; a run that is no longer running
 // or does not exist is nothing to stop.
 func (c Glue) Clean(ctx context.Context, r pipeline.Resource, _ callback.Context) error {
-	job := r.Params[callback.ParamJobName]
+	job := r.Params[pipeline.ParamJobName]
 	out, err := c.Client.BatchStopJobRun(ctx, &glue.BatchStopJobRunInput{JobName: aws.String(job), JobRunIds: []string{r.ID}})
 	if err != nil {
 		if apiErrorIs(err, []string{"EntityNotFoundException"}) {

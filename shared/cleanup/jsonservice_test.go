@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
-	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/cleanup"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
@@ -22,7 +21,7 @@ import (
 // strings (cpu, memory), so RunTask and StopTask outputs fail to decode.
 
 func TestGlue(t *testing.T) {
-	run := pipeline.Resource{Kind: callback.KindGlueJobRun, ID: "jr_1", Params: map[string]string{callback.ParamJobName: "etl"}}
+	run := pipeline.Resource{Kind: pipeline.ResourceGlueJobRun, ID: "jr_1", Params: map[string]string{pipeline.ParamJobName: "etl"}}
 	tests := []struct {
 		name    string
 		reply   reply
@@ -50,9 +49,9 @@ func TestGlue(t *testing.T) {
 
 func TestSageMakerJobs(t *testing.T) {
 	ops := map[string]string{
-		callback.KindSageMakerTrainingJob:   "SageMaker.StopTrainingJob",
-		callback.KindSageMakerProcessingJob: "SageMaker.StopProcessingJob",
-		callback.KindSageMakerTransformJob:  "SageMaker.StopTransformJob",
+		pipeline.ResourceSageMakerTrainingJob:   "SageMaker.StopTrainingJob",
+		pipeline.ResourceSageMakerProcessingJob: "SageMaker.StopProcessingJob",
+		pipeline.ResourceSageMakerTransformJob:  "SageMaker.StopTransformJob",
 	}
 	tests := []struct {
 		name    string
@@ -87,7 +86,7 @@ func TestSageMakerJobs(t *testing.T) {
 }
 
 func TestECS(t *testing.T) {
-	task := pipeline.Resource{Kind: callback.KindECSTask, ID: "arn:aws:ecs:us-east-1:123456789012:task/etl/abc", Params: map[string]string{callback.ParamCluster: "etl"}}
+	task := pipeline.Resource{Kind: pipeline.ResourceECSTask, ID: "arn:aws:ecs:us-east-1:123456789012:task/etl/abc", Params: map[string]string{pipeline.ParamCluster: "etl"}}
 	tests := []struct {
 		name    string
 		reply   reply

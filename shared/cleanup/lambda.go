@@ -27,7 +27,7 @@ var _ FunctionInvoker = (*lambda.Client)(nil)
 type Lambda struct{ Client FunctionInvoker }
 
 // Kind implements Cleaner.
-func (Lambda) Kind() string { return callback.KindLambdaCleanup }
+func (Lambda) Kind() string { return pipeline.ResourceLambdaCleanup }
 
 // Clean invokes the function; its error is the cleanup's failure.
 func (c Lambda) Clean(ctx context.Context, r pipeline.Resource, cc callback.Context) error {

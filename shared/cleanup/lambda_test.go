@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/stopcoord/stopcoord/local/rie"
-	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/cleanup"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
@@ -44,7 +43,7 @@ func lambdaUnderRIE(t *testing.T, timeout time.Duration) *lambda.Client {
 
 func TestLambdaUnderRIE(t *testing.T) {
 	c := lambdaUnderRIE(t, 5*time.Second)
-	fn := pipeline.Resource{Kind: callback.KindLambdaCleanup, ID: "function"}
+	fn := pipeline.Resource{Kind: pipeline.ResourceLambdaCleanup, ID: "function"}
 	tests := []struct {
 		name    string
 		args    map[string]any
@@ -72,7 +71,7 @@ func TestLambdaTimeout(t *testing.T) {
 	slow := cc
 	slow.Arguments = map[string]any{"mode": "sleep", "sleepMs": 2000.0}
 	start := time.Now()
-	err := (cleanup.Lambda{Client: c}).Clean(ctx, pipeline.Resource{Kind: callback.KindLambdaCleanup, ID: "function"}, slow)
+	err := (cleanup.Lambda{Client: c}).Clean(ctx, pipeline.Resource{Kind: pipeline.ResourceLambdaCleanup, ID: "function"}, slow)
 	if err == nil || !strings.Contains(err.Error(), "deadline exceeded") {
 		t.Fatalf("Clean of a slow function: %v, want the deadline", err)
 	}
@@ -87,7 +86,7 @@ func TestLambdaRuntimeTimeout(t *testing.T) {
 	c := lambdaUnderRIE(t, time.Second)
 	slow := cc
 	slow.Arguments = map[string]any{"mode": "sleep", "sleepMs": 3000.0}
-	err := (cleanup.Lambda{Client: c}).Clean(context.Background(), pipeline.Resource{Kind: callback.KindLambdaCleanup, ID: "function"}, slow)
+	err := (cleanup.Lambda{Client: c}).Clean(context.Background(), pipeline.Resource{Kind: pipeline.ResourceLambdaCleanup, ID: "function"}, slow)
 	if err == nil || !strings.Contains(err.Error(), "Task timed out") {
 		t.Fatalf("Clean of a function past its timeout: %v, want a failure", err)
 	}

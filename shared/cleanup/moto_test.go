@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/cleanup"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
@@ -46,7 +45,7 @@ func TestSFNAgainstMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	cleaner := cleanup.SFN{Client: c}
-	r := pipeline.Resource{Kind: callback.KindSFNExecution, ID: aws.ToString(ex.ExecutionArn)}
+	r := pipeline.Resource{Kind: pipeline.ResourceSFNExecution, ID: aws.ToString(ex.ExecutionArn)}
 	if err := cleaner.Clean(ctx, r, cc); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +56,7 @@ func TestSFNAgainstMoto(t *testing.T) {
 	if err := cleaner.Clean(ctx, r, cc); err != nil {
 		t.Fatalf("cleaning an aborted execution again: %v, want success", err)
 	}
-	gone := pipeline.Resource{Kind: callback.KindSFNExecution, ID: strings.Replace(aws.ToString(sm.StateMachineArn), ":stateMachine:", ":execution:", 1) + ":no-such-execution"}
+	gone := pipeline.Resource{Kind: pipeline.ResourceSFNExecution, ID: strings.Replace(aws.ToString(sm.StateMachineArn), ":stateMachine:", ":execution:", 1) + ":no-such-execution"}
 	if err := cleaner.Clean(ctx, gone, cc); err != nil {
 		t.Fatalf("cleaning an execution that does not exist: %v, want success", err)
 	}
@@ -88,7 +87,7 @@ func TestBatchAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := (cleanup.Batch{Client: c}).Clean(ctx, pipeline.Resource{Kind: callback.KindBatchJob, ID: aws.ToString(job.JobId)}, cc); err != nil {
+	if err := (cleanup.Batch{Client: c}).Clean(ctx, pipeline.Resource{Kind: pipeline.ResourceBatchJob, ID: aws.ToString(job.JobId)}, cc); err != nil {
 		t.Fatal(err)
 	}
 	// The SDK cannot decode moto's DescribeJobs (it writes vCPUs as 1.0),
@@ -109,7 +108,7 @@ func TestBatchAgainstMoto(t *testing.T) {
 		}
 		return out.Jobs[0].Status == "FAILED" && out.Jobs[0].StatusReason != ""
 	})
-	unknown := pipeline.Resource{Kind: callback.KindBatchJob, ID: "00000000-0000-0000-0000-000000000000"}
+	unknown := pipeline.Resource{Kind: pipeline.ResourceBatchJob, ID: "00000000-0000-0000-0000-000000000000"}
 	if err := (cleanup.Batch{Client: c}).Clean(ctx, unknown, cc); err != nil {
 		t.Fatalf("terminating an unknown job: %v, want success", err)
 	}

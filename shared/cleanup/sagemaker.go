@@ -32,9 +32,9 @@ type SageMakerJob struct {
 // SageMakerJobs returns the cleaners of the three job kinds.
 func SageMakerJobs(client JobStopper) []Cleaner {
 	return []Cleaner{
-		SageMakerJob{Client: client, kind: callback.KindSageMakerTrainingJob},
-		SageMakerJob{Client: client, kind: callback.KindSageMakerProcessingJob},
-		SageMakerJob{Client: client, kind: callback.KindSageMakerTransformJob},
+		SageMakerJob{Client: client, kind: pipeline.ResourceSageMakerTrainingJob},
+		SageMakerJob{Client: client, kind: pipeline.ResourceSageMakerProcessingJob},
+		SageMakerJob{Client: client, kind: pipeline.ResourceSageMakerTransformJob},
 	}
 }
 
@@ -48,11 +48,11 @@ func (c SageMakerJob) Clean(ctx context.Context, r pipeline.Resource, _ callback
 	var err error
 	name := aws.String(r.ID)
 	switch c.kind {
-	case callback.KindSageMakerTrainingJob:
+	case pipeline.ResourceSageMakerTrainingJob:
 		_, err = c.Client.StopTrainingJob(ctx, &sagemaker.StopTrainingJobInput{TrainingJobName: name})
-	case callback.KindSageMakerProcessingJob:
+	case pipeline.ResourceSageMakerProcessingJob:
 		_, err = c.Client.StopProcessingJob(ctx, &sagemaker.StopProcessingJobInput{ProcessingJobName: name})
-	case callback.KindSageMakerTransformJob:
+	case pipeline.ResourceSageMakerTransformJob:
 		_, err = c.Client.StopTransformJob(ctx, &sagemaker.StopTransformJobInput{TransformJobName: name})
 	default:
 		return fmt.Errorf("SageMaker job cleaner built without a kind; use SageMakerJobs")

@@ -22,7 +22,7 @@ var _ ExecutionStopper = (*sfn.Client)(nil)
 type SFN struct{ Client ExecutionStopper }
 
 // Kind implements Cleaner.
-func (SFN) Kind() string { return callback.KindSFNExecution }
+func (SFN) Kind() string { return pipeline.ResourceSFNExecution }
 
 // Clean stops the execution with the step's stop as the cause. Stopping a
 // finished execution succeeds in Step Functions; an unknown one is gone.

@@ -123,8 +123,8 @@ type cbWorld struct {
 	answers  *answerCounter
 	cleaner  *fakeCleaner
 	lambda   *lambdaRecorder
-	cb       *coordinator.Callbacks
-	deps     coordinator.CallbackDeps
+	cb       *coordinator.Service
+	deps     coordinator.Deps
 	inbox    []message // callback messages received and not yet taken
 	outcome  coordinator.StopOutcome
 	messages atomic.Int64
@@ -145,20 +145,20 @@ func newCBWorld(t *testing.T, cleaner *fakeCleaner, opts ...testbed.Option) *cbW
 		t.Fatal(err)
 	}
 	lam := lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(w.lambda.URL) })
-	w.deps = coordinator.CallbackDeps{
-		Ledger: w.Ledger, SageMaker: w.answers, Lambda: lam, Queue: w.SQS, Cleaner: cleaner,
-		Access:  coordinator.AllowList{Accounts: []string{account}},
+	w.deps = coordinator.Deps{
+		Ledger: w.Ledger, SageMaker: w.answers, Lambda: lam, SQS: w.SQS, Cleaner: cleaner,
+		Access:  pipeline.AllowList{Accounts: []string{account}},
 		Scope:   everything,
 		Outcome: func(p string) (bool, map[string]string) { return w.stopOutcome(p) },
 	}
-	w.cb = coordinator.NewCallbacks(w.deps)
+	w.cb = coordinator.New(w.deps)
 	return w
 }
 
 // useSageMaker sends the callback use case's SageMaker calls through sm.
-func (w *cbWorld) useSageMaker(sm coordinator.CallbackSageMaker) {
+func (w *cbWorld) useSageMaker(sm coordinator.SageMaker) {
 	w.deps.SageMaker = sm
-	w.cb = coordinator.NewCallbacks(w.deps)
+	w.cb = coordinator.New(w.deps)
 }
 
 func (w *cbWorld) stopOutcome(p string) (bool, map[string]string) {

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/stopcoord/stopcoord/local/testbed"
-	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
@@ -35,7 +34,7 @@ func (c *countingSageMaker) StopPipelineExecution(ctx context.Context, in *sagem
 type world struct {
 	*testbed.Bed
 	sm    *countingSageMaker
-	coord *coordinator.Coordinator
+	coord *coordinator.Service
 	stops string // the stop queue URL
 }
 
@@ -47,9 +46,9 @@ func newWorld(t *testing.T, opts ...testbed.Option) *world {
 		Scope:        everything,
 		Ledger:       b.Ledger,
 		SageMaker:    w.sm,
-		Queue:        b.SQS,
+		SQS:          b.SQS,
 		StopQueueURL: w.stops,
-		Access:       coordinator.AllowList{Accounts: []string{account}},
+		Access:       pipeline.AllowList{Accounts: []string{account}},
 	})
 	return w
 }
@@ -90,11 +89,11 @@ func mustARN(t *testing.T, s string) pipeline.ExecutionARN {
 // something else.
 var everything = func() pipeline.CleanupScope {
 	m := map[string][]string{}
-	for _, k := range callback.ScopeKinds() {
+	for _, k := range pipeline.ScopeKinds() {
 		m[k] = []string{"*"}
 	}
 	raw, _ := json.Marshal(m)
-	s, err := pipeline.ParseCleanupScope(string(raw), callback.ScopeKinds())
+	s, err := pipeline.ParseCleanupScope(string(raw), pipeline.ScopeKinds())
 	if err != nil {
 		panic(err)
 	}

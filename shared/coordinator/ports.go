@@ -4,77 +4,98 @@ import (
 	"context"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
+	"github.com/stopcoord/stopcoord/shared/policy"
 )
 
-// StopLedger is what the stop use cases need of the ledger.
-type StopLedger interface {
-	CreateStop(ctx context.Context, s pipeline.NewStop) (pipeline.StopRequest, bool, error)
-	StopOf(ctx context.Context, arn pipeline.ExecutionARN, id string) (pipeline.StopRequest, error)
-	AdvanceStop(ctx context.Context, arn pipeline.ExecutionARN, id string, phase pipeline.StopPhase, at time.Time, detail string) (pipeline.StopRequest, error)
-	NoteStop(ctx context.Context, arn pipeline.ExecutionARN, id string, at time.Time, event, detail string) (pipeline.StopRequest, error)
-	GetStop(ctx context.Context, id string) (pipeline.StopRequest, error)
-}
-
-// ExecutionLedger reads and records executions.
-type ExecutionLedger interface {
-	ReadExecution(ctx context.Context, arn pipeline.ExecutionARN) (pipeline.View, error)
-	RecordExecutionStatus(ctx context.Context, c pipeline.ExecutionChange) (pipeline.Execution, error)
-}
-
-// ResourceLedger adds what a worker registered to a token's cleanup plan.
-type ResourceLedger interface {
-	AppendResources(ctx context.Context, arn pipeline.ExecutionARN, token string, resources []pipeline.Resource) (pipeline.Token, error)
-}
-
-// Ledger is the whole ledger as the coordinator uses it; *ledger.Ledger
+// Ledger is every ledger operation the service uses; *ledger.Ledger
 // satisfies it.
 type Ledger interface {
-	StopLedger
-	ExecutionLedger
-	TokenLedger
-	ResourceLedger
+	// Stop requests.
+	CreateStop(ctx context.Context, s pipeline.NewStop) (pipeline.StopRequest, bool, error)
+	StopOf(ctx context.Context, arn pipeline.ExecutionARN, id string) (pipeline.StopRequest, error)
+	GetStop(ctx context.Context, id string) (pipeline.StopRequest, error)
+	AdvanceStop(ctx context.Context, arn pipeline.ExecutionARN, id string, phase pipeline.StopPhase, at time.Time, detail string) (pipeline.StopRequest, error)
+	NoteStop(ctx context.Context, arn pipeline.ExecutionARN, id string, at time.Time, event, detail string) (pipeline.StopRequest, error)
+	CloseStop(ctx context.Context, arn pipeline.ExecutionARN, id string, outcome pipeline.ExecutionStatus, at, sageMakerAt time.Time) (pipeline.StopRequest, error)
+
+	// Executions and steps.
+	ReadExecution(ctx context.Context, arn pipeline.ExecutionARN) (pipeline.View, error)
+	RecordExecutionStatus(ctx context.Context, c pipeline.ExecutionChange) (pipeline.Execution, error)
+	RecordStepStatus(ctx context.Context, c pipeline.StepChange) (pipeline.Step, error)
+
+	// Callback tokens and their cleanups.
+	FindToken(ctx context.Context, token string) (pipeline.Token, error)
+	CompleteToken(ctx context.Context, r pipeline.TokenRegistration) (pipeline.Token, bool, error)
+	AppendResources(ctx context.Context, arn pipeline.ExecutionARN, token string, resources []pipeline.Resource) (pipeline.Token, error)
+	ClaimToken(ctx context.Context, c pipeline.TokenClaim) (pipeline.Token, error)
+	ReleaseToken(ctx context.Context, arn pipeline.ExecutionARN, token, fence string) error
+	MarkAnswered(ctx context.Context, arn pipeline.ExecutionARN, token string, a pipeline.Answer) (pipeline.Token, error)
+	RecordCleanup(ctx context.Context, r pipeline.CleanupResult) (pipeline.Cleanup, error)
+	RecordRejection(ctx context.Context, r pipeline.Rejection) error
+
+	// The sweeper's reads and its place in the pass.
+	ListActive(ctx context.Context, cutoff time.Time, limit int32, cursor string) (pipeline.ExecutionPage, error)
+	ListStopping(ctx context.Context, cutoff time.Time, limit int32, cursor string) (pipeline.ExecutionPage, error)
+	SweepCursor(ctx context.Context) (string, int64, error)
+	SaveSweepCursor(ctx context.Context, cursor string, readVersion int64) error
 }
 
-// Stopper starts a stop.
-type Stopper interface {
-	StopPipelineExecution(ctx context.Context, in *sagemaker.StopPipelineExecutionInput, opts ...func(*sagemaker.Options)) (*sagemaker.StopPipelineExecutionOutput, error)
-}
-
-// ExecutionDescriber reads an execution's status.
-type ExecutionDescriber interface {
-	DescribePipelineExecution(ctx context.Context, in *sagemaker.DescribePipelineExecutionInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineExecutionOutput, error)
-}
-
-// PipelineDescriber reads a pipeline's definition (for Lambda step timeouts).
-type PipelineDescriber interface {
-	DescribePipelineDefinitionForExecution(ctx context.Context, in *sagemaker.DescribePipelineDefinitionForExecutionInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineDefinitionForExecutionOutput, error)
-}
-
-// StepFailureSender answers a callback token with a failure.
-type StepFailureSender interface {
-	SendPipelineExecutionStepFailure(ctx context.Context, in *sagemaker.SendPipelineExecutionStepFailureInput, opts ...func(*sagemaker.Options)) (*sagemaker.SendPipelineExecutionStepFailureOutput, error)
-}
-
-// SageMaker is every SageMaker call the coordinator makes;
-// *sagemaker.Client satisfies it.
+// SageMaker is every SageMaker call the service makes; *sagemaker.Client
+// satisfies it.
 type SageMaker interface {
-	Stopper
-	ExecutionDescriber
-	PipelineDescriber
-	TokenSageMaker
-	sagemaker.ListPipelineExecutionsAPIClient
+	StopPipelineExecution(ctx context.Context, in *sagemaker.StopPipelineExecutionInput, opts ...func(*sagemaker.Options)) (*sagemaker.StopPipelineExecutionOutput, error)
+	DescribePipelineExecution(ctx context.Context, in *sagemaker.DescribePipelineExecutionInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineExecutionOutput, error)
+	DescribePipelineDefinitionForExecution(ctx context.Context, in *sagemaker.DescribePipelineDefinitionForExecutionInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineDefinitionForExecutionOutput, error)
+	ListPipelineExecutions(ctx context.Context, in *sagemaker.ListPipelineExecutionsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListPipelineExecutionsOutput, error)
+	ListPipelineExecutionSteps(ctx context.Context, in *sagemaker.ListPipelineExecutionStepsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListPipelineExecutionStepsOutput, error)
+	SendPipelineExecutionStepSuccess(ctx context.Context, in *sagemaker.SendPipelineExecutionStepSuccessInput, opts ...func(*sagemaker.Options)) (*sagemaker.SendPipelineExecutionStepSuccessOutput, error)
+	SendPipelineExecutionStepFailure(ctx context.Context, in *sagemaker.SendPipelineExecutionStepFailureInput, opts ...func(*sagemaker.Options)) (*sagemaker.SendPipelineExecutionStepFailureOutput, error)
 }
 
 var _ SageMaker = (*sagemaker.Client)(nil)
 
-// QueueSender puts stop messages on the internal stop queue;
-// *sqs.Client satisfies it.
-type QueueSender interface {
+// SQS puts messages on queues: stop messages on the internal stop queue
+// (bulk stops) and callback contexts on workers' queues; *sqs.Client
+// satisfies it.
+type SQS interface {
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
 }
 
-var _ QueueSender = (*sqs.Client)(nil)
+var _ SQS = (*sqs.Client)(nil)
+
+// FunctionInvoker invokes a Lambda function: a worker that takes a
+// callback step's work; *lambda.Client satisfies it.
+type FunctionInvoker interface {
+	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+}
+
+var _ FunctionInvoker = (*lambda.Client)(nil)
+
+// Cleaner stops one resource a callback step started; a cleanup.Set
+// satisfies it, choosing the cleaner by the resource's kind.
+type Cleaner interface {
+	Clean(ctx context.Context, r pipeline.Resource, cc callback.Context) error
+}
+
+// Policies gives each pipeline its policy; *policy.Set satisfies it.
+type Policies interface {
+	For(pipelineName string) policy.Policy
+}
+
+// StopObserver hears of a stop closed, with its execution as the ledger
+// holds it; a *stopevents.Observer publishes it as a Stop Completed event.
+type StopObserver interface {
+	StopClosed(ctx context.Context, trigger string, stop pipeline.StopRequest, view pipeline.View)
+}
+
+// StopOutcome says how a stopped pipeline's callback steps are answered:
+// succeed with the outputs, or fail (the default, and what a nil
+// StopOutcome means).
+type StopOutcome func(pipelineName string) (succeed bool, outputs map[string]string)

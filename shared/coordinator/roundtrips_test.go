@@ -41,9 +41,9 @@ func TestRoundTripsPerStoppingMessage(t *testing.T) {
 	})
 	var beforeCleaner int64
 	cleaner := &fakeCleaner{fn: func(int, pipeline.Resource) error { beforeCleaner = trips.n.Load(); return nil }}
-	cb := coordinator.NewCallbacks(coordinator.CallbackDeps{Ledger: ledger.New(client, b.Table), SageMaker: b.SageMaker, Cleaner: cleaner, Scope: everything,
-		Access: coordinator.AllowList{Accounts: []string{account}}})
-	coord := coordinator.New(coordinator.Deps{Ledger: b.Ledger, SageMaker: b.SageMaker, Access: coordinator.AllowList{Accounts: []string{account}}})
+	cb := coordinator.New(coordinator.Deps{Ledger: ledger.New(client, b.Table), SageMaker: b.SageMaker, Cleaner: cleaner, Scope: everything,
+		Access: pipeline.AllowList{Accounts: []string{account}}})
+	coord := coordinator.New(coordinator.Deps{Ledger: b.Ledger, SageMaker: b.SageMaker, Access: pipeline.AllowList{Accounts: []string{account}}})
 
 	arn := b.Start(b.CreatePipeline(definition(callbackStepWith("Etl", b.CallbackQueue, map[string]any{callback.ArgSFNExecutionARN: sfnARN}))))
 	bodies := map[callback.Status]string{}

@@ -31,7 +31,7 @@ func TestRegistrationIsBoundToTheStep(t *testing.T) {
 	token := *w.WaitStep(arn, "Wait", smtypes.StepStatusExecuting).Metadata.Callback.CallbackToken
 	other := w.Start(w.CreatePipeline(definition(callbackStep("Other", w.CallbackQueue))))
 	otherToken := *w.WaitStep(other, "Other", smtypes.StepStatusExecuting).Metadata.Callback.CallbackToken
-	res := []pipeline.Resource{{Kind: callback.KindSFNExecution, ID: sfnARN, RegisteredBy: "forged in the body"}}
+	res := []pipeline.Resource{{Kind: pipeline.ResourceSFNExecution, ID: sfnARN, RegisteredBy: "forged in the body"}}
 
 	for name, tok := range map[string]string{"a token no execution has": "Zz00Zz00Zz", "another execution's token": otherToken} {
 		_, err := w.coord.RegisterResources(w.Ctx, coordinator.ResourcesInput{Token: tok, ExecutionARN: arn, Resources: res, RegisteredBy: "arn:aws:iam::123456789012:user/mallory"})
@@ -64,7 +64,7 @@ func TestRegistrationIsBoundToTheStep(t *testing.T) {
 func TestForgedStoppingMessageAnswersNoForeignToken(t *testing.T) {
 	w := newCBWorld(t, &fakeCleaner{})
 	sends := newFaultySends(w.SageMaker, nil)
-	w.deps.Access = coordinator.AllowList{Accounts: []string{account}, Pipelines: []string{"allowed-*"}}
+	w.deps.Access = pipeline.AllowList{Accounts: []string{account}, Pipelines: []string{"allowed-*"}}
 	w.useSageMaker(sends)
 	allowed := w.Start(createNamed(t, w.world, "allowed-train", definition(trainingStep("Train"))))
 	foreign := w.Start(createNamed(t, w.world, "payments", definition(callbackStep("Charge", w.CallbackQueue))))
@@ -134,7 +134,7 @@ func createNamed(t *testing.T, w *world, name, def string) string {
 // The cleanup scope: a resource or worker outside it is never acted on,
 // whoever named it, and the refusal is recorded, not silently skipped.
 func TestCleanupScopeIsEnforced(t *testing.T) {
-	scope, err := pipeline.ParseCleanupScope(`{"sfn-execution":["arn:aws:states:*:123456789012:execution:etl:*"],"worker-lambda":["etl-worker"]}`, callback.ScopeKinds())
+	scope, err := pipeline.ParseCleanupScope(`{"sfn-execution":["arn:aws:states:*:123456789012:execution:etl:*"],"worker-lambda":["etl-worker"]}`, pipeline.ScopeKinds())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestCleanupScopeIsEnforced(t *testing.T) {
 	w := newCBWorld(t, cleaner)
 	w.deps.Scope = scope
 	w.useSageMaker(w.answers)
-	w.coord = coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: w.sm, Access: coordinator.AllowList{Accounts: []string{account}}, Scope: scope})
+	w.coord = coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: w.sm, Access: pipeline.AllowList{Accounts: []string{account}}, Scope: scope})
 	prod := "arn:aws:states:us-east-1:123456789012:execution:payments:run-1"
 
 	t.Run("a resource named by the step's arguments", func(t *testing.T) {
@@ -169,7 +169,7 @@ func TestCleanupScopeIsEnforced(t *testing.T) {
 		if len(view.Cleanups) != 1 || view.Cleanups[0].Status != pipeline.CleanupRefused || !strings.Contains(view.Cleanups[0].LastError, "outside the cleanup scope") {
 			t.Fatalf("cleanups %+v, want one refused with its reason", view.Cleanups)
 		}
-		if n := emf.Sum(metrics.Cleanups, metrics.DimKind, callback.KindSFNExecution, metrics.DimResult, metrics.CleanupRefused); n != 1 {
+		if n := emf.Sum(metrics.Cleanups, metrics.DimKind, pipeline.ResourceSFNExecution, metrics.DimResult, metrics.CleanupRefused); n != 1 {
 			t.Fatalf("%v refused cleanups in the metrics, want 1", n)
 		}
 		w.WaitStatus(arn, smtypes.PipelineExecutionStatusStopped)
@@ -189,7 +189,7 @@ func TestCleanupScopeIsEnforced(t *testing.T) {
 		arn := w.Start(w.CreatePipeline(definition(callbackStep("Wait", w.CallbackQueue))))
 		token := *w.WaitStep(arn, "Wait", smtypes.StepStatusExecuting).Metadata.Callback.CallbackToken
 		_, err := w.coord.RegisterResources(w.Ctx, coordinator.ResourcesInput{Token: token, ExecutionARN: arn, RegisteredBy: "worker",
-			Resources: []pipeline.Resource{{Kind: callback.KindSFNExecution, ID: prod}}})
+			Resources: []pipeline.Resource{{Kind: pipeline.ResourceSFNExecution, ID: prod}}})
 		if pipeline.Code(err) != pipeline.EUnauthorized {
 			t.Fatalf("registration outside the scope: %v, want unauthorized", err)
 		}

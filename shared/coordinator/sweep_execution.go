@@ -31,7 +31,7 @@ func (r *run) sweepOne(ctx context.Context, e pipeline.Execution) {
 	}
 	if err := r.sweepExecution(ctx, e); err != nil {
 		r.report.Errors++
-		r.d.Logger.WarnContext(ctx, "sweep of execution failed; the next pass retries", logging.KeyExecutionARN, e.ExecutionARN, logging.KeyError, err.Error())
+		r.log.WarnContext(ctx, "sweep of execution failed; the next pass retries", logging.KeyExecutionARN, e.ExecutionARN, logging.KeyError, err.Error())
 	}
 }
 
@@ -48,7 +48,7 @@ func (r *run) sweepExecution(ctx context.Context, e pipeline.Execution) error {
 	if err != nil {
 		return err
 	}
-	view, err := r.d.Ledger.ReadExecution(ctx, arn)
+	view, err := r.ledger.ReadExecution(ctx, arn)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func (r *run) sweepExecution(ctx context.Context, e pipeline.Execution) error {
 	}
 	for _, open := range openCallbacks(callbackSteps(steps), view.Tokens) {
 		r.report.OpenCallbacks++
-		if age := r.now.Sub(open.step.started); !open.step.started.IsZero() && age > r.oldestCallback {
+		if age := r.at.Sub(open.step.started); !open.step.started.IsZero() && age > r.oldestCallback {
 			r.oldestCallback = age
 		}
 	}
@@ -78,14 +78,14 @@ func (r *run) sweepExecution(ctx context.Context, e pipeline.Execution) error {
 			rec.StoppingSince = aws.ToTime(desc.LastModifiedTime)
 		}
 	}
-	p := r.d.Policies.For(arn.Pipeline)
+	p := r.policyFor(arn.Pipeline)
 	switch status {
 	case pipeline.ExecutionExecuting:
 		started := rec.StartedAt
 		if started.IsZero() {
 			started = aws.ToTime(desc.CreationTime)
 		}
-		if p.MaxRuntime > 0 && r.now.Sub(started) > p.MaxRuntime {
+		if p.MaxRuntime > 0 && r.at.Sub(started) > p.MaxRuntime {
 			return r.stopOverdue(ctx, arn, p.MaxRuntime)
 		}
 		if failed := failedStep(steps); p.FailFast && failed != "" {
@@ -94,7 +94,7 @@ func (r *run) sweepExecution(ctx context.Context, e pipeline.Execution) error {
 			return r.stopFailFast(ctx, arn, failed)
 		}
 	case pipeline.ExecutionStopping:
-		if stopping := r.now.Sub(rec.StoppingSince); !rec.StoppingSince.IsZero() && stopping > p.GracePeriod {
+		if stopping := r.at.Sub(rec.StoppingSince); !rec.StoppingSince.IsZero() && stopping > p.GracePeriod {
 			return r.unblock(ctx, arn, view, steps, stopping > p.ForceDeadline, p.GracePeriod, p.ForceDeadline)
 		}
 	}
@@ -114,7 +114,7 @@ func (r *run) reconcileSteps(ctx context.Context, arn pipeline.ExecutionARN, vie
 		if status.Rank() <= recorded[aws.ToString(s.StepName)].Rank() {
 			continue
 		}
-		res, err := r.status.RecordStep(ctx, stepFromSageMaker(arn, s, r.now))
+		res, err := r.status.RecordStep(ctx, stepFromSageMaker(arn, s, r.at))
 		if err != nil {
 			return err
 		}
@@ -151,11 +151,11 @@ func (r *run) stopFailFast(ctx context.Context, arn pipeline.ExecutionARN, step 
 
 func (r *run) stop(ctx context.Context, in StopInput) error {
 	r.report.Calls += callsPerStop
-	res, err := r.d.Stopper.Stop(ctx, in)
+	res, err := r.stopper.Stop(ctx, in)
 	switch {
 	case err == nil:
 		r.report.Stopped++
-		r.d.Logger.InfoContext(ctx, "sweeper stopped an execution", logging.KeyExecutionARN, in.ExecutionARN, logging.KeyStopID, res.Stop.ID, "requestedBy", in.RequestedBy)
+		r.log.InfoContext(ctx, "sweeper stopped an execution", logging.KeyExecutionARN, in.ExecutionARN, logging.KeyStopID, res.Stop.ID, "requestedBy", in.RequestedBy)
 		return nil
 	case FinalStopError(err):
 		return nil // it ended meanwhile, or is not ours to stop
@@ -186,7 +186,7 @@ func (r *run) unblock(ctx context.Context, arn pipeline.ExecutionARN, view pipel
 	for _, open := range openCallbacks(callbackSteps(steps), view.Tokens) {
 		token := open.step.token
 		r.report.Calls += callsPerAnswer
-		if err := r.d.Cleaner.CleanupAndAnswer(ctx, arn, token, force, reason); err != nil {
+		if err := r.answerer.CleanupAndAnswer(ctx, arn, token, force, reason); err != nil {
 			errs = append(errs, fmt.Errorf("unblock %s token %s: %w", arn, pipeline.TokenRef(token), err))
 			continue
 		}
@@ -195,7 +195,7 @@ func (r *run) unblock(ctx context.Context, arn pipeline.ExecutionARN, view pipel
 		} else {
 			r.report.Cleaned++
 		}
-		r.d.Logger.InfoContext(ctx, "unblocked a stuck stop", logging.KeyExecutionARN, arn.String(), logging.KeyStepName, open.step.name, logging.KeyToken, pipeline.TokenRef(token), "force", force)
+		r.log.InfoContext(ctx, "unblocked a stuck stop", logging.KeyExecutionARN, arn.String(), logging.KeyStepName, open.step.name, logging.KeyToken, pipeline.TokenRef(token), "force", force)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("unblock %s: %w", arn, errors.Join(errs...))

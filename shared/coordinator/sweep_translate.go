@@ -60,23 +60,23 @@ func stepFromSageMaker(arn pipeline.ExecutionARN, s smtypes.PipelineExecutionSte
 
 // countingSageMaker counts the SageMaker calls of one sweeper run.
 type countingSageMaker struct {
-	SweepSageMaker
+	SageMaker
 	calls *int
 }
 
 func (c *countingSageMaker) DescribePipelineExecution(ctx context.Context, in *sagemaker.DescribePipelineExecutionInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineExecutionOutput, error) {
 	*c.calls++
-	return c.SweepSageMaker.DescribePipelineExecution(ctx, in, opts...)
+	return c.SageMaker.DescribePipelineExecution(ctx, in, opts...)
 }
 
 func (c *countingSageMaker) DescribePipelineDefinitionForExecution(ctx context.Context, in *sagemaker.DescribePipelineDefinitionForExecutionInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineDefinitionForExecutionOutput, error) {
 	*c.calls++
-	return c.SweepSageMaker.DescribePipelineDefinitionForExecution(ctx, in, opts...)
+	return c.SageMaker.DescribePipelineDefinitionForExecution(ctx, in, opts...)
 }
 
 func (c *countingSageMaker) ListPipelineExecutionSteps(ctx context.Context, in *sagemaker.ListPipelineExecutionStepsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListPipelineExecutionStepsOutput, error) {
 	*c.calls++
-	return c.SweepSageMaker.ListPipelineExecutionSteps(ctx, in, opts...)
+	return c.SageMaker.ListPipelineExecutionSteps(ctx, in, opts...)
 }
 
 // stepDetails is what a step's metadata says about it.

@@ -110,7 +110,7 @@ func TestForceRetriedWithItsKeyFinishesWhatAThrottledSendLeft(t *testing.T) {
 		}
 		return nil
 	})
-	coord := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: &forceWorld{countingSageMaker: w.sm, sends: sends}, Access: coordinator.AllowList{Accounts: []string{account}}})
+	coord := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: &forceWorld{countingSageMaker: w.sm, sends: sends}, Access: pipeline.AllowList{Accounts: []string{account}}})
 	arn := w.Start(w.CreatePipeline(definition(callbackStep("A", w.CallbackQueue), callbackStep("B", w.CallbackQueue))))
 	w.WaitStep(arn, "A", smtypes.StepStatusExecuting)
 	w.WaitStep(arn, "B", smtypes.StepStatusExecuting)
@@ -365,7 +365,7 @@ func TestFastStopTimelineNeverRunsBackwards(t *testing.T) {
 		t.Fatal(err)
 	}
 	heard := &observer{}
-	status := coordinator.NewStatus(coordinator.StatusDeps{Ledger: w.Ledger, Observer: heard})
+	status := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: w.sm, Observer: heard})
 	// SageMaker's events carry whole seconds: the end may read earlier
 	// than the request.
 	ended := res.Stop.CreatedAt.Truncate(time.Second)
@@ -415,7 +415,7 @@ func TestForceRacingStoppingAndSweeperAnswersOnce(t *testing.T) {
 	w := newCBWorld(t, cleaner)
 	sends := newFaultySends(w.SageMaker, nil)
 	w.useSageMaker(sends)
-	force := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: &forceWorld{countingSageMaker: w.sm, sends: sends}, Access: coordinator.AllowList{Accounts: []string{account}}})
+	force := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: &forceWorld{countingSageMaker: w.sm, sends: sends}, Access: pipeline.AllowList{Accounts: []string{account}}})
 	arn := w.Start(w.CreatePipeline(definition(
 		callbackStepWith("A", w.CallbackQueue, map[string]any{callback.ArgSFNExecutionARN: sfnARN}),
 		callbackStepWith("B", w.CallbackQueue, map[string]any{callback.ArgSFNExecutionARN: sfnARN + "b"}))))
@@ -465,7 +465,7 @@ func TestForceRacingStoppingAndSweeperAnswersOnce(t *testing.T) {
 // request still gets the first stop.
 func TestRetriedExecutionIsStoppedAgain(t *testing.T) {
 	w := newWorld(t)
-	status := coordinator.NewStatus(coordinator.StatusDeps{Ledger: w.Ledger})
+	status := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: w.sm})
 	arn := w.Start(w.CreatePipeline(definition(callbackStep("Wait", w.CallbackQueue))))
 	w.WaitStep(arn, "Wait", smtypes.StepStatusExecuting)
 	record := func(s pipeline.ExecutionStatus) {

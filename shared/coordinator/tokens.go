@@ -35,31 +35,6 @@ import (
 //  5. mark it answered, fenced by the claim, flagged in the same write;
 //  6. release the claim when returning for a retry.
 
-// TokenLedger is what answering tokens needs of the ledger;
-// *ledger.Ledger satisfies it.
-type TokenLedger interface {
-	ClaimToken(ctx context.Context, c pipeline.TokenClaim) (pipeline.Token, error)
-	ReleaseToken(ctx context.Context, arn pipeline.ExecutionARN, token, fence string) error
-	MarkAnswered(ctx context.Context, arn pipeline.ExecutionARN, token string, a pipeline.Answer) (pipeline.Token, error)
-	RecordCleanup(ctx context.Context, r pipeline.CleanupResult) (pipeline.Cleanup, error)
-	CompleteToken(ctx context.Context, r pipeline.TokenRegistration) (pipeline.Token, bool, error)
-}
-
-// StepSuccessSender answers a callback token with a success.
-type StepSuccessSender interface {
-	SendPipelineExecutionStepSuccess(ctx context.Context, in *sagemaker.SendPipelineExecutionStepSuccessInput, opts ...func(*sagemaker.Options)) (*sagemaker.SendPipelineExecutionStepSuccessOutput, error)
-}
-
-// TokenSageMaker is every SageMaker call answering a token makes;
-// *sagemaker.Client satisfies it.
-type TokenSageMaker interface {
-	sagemaker.ListPipelineExecutionStepsAPIClient
-	StepFailureSender
-	StepSuccessSender
-}
-
-var _ TokenSageMaker = (*sagemaker.Client)(nil)
-
 // Claims and their retries.
 const (
 	// claimMargin is added to twice the cleaner timeout for the claim's
@@ -72,9 +47,9 @@ const (
 
 // tokenPath answers callback tokens.
 type tokenPath struct {
-	ledger         TokenLedger
-	sm             TokenSageMaker
-	cleaner        Cleaner // nil where nothing is cleaned (force stops)
+	ledger         Ledger
+	sm             SageMaker
+	cleaner        Cleaner // nil: a job that would clean fails
 	scope          pipeline.CleanupScope
 	cleanerTimeout time.Duration
 	now            func() time.Time
@@ -274,7 +249,7 @@ func (tp *tokenPath) send(ctx context.Context, arn pipeline.ExecutionARN, send s
 }
 
 // markAnswered marks a token answered; answered before is as good.
-func markAnswered(ctx context.Context, l TokenLedger, arn pipeline.ExecutionARN, token string, a pipeline.Answer) error {
+func markAnswered(ctx context.Context, l Ledger, arn pipeline.ExecutionARN, token string, a pipeline.Answer) error {
 	_, err := l.MarkAnswered(ctx, arn, token, a)
 	var already *pipeline.AlreadyAnsweredError
 	if err != nil && !errors.As(err, &already) {
@@ -374,7 +349,7 @@ func (tp *tokenPath) cleanOne(ctx context.Context, arn pipeline.ExecutionARN, to
 		}
 	}()
 	start := tp.now()
-	if err := tp.scope.Allows(r.Kind, callback.ScopeSubject(r)); err != nil {
+	if err := tp.scope.Allows(r.Kind, pipeline.ScopeSubject(r)); err != nil {
 		// Never acted on, never silently skipped: recorded with why.
 		slog.WarnContext(ctx, "cleanup refused: outside the cleanup scope", logging.KeyExecutionARN, arn.String(), "kind", r.Kind, "resource", truncate(r.ID, 200), "registeredBy", r.RegisteredBy)
 		result := pipeline.CleanupResult{ARN: arn, Token: token, Resource: r, Status: pipeline.CleanupRefused, Error: truncate(pipeline.Message(err), 1024), At: start}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 
-	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
@@ -102,8 +101,8 @@ func (l *Ledger) mergeToken(ctx context.Context, arn pipeline.ExecutionARN, toke
 			return rec, false, &pipeline.ClaimedError{Token: token, ClaimedBy: rec.ClaimedBy, ClaimUntil: rec.ClaimUntil}
 		}
 		if p.refuseAnswered {
-			if n := len(callback.MergePlan(rec.CleanupPlan, p.resources)); n > callback.MaxPlanLength {
-				return rec, false, pipeline.Errorf(pipeline.EInvalid, "callback token %s would have %d resources to clean up; at most %d are allowed per token", pipeline.TokenRef(token), n, callback.MaxPlanLength)
+			if n := len(pipeline.MergePlan(rec.CleanupPlan, p.resources)); n > pipeline.MaxPlanLength {
+				return rec, false, pipeline.Errorf(pipeline.EInvalid, "callback token %s would have %d resources to clean up; at most %d are allowed per token", pipeline.TokenRef(token), n, pipeline.MaxPlanLength)
 			}
 		}
 		upd, changed := patchUpdate(rec, p)
@@ -151,7 +150,7 @@ func newToken(arn pipeline.ExecutionARN, token string, p tokenPatch, now time.Ti
 		Token:        token,
 		StepName:     p.stepName,
 		Arguments:    p.arguments,
-		CleanupPlan:  callback.MergePlan(nil, p.resources),
+		CleanupPlan:  pipeline.MergePlan(nil, p.resources),
 		State:        pipeline.TokenOpen,
 		RegisteredAt: now.UTC().Truncate(time.Millisecond),
 	}
@@ -170,7 +169,7 @@ func samePlan(rec pipeline.Token) expression.ConditionBuilder {
 func patchUpdate(rec pipeline.Token, p tokenPatch) (expression.UpdateBuilder, bool) {
 	var upd expression.UpdateBuilder
 	changed := false
-	if merged := callback.MergePlan(rec.CleanupPlan, p.resources); len(merged) > len(rec.CleanupPlan) {
+	if merged := pipeline.MergePlan(rec.CleanupPlan, p.resources); len(merged) > len(rec.CleanupPlan) {
 		upd, changed = upd.Set(expression.Name("cleanupPlan"), expression.Value(merged)), true
 	}
 	if rec.StepName == "" && p.stepName != "" {

@@ -8,12 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
 func sfnResource(n int) pipeline.Resource {
-	return pipeline.Resource{Kind: callback.KindSFNExecution, ID: fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:m:%d", n)}
+	return pipeline.Resource{Kind: pipeline.ResourceSFNExecution, ID: fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:m:%d", n)}
 }
 
 func TestAppendResourcesBeforeAndAfterTheStartMessage(t *testing.T) {
@@ -146,13 +145,13 @@ func TestRecordRejection(t *testing.T) {
 		big[i] = 'x'
 	}
 	for count := 1; count <= 2; count++ {
-		err := l.RecordRejection(ctx, callback.Rejection{MessageID: "m-1", Source: "arn:aws:sqs:us-east-1:123456789012:callbacks",
+		err := l.RecordRejection(ctx, pipeline.Rejection{MessageID: "m-1", Source: "arn:aws:sqs:us-east-1:123456789012:callbacks",
 			Reason: "token is missing", Excerpt: string(big), ReceiveCount: count, At: at})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := l.RecordRejection(ctx, callback.Rejection{MessageID: "m-2", Reason: "not JSON", Excerpt: "hello", ReceiveCount: 1, At: at.Add(time.Minute)}); err != nil {
+	if err := l.RecordRejection(ctx, pipeline.Rejection{MessageID: "m-2", Reason: "not JSON", Excerpt: "hello", ReceiveCount: 1, At: at.Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := l.ListRejections(ctx, at)
@@ -160,7 +159,7 @@ func TestRecordRejection(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(got) != 1 || got[0].MessageID != "m-1" || got[0].ReceiveCount != 2 || got[0].Reason != "token is missing" ||
-		len(got[0].Excerpt) != callback.MaxExcerptBytes || !got[0].At.Equal(at) {
+		len(got[0].Excerpt) != pipeline.MaxExcerptBytes || !got[0].At.Equal(at) {
 		t.Fatalf("rejections of the day: %+v", got)
 	}
 	next, err := l.ListRejections(ctx, at.Add(time.Minute))

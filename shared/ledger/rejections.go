@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/stopcoord/stopcoord/shared/callback"
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
 // Rejected callback messages live in one partition per UTC day,
@@ -21,12 +21,12 @@ func rejectedPK(at time.Time) string { return rejectedPrefix + at.UTC().Format(t
 // RecordRejection keeps a callback message that could not be acted on, with
 // why. Each delivery of the same message overwrites the last, so the record
 // shows the latest receive count; it expires with the ledger's retention.
-func (l *Ledger) RecordRejection(ctx context.Context, r callback.Rejection) error {
+func (l *Ledger) RecordRejection(ctx context.Context, r pipeline.Rejection) error {
 	r.At = r.At.UTC()
 	if r.At.IsZero() {
 		r.At = l.now().UTC()
 	}
-	r.Excerpt = callback.Excerpt(r.Excerpt)
+	r.Excerpt = pipeline.Excerpt(r.Excerpt)
 	item, err := marshal(r)
 	if err != nil {
 		return wrap("encode rejected message", r.MessageID, err)
@@ -47,7 +47,7 @@ func (l *Ledger) RecordRejection(ctx context.Context, r callback.Rejection) erro
 }
 
 // ListRejections lists the messages rejected on the UTC day of day.
-func (l *Ledger) ListRejections(ctx context.Context, day time.Time) ([]callback.Rejection, error) {
+func (l *Ledger) ListRejections(ctx context.Context, day time.Time) ([]pipeline.Rejection, error) {
 	pk := rejectedPK(day)
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(l.table),
@@ -56,7 +56,7 @@ func (l *Ledger) ListRejections(ctx context.Context, day time.Time) ([]callback.
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
 		ConsistentRead:            aws.Bool(true),
 	}
-	var out []callback.Rejection
+	var out []pipeline.Rejection
 	p := dynamodb.NewQueryPaginator(l.client, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)

@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
 // Limits SageMaker puts on the output parameters of a callback answer.
@@ -146,7 +147,7 @@ func (p *problems) patterns(at string, raw json.RawMessage, required bool) []str
 			p.add(fmt.Sprintf("%s[%d]", at, i), "empty pattern")
 			continue
 		}
-		if _, err := path.Match(pat, ""); err != nil {
+		if err := pipeline.ValidateNamePattern(pat); err != nil {
 			p.add(fmt.Sprintf("%s[%d]", at, i), "%q is not a valid pattern (path.Match syntax: dev-*, train-?)", pat)
 		}
 	}

@@ -6,8 +6,9 @@
 package policy
 
 import (
-	"path"
 	"time"
+
+	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
 // Outcomes a stop can give a callback step.
@@ -111,11 +112,4 @@ func (s *Set) Len() int {
 	return len(s.policies)
 }
 
-func matchAny(patterns []string, name string) bool {
-	for _, p := range patterns {
-		if ok, _ := path.Match(p, name); ok {
-			return true
-		}
-	}
-	return false
-}
+func matchAny(patterns []string, name string) bool { return pipeline.MatchesName(patterns, name) }

@@ -38,7 +38,7 @@ func TestRegisterSignsAndSends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := c.Register(context.Background(), cc, pipeline.Resource{Kind: callback.KindBatchJob, ID: "job-1"})
+	plan, err := c.Register(context.Background(), cc, pipeline.Resource{Kind: pipeline.ResourceBatchJob, ID: "job-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestRegisterReportsRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Register(context.Background(), cc, pipeline.Resource{Kind: callback.KindBatchJob, ID: "job-1"})
+	_, err = c.Register(context.Background(), cc, pipeline.Resource{Kind: pipeline.ResourceBatchJob, ID: "job-1"})
 	if !workerkit.Answered(err) || !strings.Contains(err.Error(), "409") {
 		t.Fatalf("err = %v, want an answered conflict", err)
 	}
@@ -112,7 +112,7 @@ func Example() {
 		return
 	}
 	// ... start a Step Functions execution, then:
-	_, err = kit.Register(ctx, cc, pipeline.Resource{Kind: callback.KindSFNExecution, ID: "arn:aws:states:eu-west-1:123456789012:execution:etl:run-1"})
+	_, err = kit.Register(ctx, cc, pipeline.Resource{Kind: pipeline.ResourceSFNExecution, ID: "arn:aws:states:eu-west-1:123456789012:execution:etl:run-1"})
 	if workerkit.Answered(err) {
 		// The pipeline was stopped meanwhile: stop the execution here.
 	}

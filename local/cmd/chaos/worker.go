@@ -172,7 +172,7 @@ func (w *workers) start(ctx context.Context, kind, token string) (pipeline.Resou
 		if err != nil {
 			return pipeline.Resource{}, err
 		}
-		return pipeline.Resource{Kind: kind, ID: aws.ToString(run.JobRunId), Params: map[string]string{callback.ParamJobName: glueJob}}, nil
+		return pipeline.Resource{Kind: kind, ID: aws.ToString(run.JobRunId), Params: map[string]string{pipeline.ParamJobName: glueJob}}, nil
 	case "lambda-cleanup":
 		return pipeline.Resource{Kind: kind, ID: "arn:aws:lambda:us-east-1:" + account + ":function:" + cleanupFunction}, nil
 	case brokenCleanup:
@@ -184,7 +184,7 @@ func (w *workers) start(ctx context.Context, kind, token string) (pipeline.Resou
 	case "ecs-task":
 		id := "arn:aws:ecs:us-east-1:" + account + ":task/chaos/" + strings.ToLower(token)
 		c.jobs.start(kind, id)
-		return pipeline.Resource{Kind: kind, ID: id, Params: map[string]string{callback.ParamCluster: "chaos"}}, nil
+		return pipeline.Resource{Kind: kind, ID: id, Params: map[string]string{pipeline.ParamCluster: "chaos"}}, nil
 	case "sagemaker-training-job", "sagemaker-processing-job", "sagemaker-transform-job":
 		id := "chaos-" + token
 		c.jobs.start(kind, id)

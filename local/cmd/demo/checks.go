@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
-	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
@@ -176,7 +175,7 @@ func (d *demo) collect(ctx context.Context, arn string) facts {
 		f.resources[k.(string)] = append(f.resources[k.(string)], v.([]pipeline.Resource)...)
 		return true
 	})
-	f.resources["RunExternalJob"] = append(f.resources["RunExternalJob"], pipeline.Resource{Kind: callback.KindLambdaCleanup, ID: cleanupFn})
+	f.resources["RunExternalJob"] = append(f.resources["RunExternalJob"], pipeline.Resource{Kind: pipeline.ResourceLambdaCleanup, ID: cleanupFn})
 
 	sfnExecution, glueRunID := d.started()
 	if out, err := d.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(sfnExecution)}); err != nil {

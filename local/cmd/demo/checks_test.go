@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
-	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
@@ -32,14 +31,14 @@ func goodFacts() facts {
 		},
 		tokens: []pipeline.Token{tok("StartStateMachine", "TokenSFN01"), tok("StartGlueJob", "TokenGLUE1"), tok("RunExternalJob", "TokenEXT01")},
 		cleanups: []pipeline.Cleanup{
-			clean("TokenSFN01", callback.KindSFNExecution, sfnARN),
-			clean("TokenGLUE1", callback.KindGlueJobRun, glueRun),
-			clean("TokenEXT01", callback.KindLambdaCleanup, cleanupFn),
+			clean("TokenSFN01", pipeline.ResourceSFNExecution, sfnARN),
+			clean("TokenGLUE1", pipeline.ResourceGlueJobRun, glueRun),
+			clean("TokenEXT01", pipeline.ResourceLambdaCleanup, cleanupFn),
 		},
 		resources: map[string][]pipeline.Resource{
-			"StartStateMachine": {{Kind: callback.KindSFNExecution, ID: sfnARN}},
-			"StartGlueJob":      {{Kind: callback.KindGlueJobRun, ID: glueRun}},
-			"RunExternalJob":    {{Kind: callback.KindLambdaCleanup, ID: cleanupFn}},
+			"StartStateMachine": {{Kind: pipeline.ResourceSFNExecution, ID: sfnARN}},
+			"StartGlueJob":      {{Kind: pipeline.ResourceGlueJobRun, ID: glueRun}},
+			"RunExternalJob":    {{Kind: pipeline.ResourceLambdaCleanup, ID: cleanupFn}},
 		},
 		sfnStatus: "ABORTED", glueState: "STOPPED", cleanupLambdaCalls: 1,
 		stops: []stopSummary{{Phase: "closed", Outcome: "Stopped"}},
@@ -76,13 +75,13 @@ func TestEvaluateFailsEachBrokenPromise(t *testing.T) {
 		{"a cleanup failed", func(f *facts) { f.cleanups[1].Status, f.cleanups[1].LastError = pipeline.CleanupFailed, "boom" }, "cleanup of glue-job-run jr_1 (step StartGlueJob) is failed in the ledger (boom)"},
 		{"a resource cleaned twice (under two tokens of one step)", func(f *facts) {
 			f.tokens = append(f.tokens, pipeline.Token{Token: "TokenGLUE2", StepName: "StartGlueJob", State: pipeline.TokenAnswered, Outcome: pipeline.OutcomeFailure})
-			f.cleanups = append(f.cleanups, pipeline.Cleanup{Token: "TokenGLUE2", Resource: pipeline.Resource{Kind: callback.KindGlueJobRun, ID: glueRun}, Status: pipeline.CleanupSucceeded})
+			f.cleanups = append(f.cleanups, pipeline.Cleanup{Token: "TokenGLUE2", Resource: pipeline.Resource{Kind: pipeline.ResourceGlueJobRun, ID: glueRun}, Status: pipeline.CleanupSucceeded})
 		}, "2 cleanup records of glue-job-run jr_1 (step StartGlueJob), want 1"},
 		{"a second resource of one kind not cleaned", func(f *facts) {
-			f.resources["StartGlueJob"] = append(f.resources["StartGlueJob"], pipeline.Resource{Kind: callback.KindGlueJobRun, ID: "jr_2"})
+			f.resources["StartGlueJob"] = append(f.resources["StartGlueJob"], pipeline.Resource{Kind: pipeline.ResourceGlueJobRun, ID: "jr_2"})
 		}, "no cleanup of glue-job-run jr_2 (step StartGlueJob)"},
 		{"something cleaned that was not started", func(f *facts) {
-			f.cleanups = append(f.cleanups, pipeline.Cleanup{Token: "TokenSFN01", Resource: pipeline.Resource{Kind: callback.KindBatchJob, ID: "job-9"}, Status: pipeline.CleanupSucceeded})
+			f.cleanups = append(f.cleanups, pipeline.Cleanup{Token: "TokenSFN01", Resource: pipeline.Resource{Kind: pipeline.ResourceBatchJob, ID: "job-9"}, Status: pipeline.CleanupSucceeded})
 		}, "a cleanup of batch-job#job-9 for step \"StartStateMachine\", which did not start it"},
 		{"the Step Functions execution still runs", func(f *facts) { f.sfnStatus = "RUNNING" }, "the Step Functions execution is RUNNING, want ABORTED"},
 		{"the Glue job run still runs", func(f *facts) { f.glueState = "RUNNING" }, "the Glue job run is RUNNING"},

@@ -53,11 +53,11 @@ type QueuedStop struct {
 // graceful stop still waits for). The stop queue's consumer stops them
 // within the SageMaker call budget, so one call can stop thousands without
 // being throttled.
-func (c *Coordinator) BulkStop(ctx context.Context, in BulkStopInput) (BulkStopResult, error) {
+func (s *Service) BulkStop(ctx context.Context, in BulkStopInput) (BulkStopResult, error) {
 	if err := pipeline.ValidatePipelineName(in.PipelineName); err != nil {
 		return BulkStopResult{}, err
 	}
-	if err := c.access.CheckPipeline(in.PipelineName); err != nil {
+	if err := s.access.CheckPipeline(in.PipelineName); err != nil {
 		return BulkStopResult{}, err
 	}
 	key := in.Key
@@ -70,7 +70,7 @@ func (c *Coordinator) BulkStop(ctx context.Context, in BulkStopInput) (BulkStopR
 	if err != nil {
 		return BulkStopResult{}, err
 	}
-	if c.queue == nil || c.stopQueueURL == "" {
+	if s.sqs == nil || s.stopQueueURL == "" {
 		return BulkStopResult{}, fmt.Errorf("bulk stop of %s: %w", in.PipelineName, errors.New("no stop queue configured"))
 	}
 
@@ -95,14 +95,14 @@ func (c *Coordinator) BulkStop(ctx context.Context, in BulkStopInput) (BulkStopR
 		wg.Add(1)
 		go func() {
 			defer func() { <-inFlight; wg.Done() }()
-			if err := c.sendBatch(ctx, entries); err != nil {
+			if err := s.sendBatch(ctx, entries); err != nil {
 				errMu.Lock()
 				sendErr = errors.Join(sendErr, err)
 				errMu.Unlock()
 			}
 		}()
 	}
-	p := sagemaker.NewListPipelineExecutionsPaginator(c.sm, &sagemaker.ListPipelineExecutionsInput{PipelineName: aws.String(in.PipelineName), MaxResults: aws.Int32(100)})
+	p := sagemaker.NewListPipelineExecutionsPaginator(s.sm, &sagemaker.ListPipelineExecutionsInput{PipelineName: aws.String(in.PipelineName), MaxResults: aws.Int32(100)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -116,7 +116,7 @@ func (c *Coordinator) BulkStop(ctx context.Context, in BulkStopInput) (BulkStopR
 			if err != nil {
 				return BulkStopResult{}, fmt.Errorf("bulk stop of %s: SageMaker listed %w", in.PipelineName, err)
 			}
-			if c.access.Check(arn) != nil {
+			if s.access.Check(arn) != nil {
 				continue
 			}
 			body, _ := json.Marshal(StopMessage{ExecutionARN: arn.String(), Reason: reason, Mode: string(mode), Key: key, RequestedBy: in.RequestedBy})
@@ -146,10 +146,10 @@ func bulkTarget(s smtypes.PipelineExecutionStatus, mode pipeline.StopMode) bool 
 }
 
 // sendBatch sends up to ten messages, retrying the entries SQS failed once.
-func (c *Coordinator) sendBatch(ctx context.Context, entries []sqstypes.SendMessageBatchRequestEntry) error {
+func (s *Service) sendBatch(ctx context.Context, entries []sqstypes.SendMessageBatchRequestEntry) error {
 	pending := entries
 	for attempt := 0; attempt < 2 && len(pending) > 0; attempt++ {
-		out, err := c.queue.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(c.stopQueueURL), Entries: pending})
+		out, err := s.sqs.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(s.stopQueueURL), Entries: pending})
 		if err != nil {
 			return fmt.Errorf("queue stops: %w", errors.Join(pipeline.Errorf(pipeline.EUnavailable, "could not queue the stops"), err))
 		}
@@ -189,8 +189,8 @@ func ParseStopMessage(body string) (StopMessage, error) {
 // change (the execution ended, is unknown, or is not allowed) are done;
 // throttling and failures of SageMaker or the ledger are returned for the
 // queue to redeliver.
-func (c *Coordinator) StopQueued(ctx context.Context, m StopMessage) (StopResult, error) {
-	res, err := c.Stop(ctx, StopInput{ExecutionARN: m.ExecutionARN, Reason: m.Reason, Mode: m.Mode, Key: m.Key, RequestedBy: m.RequestedBy})
+func (s *Service) StopQueued(ctx context.Context, m StopMessage) (StopResult, error) {
+	res, err := s.Stop(ctx, StopInput{ExecutionARN: m.ExecutionARN, Reason: m.Reason, Mode: m.Mode, Key: m.Key, RequestedBy: m.RequestedBy})
 	if err != nil && FinalStopError(err) {
 		return res, &Settled{Err: err}
 	}

@@ -11,69 +11,6 @@ import (
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
-// StatusLedger is what recording status changes needs of the ledger;
-// *ledger.Ledger satisfies it.
-type StatusLedger interface {
-	RecordExecutionStatus(ctx context.Context, c pipeline.ExecutionChange) (pipeline.Execution, error)
-	RecordStepStatus(ctx context.Context, c pipeline.StepChange) (pipeline.Step, error)
-	ReadExecution(ctx context.Context, arn pipeline.ExecutionARN) (pipeline.View, error)
-	CloseStop(ctx context.Context, arn pipeline.ExecutionARN, id string, outcome pipeline.ExecutionStatus, at, sageMakerAt time.Time) (pipeline.StopRequest, error)
-}
-
-// ExecutionStopper stops one execution; *Coordinator satisfies it, so a
-// policy stop goes through the same use case as the HTTP API.
-type ExecutionStopper interface {
-	Stop(ctx context.Context, in StopInput) (StopResult, error)
-}
-
-// FailFastPolicy says which pipelines are stopped when a step fails;
-// *policy.Set satisfies it.
-type FailFastPolicy interface {
-	FailFast(pipelineName string) bool
-}
-
-// StatusDeps are the collaborators of the status use case.
-type StatusDeps struct {
-	Ledger StatusLedger
-	// Definitions gives Lambda steps their timeout; nil records Lambda
-	// steps without one (the status view then reads the definition).
-	Definitions *Definitions
-	Stopper     ExecutionStopper
-	Policy      FailFastPolicy // nil: no pipeline fails fast
-	// Observer hears of every stop this use case closes, once per stop
-	// (the Stop Completed event); nil tells no one.
-	Observer StopObserver
-	Clock    func() time.Time
-}
-
-// StopObserver hears of a stop closed, with its execution as the ledger
-// holds it; a *stopevents.Observer publishes it as a Stop Completed event.
-type StopObserver interface {
-	StopClosed(ctx context.Context, trigger string, stop pipeline.StopRequest, view pipeline.View)
-}
-
-// Status records SageMaker's execution and step status changes in the
-// ledger, order-safely, closes stop requests when their execution ends,
-// and stops an execution whose step failed when its policy says fail fast.
-// The EventBridge function and the sweeper's reconciliation both use it, so
-// an event and a reconciled state are recorded by the same rules.
-type Status struct {
-	ledger   StatusLedger
-	defs     *Definitions
-	stopper  ExecutionStopper
-	policy   FailFastPolicy
-	observer StopObserver
-	now      func() time.Time
-}
-
-// NewStatus returns the status use case.
-func NewStatus(d StatusDeps) *Status {
-	if d.Clock == nil {
-		d.Clock = time.Now
-	}
-	return &Status{ledger: d.Ledger, defs: d.Definitions, stopper: d.Stopper, policy: d.Policy, observer: d.Observer, now: d.Clock}
-}
-
 // FailFastKey is the idempotency key of a fail-fast stop: one per execution
 // however many steps fail or events repeat.
 const FailFastKey = "fail-fast"
@@ -97,7 +34,7 @@ type Recorded struct {
 // terminal, every open stop request of the execution is closed with the
 // outcome and its latency, even if the status itself was recorded before:
 // a retry after a failed close must still close.
-func (s *Status) RecordExecution(ctx context.Context, c pipeline.ExecutionChange) (Recorded, error) {
+func (s *Service) RecordExecution(ctx context.Context, c pipeline.ExecutionChange) (Recorded, error) {
 	rec, err := s.ledger.RecordExecutionStatus(ctx, c)
 	var res Recorded
 	if err != nil {
@@ -123,7 +60,7 @@ func (s *Status) RecordExecution(ctx context.Context, c pipeline.ExecutionChange
 // end can read earlier than its own request, and then the close is when
 // stopcoord observed the end, with SageMaker's time kept beside it. Either
 // way the timeline never runs backwards.
-func (s *Status) closeStops(ctx context.Context, arn pipeline.ExecutionARN, outcome pipeline.ExecutionStatus, at time.Time) ([]string, error) {
+func (s *Service) closeStops(ctx context.Context, arn pipeline.ExecutionARN, outcome pipeline.ExecutionStatus, at time.Time) ([]string, error) {
 	view, err := s.ledger.ReadExecution(ctx, arn)
 	if err != nil {
 		return nil, err
@@ -171,7 +108,7 @@ func (s *Status) closeStops(ctx context.Context, arn pipeline.ExecutionARN, outc
 // fast, through the same stop use case as the HTTP API, and again on every
 // repeat of the event (the stop is idempotent, and a retry must finish a
 // stop that failed the first time).
-func (s *Status) RecordStep(ctx context.Context, c pipeline.StepChange) (Recorded, error) {
+func (s *Service) RecordStep(ctx context.Context, c pipeline.StepChange) (Recorded, error) {
 	if c.Kind == pipeline.KindLambda && !c.Status.Terminal() && c.LambdaTimeout == 0 && s.defs != nil {
 		// Without the timeout the step is still worth recording: the view
 		// falls back to the definition.
@@ -186,7 +123,7 @@ func (s *Status) RecordStep(ctx context.Context, c pipeline.StepChange) (Recorde
 		}
 		res.Skipped = err
 	}
-	if c.Status != pipeline.StepFailed || s.policy == nil || s.stopper == nil || !s.policy.FailFast(c.ARN.Pipeline) {
+	if c.Status != pipeline.StepFailed || !s.failFast(c.ARN.Pipeline) {
 		return res, nil
 	}
 	reason := fmt.Sprintf("fail-fast: step %s failed", c.StepName)

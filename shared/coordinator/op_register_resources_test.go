@@ -6,7 +6,6 @@ import (
 
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
-	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
@@ -15,8 +14,8 @@ func TestRegisterResources(t *testing.T) {
 	w := newWorld(t)
 	arn := w.Start(w.CreatePipeline(definition(callbackStep("Wait", w.CallbackQueue))))
 	token := *w.WaitStep(arn, "Wait", smtypes.StepStatusExecuting).Metadata.Callback.CallbackToken
-	sfnRes := pipeline.Resource{Kind: callback.KindSFNExecution, ID: sfnARN}
-	glueRes := pipeline.Resource{Kind: callback.KindGlueJobRun, ID: "jr_1", Params: map[string]string{callback.ParamJobName: "etl"}}
+	sfnRes := pipeline.Resource{Kind: pipeline.ResourceSFNExecution, ID: sfnARN}
+	glueRes := pipeline.Resource{Kind: pipeline.ResourceGlueJobRun, ID: "jr_1", Params: map[string]string{pipeline.ParamJobName: "etl"}}
 	tests := []struct {
 		name     string
 		in       coordinator.ResourcesInput
@@ -27,7 +26,7 @@ func TestRegisterResources(t *testing.T) {
 		{"more resources are appended", coordinator.ResourcesInput{Token: token, ExecutionARN: arn, Resources: []pipeline.Resource{glueRes, sfnRes}}, "", 2},
 		{"the same again changes nothing", coordinator.ResourcesInput{Token: token, ExecutionARN: arn, Resources: []pipeline.Resource{glueRes}}, "", 2},
 		{"unknown kind", coordinator.ResourcesInput{Token: token, ExecutionARN: arn, Resources: []pipeline.Resource{{Kind: "emr-cluster", ID: "j-1"}}}, pipeline.EInvalid, 0},
-		{"glue run without its job", coordinator.ResourcesInput{Token: token, ExecutionARN: arn, Resources: []pipeline.Resource{{Kind: callback.KindGlueJobRun, ID: "jr_1"}}}, pipeline.EInvalid, 0},
+		{"glue run without its job", coordinator.ResourcesInput{Token: token, ExecutionARN: arn, Resources: []pipeline.Resource{{Kind: pipeline.ResourceGlueJobRun, ID: "jr_1"}}}, pipeline.EInvalid, 0},
 		{"no resources", coordinator.ResourcesInput{Token: token, ExecutionARN: arn}, pipeline.EInvalid, 0},
 		{"bad token", coordinator.ResourcesInput{Token: "nope", ExecutionARN: arn, Resources: []pipeline.Resource{sfnRes}}, pipeline.EInvalid, 0},
 		{"bad ARN", coordinator.ResourcesInput{Token: token, ExecutionARN: "arn:aws:s3:::b", Resources: []pipeline.Resource{sfnRes}}, pipeline.EInvalid, 0},
@@ -48,7 +47,7 @@ func TestRegisterResources(t *testing.T) {
 	if _, err := w.Ledger.MarkAnswered(w.Ctx, mustARN(t, arn), token, pipeline.Answer{By: "test", Outcome: pipeline.OutcomeFailure}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := w.coord.RegisterResources(w.Ctx, coordinator.ResourcesInput{Token: token, ExecutionARN: arn, Resources: []pipeline.Resource{{Kind: callback.KindBatchJob, ID: "late"}}})
+	_, err := w.coord.RegisterResources(w.Ctx, coordinator.ResourcesInput{Token: token, ExecutionARN: arn, Resources: []pipeline.Resource{{Kind: pipeline.ResourceBatchJob, ID: "late"}}})
 	var answered *pipeline.AlreadyAnsweredError
 	if !errors.As(err, &answered) || pipeline.Code(err) != pipeline.EConflict {
 		t.Fatalf("registration after the answer: %v, want a conflict", err)

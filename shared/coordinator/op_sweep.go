@@ -4,46 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/stopcoord/stopcoord/shared/metrics"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
-	"github.com/stopcoord/stopcoord/shared/policy"
 )
-
-// StoppingCleaner runs the cleanup of a callback token again and answers
-// it (force=false), or answers it with a failure at once, skipping cleanup
-// and recording why (force=true). The callback consumer's use case
-// (*Callbacks) implements it.
-type StoppingCleaner interface {
-	CleanupAndAnswer(ctx context.Context, arn pipeline.ExecutionARN, token string, force bool, reason string) error
-}
-
-// SweepLedger is what the sweeper needs of the ledger; *ledger.Ledger
-// satisfies it.
-type SweepLedger interface {
-	StatusLedger
-	ListActive(ctx context.Context, cutoff time.Time, limit int32, cursor string) (pipeline.ExecutionPage, error)
-	ListStopping(ctx context.Context, cutoff time.Time, limit int32, cursor string) (pipeline.ExecutionPage, error)
-	SweepCursor(ctx context.Context) (string, int64, error)
-	SaveSweepCursor(ctx context.Context, cursor string, readVersion int64) error
-}
-
-// SweepSageMaker is every SageMaker call the sweeper makes itself;
-// *sagemaker.Client satisfies it.
-type SweepSageMaker interface {
-	ExecutionDescriber
-	PipelineDescriber
-	sagemaker.ListPipelineExecutionStepsAPIClient
-}
-
-// Policies gives each pipeline its policy; *policy.Set satisfies it.
-type Policies interface {
-	For(pipelineName string) policy.Policy
-}
 
 // SweepLimits bound one sweeper run, so a large backlog is drained over
 // several scheduled runs instead of overrunning one.
@@ -59,28 +24,17 @@ type SweepLimits struct {
 	Reserve time.Duration
 }
 
-// SweeperDeps are the sweeper's collaborators.
-type SweeperDeps struct {
-	Ledger    SweepLedger
-	SageMaker SweepSageMaker
-	Stopper   ExecutionStopper
-	Cleaner   StoppingCleaner
-	Policies  Policies
-	Limits    SweepLimits
-	// Observer hears of the stops the sweeper's reconciliation closes.
-	Observer StopObserver
-	Clock    func() time.Time
-	Logger   *slog.Logger
-}
-
-// Sweeper finds what events alone would leave wrong or hanging: it
-// reconciles every non-terminal execution in the ledger with SageMaker,
-// stops executions past their maximum runtime, and for executions
-// Stopping past their grace period runs the cleanup of their open
-// callbacks again, then answers them with a failure after the force
-// deadline.
-type Sweeper struct {
-	d SweeperDeps
+func (l SweepLimits) withDefaults() SweepLimits {
+	if l.Executions <= 0 {
+		l.Executions = 100
+	}
+	if l.Calls <= 0 {
+		l.Calls = 4 * l.Executions
+	}
+	if l.Reserve <= 0 {
+		l.Reserve = 10 * time.Second
+	}
+	return l
 }
 
 // Cost estimates, in SageMaker calls, of the work a run starts through
@@ -90,26 +44,6 @@ const (
 	callsPerStop      = 2
 	callsPerAnswer    = 1
 )
-
-// NewSweeper returns the sweeper use case.
-func NewSweeper(d SweeperDeps) *Sweeper {
-	if d.Limits.Executions <= 0 {
-		d.Limits.Executions = 100
-	}
-	if d.Limits.Calls <= 0 {
-		d.Limits.Calls = 4 * d.Limits.Executions
-	}
-	if d.Limits.Reserve <= 0 {
-		d.Limits.Reserve = 10 * time.Second
-	}
-	if d.Clock == nil {
-		d.Clock = time.Now
-	}
-	if d.Logger == nil {
-		d.Logger = slog.Default()
-	}
-	return &Sweeper{d: d}
-}
 
 // SweepReport says what one run did.
 type SweepReport struct {
@@ -136,7 +70,7 @@ type SweepReport struct {
 // stopped. The continuation is saved in the ledger; when the end is
 // reached it is reset. Failures of single executions are logged and
 // counted, not returned: one bad execution must not stall the sweep.
-func (s *Sweeper) Run(ctx context.Context) (SweepReport, error) {
+func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 	r := s.newRun(ctx)
 	if err := r.stoppingFirst(ctx); err != nil {
 		return r.report, err
@@ -148,34 +82,37 @@ func (s *Sweeper) Run(ctx context.Context) (SweepReport, error) {
 
 // run is the state of one invocation.
 type run struct {
-	*Sweeper
-	now      time.Time
+	*Service
+	at       time.Time // when the run began
 	deadline time.Time // zero: no deadline
-	sm       *countingSageMaker
-	status   *Status
-	seen     map[string]bool
-	report   SweepReport
+	// sm counts the run's own SageMaker calls against its budget.
+	sm *countingSageMaker
+	// status records what the run reconciles; its definitions are read
+	// through sm, so they count too.
+	status *Service
+	seen   map[string]bool
+	report SweepReport
 	// oldestCallback is the age of the oldest open callback seen.
 	oldestCallback time.Duration
 }
 
-func (s *Sweeper) newRun(ctx context.Context) *run {
-	r := &run{Sweeper: s, now: s.d.Clock(), seen: map[string]bool{}}
+func (s *Service) newRun(ctx context.Context) *run {
+	r := &run{Service: s, at: s.now(), seen: map[string]bool{}}
 	if dl, ok := ctx.Deadline(); ok {
-		r.deadline = dl.Add(-s.d.Limits.Reserve)
+		r.deadline = dl.Add(-s.limits.Reserve)
 	}
-	r.sm = &countingSageMaker{SweepSageMaker: s.d.SageMaker, calls: &r.report.Calls}
-	// Definitions live for the run: one DescribePipeline per pipeline.
-	r.status = NewStatus(StatusDeps{Ledger: s.d.Ledger, Definitions: NewDefinitions(r.sm, time.Hour, s.d.Clock), Stopper: s.d.Stopper, Policy: failFastOf{s.d.Policies}, Observer: s.d.Observer, Clock: s.d.Clock})
+	r.sm = &countingSageMaker{SageMaker: s.sm, calls: &r.report.Calls}
+	// Definitions live for the run: one read per execution.
+	r.status = s.withDefinitions(NewDefinitions(r.sm, time.Hour, s.now))
 	return r
 }
 
 // affordable reports whether the run has room for one more execution.
 func (r *run) affordable() bool {
 	switch {
-	case r.report.Executions >= r.d.Limits.Executions:
+	case r.report.Executions >= r.limits.Executions:
 		return false
-	case r.report.Calls+callsPerExecution > r.d.Limits.Calls:
+	case r.report.Calls+callsPerExecution > r.limits.Calls:
 		return false
 	case !r.deadline.IsZero() && time.Now().After(r.deadline):
 		return false
@@ -185,8 +122,8 @@ func (r *run) affordable() bool {
 
 // stoppingFirst sweeps the executions Stopping past their grace period.
 func (r *run) stoppingFirst(ctx context.Context) error {
-	limit := max(1, r.d.Limits.Executions/4)
-	page, err := r.d.Ledger.ListStopping(ctx, r.now, int32(limit), "")
+	limit := max(1, r.limits.Executions/4)
+	page, err := r.ledger.ListStopping(ctx, r.at, int32(limit), "")
 	if err != nil {
 		return fmt.Errorf("sweep stopping executions: %w", err)
 	}
@@ -195,11 +132,11 @@ func (r *run) stoppingFirst(ctx context.Context) error {
 	// ordered oldest first.
 	var oldest time.Duration
 	if len(page.Executions) > 0 {
-		oldest = r.now.Sub(page.Executions[0].StoppingSince)
+		oldest = r.at.Sub(page.Executions[0].StoppingSince)
 	}
 	metrics.Default().OpenStops(ctx, len(page.Executions), oldest)
 	for _, e := range page.Executions {
-		if r.now.Sub(e.StoppingSince) <= r.d.Policies.For(e.PipelineName).GracePeriod {
+		if r.at.Sub(e.StoppingSince) <= r.policyFor(e.PipelineName).GracePeriod {
 			continue // within its grace period: the active pass reconciles it
 		}
 		if !r.affordable() {
@@ -214,16 +151,16 @@ func (r *run) stoppingFirst(ctx context.Context) error {
 // activePass sweeps active executions from the saved continuation and
 // saves where it stopped.
 func (r *run) activePass(ctx context.Context) error {
-	cursor, version, err := r.d.Ledger.SweepCursor(ctx)
+	cursor, version, err := r.ledger.SweepCursor(ctx)
 	if err != nil {
 		return fmt.Errorf("sweep active executions: %w", err)
 	}
 	r.report.Resumed = cursor != ""
-	room := r.d.Limits.Executions - r.report.Executions
+	room := r.limits.Executions - r.report.Executions
 	if room <= 0 {
 		return nil
 	}
-	page, err := r.d.Ledger.ListActive(ctx, r.now, int32(room), cursor)
+	page, err := r.ledger.ListActive(ctx, r.at, int32(room), cursor)
 	if err != nil {
 		return fmt.Errorf("sweep active executions: %w", err)
 	}
@@ -251,21 +188,14 @@ func (r *run) activePass(ctx context.Context) error {
 	if next == cursor {
 		return nil
 	}
-	if err := r.d.Ledger.SaveSweepCursor(ctx, next, version); err != nil {
+	if err := r.ledger.SaveSweepCursor(ctx, next, version); err != nil {
 		if errors.Is(err, pipeline.ErrStale) {
 			// An overlapping run moved it first; what this run did is done
 			// again next pass, which is harmless.
-			r.d.Logger.WarnContext(ctx, "another sweeper run saved the cursor first", "error", err.Error())
+			r.log.WarnContext(ctx, "another sweeper run saved the cursor first", "error", err.Error())
 			return nil
 		}
 		return fmt.Errorf("sweep active executions: %w", err)
 	}
 	return nil
-}
-
-// failFastOf adapts the policies to the status use case's port.
-type failFastOf struct{ p Policies }
-
-func (f failFastOf) FailFast(pipelineName string) bool {
-	return f.p != nil && f.p.For(pipelineName).FailFast
 }

@@ -23,16 +23,16 @@ import (
 // DynamoDB round trips before the first cleaner runs: one Query of the
 // execution and one conditional write (the claim, which also creates the
 // record and merges the plan from the arguments).
-func (c *Callbacks) stopping(ctx context.Context, d Delivery, m callback.Message) (CallbackResult, error) {
+func (s *Service) stopping(ctx context.Context, d Delivery, m callback.Message) (CallbackResult, error) {
 	res := CallbackResult{Token: m.Token, ExecutionARN: m.ExecutionARN.String()}
-	view, err := c.ledger.ReadExecution(ctx, m.ExecutionARN)
+	view, err := s.ledger.ReadExecution(ctx, m.ExecutionARN)
 	if err != nil {
 		return res, err
 	}
-	target, err := c.correlate(ctx, m, view)
+	target, err := s.correlate(ctx, m, view)
 	var refused *RejectedError
 	if errors.As(err, &refused) {
-		return res, c.reject(ctx, d, refused.Reason)
+		return res, s.reject(ctx, d, refused.Reason)
 	}
 	if err != nil {
 		return res, err
@@ -60,9 +60,9 @@ func (c *Callbacks) stopping(ctx context.Context, d Delivery, m callback.Message
 		if failure == nil && planErr != nil {
 			failure = &cleanupFailure{what: "step arguments", err: planErr}
 		}
-		if failure != nil && !failure.refused && planErr == nil && d.ReceiveCount < c.maxAttempts {
-			after := c.backoff(d.ReceiveCount)
-			c.logger(m, d).WarnContext(ctx, "cleanup failed; SQS will redeliver the Stopping message", "attempt", d.ReceiveCount, "retryIn", after.String(), "error", failure.Error())
+		if failure != nil && !failure.refused && planErr == nil && d.ReceiveCount < s.maxAttempts {
+			after := s.backoff(d.ReceiveCount)
+			s.logger(m, d).WarnContext(ctx, "cleanup failed; SQS will redeliver the Stopping message", "attempt", d.ReceiveCount, "retryIn", after.String(), "error", failure.Error())
 			return answerPlan{}, &RetryError{After: after, Err: failure}
 		}
 		ap := answerPlan{reason: stopReason(view)}
@@ -72,13 +72,13 @@ func (c *Callbacks) stopping(ctx context.Context, d Delivery, m callback.Message
 			// may still run, which is what the flag is for.
 			ap.reason = withCleanupFailure(ap.reason, failure)
 			ap.attention = "answered after cleanup failed: " + failure.Error()
-			c.logger(m, d).ErrorContext(ctx, "answering although the cleanup failed; flagged for attention", "attempts", d.ReceiveCount, "error", failure.Error())
-		case c.outcome != nil:
-			ap.succeed, ap.outputs = c.outcome(m.ExecutionARN.Pipeline)
+			s.logger(m, d).ErrorContext(ctx, "answering although the cleanup failed; flagged for attention", "attempts", d.ReceiveCount, "error", failure.Error())
+		case s.outcome != nil:
+			ap.succeed, ap.outputs = s.outcome(m.ExecutionARN.Pipeline)
 		}
 		return ap, nil
 	}
-	out, err := c.tokens.answer(ctx, job)
+	out, err := s.tokens.answer(ctx, job)
 	if err != nil {
 		return res, err
 	}
@@ -100,11 +100,11 @@ type target struct {
 // in the execution's records, then through the lookup index. Then by the
 // execution: SageMaker may issue a new token for the Stopping message, and
 // the start message may never have arrived.
-func (c *Callbacks) correlate(ctx context.Context, m callback.Message, view pipeline.View) (target, error) {
+func (s *Service) correlate(ctx context.Context, m callback.Message, view pipeline.View) (target, error) {
 	if rec := tokenIn(view.Tokens, m.Token); rec != nil {
 		return recordTarget(*rec), nil
 	}
-	rec, err := c.ledger.FindToken(ctx, m.Token)
+	rec, err := s.ledger.FindToken(ctx, m.Token)
 	switch {
 	case err == nil && rec.ExecutionARN == m.ExecutionARN.String():
 		return recordTarget(rec), nil
@@ -114,13 +114,13 @@ func (c *Callbacks) correlate(ctx context.Context, m callback.Message, view pipe
 		return target{}, err
 	}
 
-	listed, err := listSteps(ctx, c.sm, m.ExecutionARN)
+	listed, err := listSteps(ctx, s.sm, m.ExecutionARN)
 	if err != nil {
 		return target{}, err
 	}
 	steps := callbackSteps(listed)
-	if s, ok := stepOf(steps, m.Token); ok {
-		return target{record: s.token, step: s.name, known: tokenIn(view.Tokens, s.token)}, nil
+	if step, ok := stepOf(steps, m.Token); ok {
+		return target{record: step.token, step: step.name, known: tokenIn(view.Tokens, step.token)}, nil
 	}
 	var open []callbackStep
 	for _, o := range openCallbacks(steps, view.Tokens) {

@@ -74,11 +74,11 @@ func TestBulkStopQueuesEveryRunningExecution(t *testing.T) {
 
 func TestBulkStopRejections(t *testing.T) {
 	w := newWorld(t)
-	restricted := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: w.sm, Queue: w.SQS, StopQueueURL: w.stops,
-		Access: coordinator.AllowList{Accounts: []string{account}, Pipelines: []string{"prod-*"}}})
+	restricted := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: w.sm, SQS: w.SQS, StopQueueURL: w.stops,
+		Access: pipeline.AllowList{Accounts: []string{account}, Pipelines: []string{"prod-*"}}})
 	tests := []struct {
 		name     string
-		coord    *coordinator.Coordinator
+		coord    *coordinator.Service
 		in       coordinator.BulkStopInput
 		wantCode string
 	}{

@@ -26,9 +26,9 @@ import (
 // idempotent (as every Lambda async invocation and SQS consumer must be
 // anyway). Once the step has ended, or its token is answered, a
 // redelivery starts nothing.
-func (c *Callbacks) executing(ctx context.Context, d Delivery, m callback.Message) (CallbackResult, error) {
+func (s *Service) executing(ctx context.Context, d Delivery, m callback.Message) (CallbackResult, error) {
 	res := CallbackResult{Token: m.Token, ExecutionARN: m.ExecutionARN.String()}
-	view, err := c.ledger.ReadExecution(ctx, m.ExecutionARN)
+	view, err := s.ledger.ReadExecution(ctx, m.ExecutionARN)
 	if err != nil {
 		return res, err
 	}
@@ -37,19 +37,19 @@ func (c *Callbacks) executing(ctx context.Context, d Delivery, m callback.Messag
 		res.Action, res.StepName = ActionDuplicate, known.StepName
 		return res, nil
 	}
-	listed, err := listSteps(ctx, c.sm, m.ExecutionARN)
+	listed, err := listSteps(ctx, s.sm, m.ExecutionARN)
 	if err != nil {
 		return res, err
 	}
 	step, isListed := stepOf(callbackSteps(listed), m.Token)
 	switch {
-	case !isListed && known == nil && d.ReceiveCount < c.maxAttempts:
+	case !isListed && known == nil && d.ReceiveCount < s.maxAttempts:
 		// Only a token SageMaker lists for the execution is recorded (a
 		// message on the queue may come from anyone who can send to it);
 		// the listing may lag the message a moment.
-		return res, &RetryError{After: c.backoff(d.ReceiveCount), Err: pipeline.Errorf(pipeline.ENotFound, "callback token %s is not listed for the execution yet", pipeline.TokenRef(m.Token))}
+		return res, &RetryError{After: s.backoff(d.ReceiveCount), Err: pipeline.Errorf(pipeline.ENotFound, "callback token %s is not listed for the execution yet", pipeline.TokenRef(m.Token))}
 	case !isListed && known == nil:
-		return res, c.reject(ctx, d, "no callback step of the execution holds the token")
+		return res, s.reject(ctx, d, "no callback step of the execution holds the token")
 	case step.status.Terminal():
 		res.StepName, res.Action = step.name, ActionDuplicate
 		return res, nil
@@ -60,7 +60,7 @@ func (c *Callbacks) executing(ctx context.Context, d Delivery, m callback.Messag
 	res.StepName = step.name
 
 	plan, planErr := callback.PlanFromArguments(m.Arguments)
-	rec, _, err := c.ledger.CompleteToken(ctx, pipeline.TokenRegistration{ARN: m.ExecutionARN, Token: m.Token, StepName: step.name,
+	rec, _, err := s.ledger.CompleteToken(ctx, pipeline.TokenRegistration{ARN: m.ExecutionARN, Token: m.Token, StepName: step.name,
 		Arguments: m.Arguments, CleanupPlan: plan.Resources})
 	if err != nil {
 		return res, err
@@ -68,27 +68,27 @@ func (c *Callbacks) executing(ctx context.Context, d Delivery, m callback.Messag
 	if planErr != nil {
 		// The author's arguments are wrong: fail the step now with why,
 		// rather than start work stopcoord could not clean up.
-		return c.answerNow(ctx, d, m, res, &rec, "stopcoord cannot run this step: "+pipeline.Message(planErr))
+		return s.answerNow(ctx, d, m, res, &rec, "stopcoord cannot run this step: "+pipeline.Message(planErr))
 	}
 	if step.status == pipeline.StepStopping || stopUnderWay(view) {
-		return c.answerNow(ctx, d, m, res, &rec, stopReason(view)+" (the stop began before the work started)")
+		return s.answerNow(ctx, d, m, res, &rec, stopReason(view)+" (the stop began before the work started)")
 	}
-	if err := c.workerInScope(plan.Worker); err != nil {
+	if err := s.workerInScope(plan.Worker); err != nil {
 		// Anyone who can send to the callback queue writes these arguments:
 		// stopcoord invokes and sends only inside its scope.
-		return c.answerNow(ctx, d, m, res, &rec, "stopcoord may not hand this step's work over: "+pipeline.Message(err))
+		return s.answerNow(ctx, d, m, res, &rec, "stopcoord may not hand this step's work over: "+pipeline.Message(err))
 	}
 	cc := callback.Context{Token: m.Token, ExecutionARN: m.ExecutionARN.String(), StepName: step.name, Arguments: m.Arguments, Status: callback.StatusExecuting}
-	if err := c.handOff(ctx, plan.Worker, cc); err != nil {
-		if d.ReceiveCount >= c.maxAttempts {
+	if err := s.handOff(ctx, plan.Worker, cc); err != nil {
+		if d.ReceiveCount >= s.maxAttempts {
 			// The last tries failed too: fail the step with why, rather
 			// than leave it Executing with no worker until its queue's DLQ.
-			return c.answerNow(ctx, d, m, res, &rec, "stopcoord could not hand the step to its worker: "+err.Error())
+			return s.answerNow(ctx, d, m, res, &rec, "stopcoord could not hand the step to its worker: "+err.Error())
 		}
 		return res, err
 	}
 	if plan.Worker.None() {
-		c.logger(m, d).WarnContext(ctx, "callback step names no worker; it waits for whoever answers it", "stepName", step.name)
+		s.logger(m, d).WarnContext(ctx, "callback step names no worker; it waits for whoever answers it", "stepName", step.name)
 	}
 	res.Action = ActionRegistered
 	return res, nil
@@ -96,8 +96,8 @@ func (c *Callbacks) executing(ctx context.Context, d Delivery, m callback.Messag
 
 // answerNow fails a token through the token path without cleaning up: no
 // work started.
-func (c *Callbacks) answerNow(ctx context.Context, d Delivery, m callback.Message, res CallbackResult, known *pipeline.Token, reason string) (CallbackResult, error) {
-	out, err := c.tokens.answer(ctx, tokenJob{arn: m.ExecutionARN, record: m.Token, known: known, step: res.StepName, by: "callback " + d.MessageID,
+func (s *Service) answerNow(ctx context.Context, d Delivery, m callback.Message, res CallbackResult, known *pipeline.Token, reason string) (CallbackResult, error) {
+	out, err := s.tokens.answer(ctx, tokenJob{arn: m.ExecutionARN, record: m.Token, known: known, step: res.StepName, by: "callback " + d.MessageID,
 		decide: func(pipeline.Token, *cleanupFailure) (answerPlan, error) { return answerPlan{reason: reason}, nil }})
 	if err != nil {
 		return res, err
@@ -126,21 +126,21 @@ func stopUnderWay(v pipeline.View) bool {
 }
 
 // workerInScope holds the worker a step's arguments name to the scope.
-func (c *Callbacks) workerInScope(w callback.Worker) error {
+func (s *Service) workerInScope(w callback.Worker) error {
 	if w.LambdaFunction != "" {
-		if err := c.scope.Allows(pipeline.ScopeWorkerLambda, w.LambdaFunction); err != nil {
+		if err := s.scope.Allows(pipeline.ScopeWorkerLambda, w.LambdaFunction); err != nil {
 			return err
 		}
 	}
 	if w.QueueURL != "" {
-		return c.scope.Allows(pipeline.ScopeWorkerQueue, w.QueueURL)
+		return s.scope.Allows(pipeline.ScopeWorkerQueue, w.QueueURL)
 	}
 	return nil
 }
 
 // handOff gives the callback context to the worker the arguments name: an
 // asynchronous Lambda invocation and/or a message on a work queue.
-func (c *Callbacks) handOff(ctx context.Context, w callback.Worker, cc callback.Context) error {
+func (s *Service) handOff(ctx context.Context, w callback.Worker, cc callback.Context) error {
 	if w.None() {
 		return nil
 	}
@@ -149,10 +149,10 @@ func (c *Callbacks) handOff(ctx context.Context, w callback.Worker, cc callback.
 		return fmt.Errorf("encode callback context of %s: %w", cc.Token, err)
 	}
 	if w.LambdaFunction != "" {
-		if c.lambda == nil {
+		if s.lambda == nil {
 			return pipeline.Errorf(pipeline.EInternal, "no Lambda client to invoke worker %s", w.LambdaFunction)
 		}
-		_, err := c.lambda.Invoke(ctx, &lambda.InvokeInput{
+		_, err := s.lambda.Invoke(ctx, &lambda.InvokeInput{
 			FunctionName:   aws.String(w.LambdaFunction),
 			InvocationType: lambdatypes.InvocationTypeEvent,
 			Payload:        payload,
@@ -162,7 +162,7 @@ func (c *Callbacks) handOff(ctx context.Context, w callback.Worker, cc callback.
 		}
 	}
 	if w.QueueURL != "" {
-		if c.queue == nil {
+		if s.sqs == nil {
 			return pipeline.Errorf(pipeline.EInternal, "no SQS client to send to worker queue %s", w.QueueURL)
 		}
 		in := &sqs.SendMessageInput{QueueUrl: aws.String(w.QueueURL), MessageBody: aws.String(string(payload))}
@@ -172,7 +172,7 @@ func (c *Callbacks) handOff(ctx context.Context, w callback.Worker, cc callback.
 			in.MessageGroupId = aws.String(pipeline.RequestToken("work-group", cc.ExecutionARN))
 			in.MessageDeduplicationId = aws.String(cc.Token)
 		}
-		if _, err := c.queue.SendMessage(ctx, in); err != nil {
+		if _, err := s.sqs.SendMessage(ctx, in); err != nil {
 			return fmt.Errorf("send %s to worker queue %s: %w", cc.Token, w.QueueURL, err)
 		}
 	}

@@ -41,7 +41,7 @@ func TestStartMessageRegistersAndHandsOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	if tok.StepName != "Etl" || tok.State != pipeline.TokenOpen || tok.Arguments["rows"] != 5.0 ||
-		len(tok.CleanupPlan) != 1 || tok.CleanupPlan[0].Key() != (pipeline.Resource{Kind: callback.KindSFNExecution, ID: sfnARN}).Key() {
+		len(tok.CleanupPlan) != 1 || tok.CleanupPlan[0].Key() != (pipeline.Resource{Kind: pipeline.ResourceSFNExecution, ID: sfnARN}).Key() {
 		t.Fatalf("token record %+v", tok)
 	}
 	calls := w.lambda.Calls()
@@ -258,7 +258,7 @@ func TestStoppingForATokenNeverRegisteredIsCleanedFromItsArguments(t *testing.T)
 	if err != nil || res.Action != coordinator.ActionAnswered || res.StepName != "Etl" {
 		t.Fatalf("%+v, %v; want answered for step Etl", res, err)
 	}
-	if len(cleaner.calls) != 1 || cleaner.calls[0].Kind != callback.KindGlueJobRun || cleaner.calls[0].Params[callback.ParamJobName] != "etl" ||
+	if len(cleaner.calls) != 1 || cleaner.calls[0].Kind != pipeline.ResourceGlueJobRun || cleaner.calls[0].Params[pipeline.ParamJobName] != "etl" ||
 		cleaner.ctxs[0].StepName != "Etl" || cleaner.ctxs[0].Status != callback.StatusStopping {
 		t.Fatalf("cleaned %+v with %+v", cleaner.calls, cleaner.ctxs)
 	}
@@ -288,7 +288,7 @@ func TestNewStoppingTokenIsCorrelatedByExecution(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Each step's worker registers what it started.
-		res := pipeline.Resource{Kind: callback.KindBatchJob, ID: "job-" + s.m.Arguments["job"].(string)}
+		res := pipeline.Resource{Kind: pipeline.ResourceBatchJob, ID: "job-" + s.m.Arguments["job"].(string)}
 		if _, err := w.Ledger.AppendResources(w.Ctx, mustARN(t, arn), s.m.Token, []pipeline.Resource{res}); err != nil {
 			t.Fatal(err)
 		}

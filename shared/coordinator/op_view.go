@@ -108,25 +108,25 @@ type RunningLambda struct {
 // ViewExecution reads an execution's view. When the ledger has it terminal
 // the ledger is enough; otherwise SageMaker is asked, so a missed event
 // never shows a stale state.
-func (c *Coordinator) ViewExecution(ctx context.Context, rawARN string) (ExecutionView, error) {
+func (s *Service) ViewExecution(ctx context.Context, rawARN string) (ExecutionView, error) {
 	arn, err := pipeline.ParseExecutionARN(rawARN)
 	if err != nil {
 		return ExecutionView{}, err
 	}
-	if err := c.access.Check(arn); err != nil {
+	if err := s.access.Check(arn); err != nil {
 		return ExecutionView{}, err
 	}
-	rec, err := c.ledger.ReadExecution(ctx, arn)
+	rec, err := s.ledger.ReadExecution(ctx, arn)
 	if err != nil {
 		return ExecutionView{}, err
 	}
 	v := fromLedger(arn, rec)
 	if rec.Execution == nil || !rec.Execution.Status.Terminal() {
-		if err := c.mergeSageMaker(ctx, arn, &v, rec); err != nil {
+		if err := s.mergeSageMaker(ctx, arn, &v, rec); err != nil {
 			return ExecutionView{}, err
 		}
 	}
-	if err := c.fillLambdaDeadlines(ctx, arn, rec, &v); err != nil {
+	if err := s.fillLambdaDeadlines(ctx, arn, rec, &v); err != nil {
 		return ExecutionView{}, err
 	}
 	v.Blocking = blocking(v)
@@ -134,18 +134,18 @@ func (c *Coordinator) ViewExecution(ctx context.Context, rawARN string) (Executi
 }
 
 // ViewStop reads a stop request and the view of its execution.
-func (c *Coordinator) ViewStop(ctx context.Context, id string) (pipeline.StopRequest, ExecutionView, error) {
-	stop, err := c.ledger.GetStop(ctx, id)
+func (s *Service) ViewStop(ctx context.Context, id string) (pipeline.StopRequest, ExecutionView, error) {
+	stop, err := s.ledger.GetStop(ctx, id)
 	if err != nil {
 		return pipeline.StopRequest{}, ExecutionView{}, err
 	}
-	v, err := c.ViewExecution(ctx, stop.ExecutionARN)
+	v, err := s.ViewExecution(ctx, stop.ExecutionARN)
 	if err != nil {
 		return pipeline.StopRequest{}, ExecutionView{}, err
 	}
-	for _, s := range v.Stops {
-		if s.ID == id {
-			stop = s // the strongly consistent copy
+	for _, st := range v.Stops {
+		if st.ID == id {
+			stop = st // the strongly consistent copy
 		}
 	}
 	return stop, v, nil
@@ -214,14 +214,14 @@ func callbackView(token string, tokens map[string]pipeline.Token, cleanups map[s
 
 // mergeSageMaker brings in SageMaker's current status and steps wherever
 // they are further along than the ledger.
-func (c *Coordinator) mergeSageMaker(ctx context.Context, arn pipeline.ExecutionARN, v *ExecutionView, rec pipeline.View) error {
+func (s *Service) mergeSageMaker(ctx context.Context, arn pipeline.ExecutionARN, v *ExecutionView, rec pipeline.View) error {
 	ledgerEmpty := rec.Execution == nil
-	desc, err := c.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(arn.String())})
+	desc, err := s.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(arn.String())})
 	if err != nil {
 		return fromSageMaker("describe execution", arn.String(), err)
 	}
-	if s := pipeline.ExecutionStatus(desc.PipelineExecutionStatus); s.Rank() > v.Status.Rank() || ledgerEmpty {
-		v.Status, v.Source = s, "sagemaker"
+	if status := pipeline.ExecutionStatus(desc.PipelineExecutionStatus); status.Rank() > v.Status.Rank() || ledgerEmpty {
+		v.Status, v.Source = status, "sagemaker"
 		if desc.FailureReason != nil {
 			v.FailureReason = *desc.FailureReason
 		}
@@ -230,13 +230,13 @@ func (c *Coordinator) mergeSageMaker(ctx context.Context, arn pipeline.Execution
 		}
 	}
 	v.Terminal = v.Status.Terminal()
-	steps, err := listSteps(ctx, c.sm, arn)
+	steps, err := listSteps(ctx, s.sm, arn)
 	if err != nil {
 		return err
 	}
 	tokens, cleanups := tokensByValue(rec.Tokens), cleanupsByToken(rec.Cleanups)
-	for _, s := range steps {
-		mergeStep(v, s, tokens, cleanups)
+	for _, status := range steps {
+		mergeStep(v, status, tokens, cleanups)
 	}
 	return nil
 }
@@ -278,40 +278,40 @@ func mergeStep(v *ExecutionView, s smtypes.PipelineExecutionStep, tokens map[str
 // fillLambdaDeadlines sets EndsBy on running Lambda steps: the ledger's
 // recorded timeout, else the step's Timeout in the pipeline definition,
 // else SageMaker's default of 120 s.
-func (c *Coordinator) fillLambdaDeadlines(ctx context.Context, arn pipeline.ExecutionARN, rec pipeline.View, v *ExecutionView) error {
+func (s *Service) fillLambdaDeadlines(ctx context.Context, arn pipeline.ExecutionARN, rec pipeline.View, v *ExecutionView) error {
 	recorded := map[string]time.Duration{}
-	for _, s := range rec.Steps {
-		if s.LambdaTimeout > 0 {
-			recorded[s.StepName] = s.LambdaTimeout
+	for _, step := range rec.Steps {
+		if step.LambdaTimeout > 0 {
+			recorded[step.StepName] = step.LambdaTimeout
 		}
 	}
 	var fromDefinition map[string]time.Duration
 	for i := range v.Steps {
-		s := &v.Steps[i]
-		if s.Kind != pipeline.KindLambda || s.StartedAt == nil || s.Status.Terminal() {
+		step := &v.Steps[i]
+		if step.Kind != pipeline.KindLambda || step.StartedAt == nil || step.Status.Terminal() {
 			continue
 		}
-		timeout, ok := recorded[s.Name]
+		timeout, ok := recorded[step.Name]
 		if !ok {
 			if fromDefinition == nil {
 				var err error
-				if fromDefinition, err = c.lambdaTimeouts(ctx, arn); err != nil {
+				if fromDefinition, err = s.lambdaTimeouts(ctx, arn); err != nil {
 					return err
 				}
 			}
-			if timeout, ok = fromDefinition[s.Name]; !ok {
+			if timeout, ok = fromDefinition[step.Name]; !ok {
 				timeout = DefaultLambdaTimeout
 			}
 		}
-		s.EndsBy = timePtr(s.StartedAt.Add(timeout))
+		step.EndsBy = timePtr(step.StartedAt.Add(timeout))
 	}
 	return nil
 }
 
 // lambdaTimeouts reads each Lambda step's Timeout from the definition the
 // execution ran.
-func (c *Coordinator) lambdaTimeouts(ctx context.Context, arn pipeline.ExecutionARN) (map[string]time.Duration, error) {
-	return definitionTimeouts(ctx, c.sm, arn)
+func (s *Service) lambdaTimeouts(ctx context.Context, arn pipeline.ExecutionARN) (map[string]time.Duration, error) {
+	return definitionTimeouts(ctx, s.sm, arn)
 }
 
 // LambdaTimeouts maps each Lambda step of a pipeline definition to its

@@ -16,8 +16,8 @@ const sweeperBy = "sweeper"
 // that still fails is returned, and the token stays open for the force
 // deadline), or answer with a failure at once, recording the cleanup as
 // skipped (force=true). token is the step's token as SageMaker lists it.
-func (c *Callbacks) CleanupAndAnswer(ctx context.Context, arn pipeline.ExecutionARN, token string, force bool, reason string) error {
-	view, err := c.ledger.ReadExecution(ctx, arn)
+func (s *Service) CleanupAndAnswer(ctx context.Context, arn pipeline.ExecutionARN, token string, force bool, reason string) error {
+	view, err := s.ledger.ReadExecution(ctx, arn)
 	if err != nil {
 		return err
 	}
@@ -44,8 +44,8 @@ func (c *Callbacks) CleanupAndAnswer(ctx context.Context, arn pipeline.Execution
 				ap.attention = "answered with a resource outside the cleanup scope: " + failure.Error()
 				return ap, nil
 			}
-			if c.outcome != nil {
-				ap.succeed, ap.outputs = c.outcome(arn.Pipeline)
+			if s.outcome != nil {
+				ap.succeed, ap.outputs = s.outcome(arn.Pipeline)
 			}
 			return ap, nil
 		}
@@ -53,6 +53,6 @@ func (c *Callbacks) CleanupAndAnswer(ctx context.Context, arn pipeline.Execution
 	if known != nil {
 		job.step = known.StepName
 	}
-	_, err = c.tokens.answer(ctx, job)
+	_, err = s.tokens.answer(ctx, job)
 	return err
 }

@@ -15,18 +15,18 @@ import (
 // answered before is skipped, so a retry finishes what a failure left. A
 // token another attempt holds is reported as pending: that attempt answers
 // it within its lease.
-func (c *Coordinator) forceAnswer(ctx context.Context, arn pipeline.ExecutionARN, stop pipeline.StopRequest) (answered, pending []string, err error) {
-	view, err := c.ledger.ReadExecution(ctx, arn)
+func (s *Service) forceAnswer(ctx context.Context, arn pipeline.ExecutionARN, stop pipeline.StopRequest) (answered, pending []string, err error) {
+	view, err := s.ledger.ReadExecution(ctx, arn)
 	if err != nil {
 		return nil, nil, err
 	}
-	listed, err := listSteps(ctx, c.sm, arn)
+	listed, err := listSteps(ctx, s.sm, arn)
 	if err != nil {
 		return nil, nil, err
 	}
 	var errs []error
 	for _, cb := range openCallbacks(callbackSteps(listed), view.Tokens) {
-		out, err := c.tokens.answer(ctx, tokenJob{
+		out, err := s.tokens.answer(ctx, tokenJob{
 			arn: arn, record: cb.step.token, known: cb.record, step: cb.step.name,
 			by: "force-stop " + stop.ID, skip: "force stop: cleanup skipped",
 			decide: func(pipeline.Token, *cleanupFailure) (answerPlan, error) { return answerPlan{reason: stop.Reason}, nil },
@@ -43,7 +43,7 @@ func (c *Coordinator) forceAnswer(ctx context.Context, arn pipeline.ExecutionARN
 			continue
 		}
 		answered = append(answered, cb.step.token)
-		if _, err := c.ledger.NoteStop(ctx, arn, stop.ID, c.now(), "token answered", fmt.Sprintf("%s: failure (force stop, cleanup skipped)", cb.step.name)); err != nil {
+		if _, err := s.ledger.NoteStop(ctx, arn, stop.ID, s.now(), "token answered", fmt.Sprintf("%s: failure (force stop, cleanup skipped)", cb.step.name)); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -1,10 +1,11 @@
 package coordinator_test
 
 import (
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
@@ -208,7 +209,7 @@ func TestStopRejections(t *testing.T) {
 		t.Fatalf("rejected stops called StopPipelineExecution %d times", n)
 	}
 
-	restricted := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: w.sm, Access: coordinator.AllowList{Accounts: []string{account}, Pipelines: []string{"prod-*"}}})
+	restricted := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: w.sm, Access: pipeline.AllowList{Accounts: []string{account}, Pipelines: []string{"prod-*"}}})
 	if _, err := restricted.Stop(w.Ctx, coordinator.StopInput{ExecutionARN: running}); pipeline.Code(err) != pipeline.EUnauthorized {
 		t.Fatalf("pipeline outside the allow-list: err = %v, want unauthorized", err)
 	}
@@ -219,7 +220,7 @@ func TestStopOfAnExecutionAlreadyStopping(t *testing.T) {
 	arn := w.Start(w.CreatePipeline(definition(callbackStep("Wait", w.CallbackQueue))))
 	w.WaitStep(arn, "Wait", smtypes.StepStatusExecuting)
 	// Someone else stops it (the console, another tool).
-	other := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: w.SageMaker, Access: coordinator.AllowList{Accounts: []string{account}}})
+	other := coordinator.New(coordinator.Deps{Ledger: w.Ledger, SageMaker: w.SageMaker, Access: pipeline.AllowList{Accounts: []string{account}}})
 	first, err := other.Stop(w.Ctx, coordinator.StopInput{ExecutionARN: arn, Key: "first"})
 	if err != nil {
 		t.Fatal(err)

@@ -22,11 +22,12 @@ import (
 // fakeSageMaker answers the sweeper's SageMaker calls from a table of
 // executions and counts the calls.
 type fakeSageMaker struct {
-	mu         sync.Mutex
-	executions map[string]*sagemaker.DescribePipelineExecutionOutput
-	steps      map[string][]smtypes.PipelineExecutionStep
-	calls      map[string]int
-	described  []string
+	coordinator.SageMaker // calls the sweeper must not make panic
+	mu                    sync.Mutex
+	executions            map[string]*sagemaker.DescribePipelineExecutionOutput
+	steps                 map[string][]smtypes.PipelineExecutionStep
+	calls                 map[string]int
+	described             []string
 }
 
 func newFakeSageMaker() *fakeSageMaker {
@@ -232,21 +233,19 @@ func TestSweeperActsOnWhatItFinds(t *testing.T) {
 			arn := tt.setup(t, l, sm)
 			var stops []string
 			var got []cleaned
-			sw := coordinator.NewSweeper(coordinator.SweeperDeps{
-				Ledger: l, SageMaker: sm, Policies: pols, Clock: func() time.Time { return tt.now },
-				Stopper: stopperFunc(func(in coordinator.StopInput) (coordinator.StopResult, error) {
-					stops = append(stops, in.Key)
-					return coordinator.StopResult{}, nil
-				}),
-				Cleaner: cleanerFunc(func(a pipeline.ExecutionARN, token string, force bool, reason string) error {
-					if a != arn || reason == "" {
-						t.Errorf("cleanup of %s for %s with reason %q", token, a, reason)
-					}
-					got = append(got, cleaned{token, force})
-					return nil
-				}),
-			})
-			r, err := sw.Run(context.Background())
+			sw := coordinator.New(coordinator.Deps{Ledger: l, SageMaker: sm, Policies: pols, Clock: func() time.Time { return tt.now }})
+			coordinator.ReplaceStopper(sw, stopperFunc(func(in coordinator.StopInput) (coordinator.StopResult, error) {
+				stops = append(stops, in.Key)
+				return coordinator.StopResult{}, nil
+			}))
+			coordinator.ReplaceAnswerer(sw, cleanerFunc(func(a pipeline.ExecutionARN, token string, force bool, reason string) error {
+				if a != arn || reason == "" {
+					t.Errorf("cleanup of %s for %s with reason %q", token, a, reason)
+				}
+				got = append(got, cleaned{token, force})
+				return nil
+			}))
+			r, err := sw.Sweep(context.Background())
 			if err != nil || r.Errors != 0 || r.Executions != 1 || !r.PassComplete {
 				t.Fatalf("Run = %+v, %v; want one execution swept, pass complete", r, err)
 			}
@@ -325,7 +324,7 @@ func TestSweeperDrainsAThousandExecutionsInBoundedRuns(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sw := coordinator.NewSweeper(coordinator.SweeperDeps{Ledger: l, SageMaker: sm, Policies: &policy.Set{}, Limits: tt.limits,
+			sw := coordinator.New(coordinator.Deps{Ledger: l, SageMaker: sm, Policies: &policy.Set{}, SweepLimits: tt.limits,
 				Clock: func() time.Time { return sweepT0.Add(time.Hour) }})
 			for pass := 1; pass <= 2; pass++ {
 				seen := map[string]int{}
@@ -337,7 +336,7 @@ func TestSweeperDrainsAThousandExecutionsInBoundedRuns(t *testing.T) {
 						t.Fatalf("pass %d not complete after %d runs", pass, runs)
 					}
 					started := time.Now()
-					r, err := sw.Run(context.Background())
+					r, err := sw.Sweep(context.Background())
 					slowest = max(slowest, time.Since(started))
 					if err != nil || r.Errors != 0 {
 						t.Fatalf("run %d: %+v, %v", runs, r, err)
@@ -421,14 +420,14 @@ func TestSweeperCursorSkipsNothingReconciledOut(t *testing.T) {
 		started := sweepT0.Add(time.Duration(i) * time.Second)
 		sm.set(sweepARN("train", i).String(), smtypes.PipelineExecutionStatusSucceeded, started, started.Add(time.Minute))
 	}
-	sw := coordinator.NewSweeper(coordinator.SweeperDeps{Ledger: l, SageMaker: sm, Policies: &policy.Set{},
-		Limits: coordinator.SweepLimits{Executions: 5, Calls: 6}, Clock: func() time.Time { return sweepT0.Add(time.Hour) }})
+	sw := coordinator.New(coordinator.Deps{Ledger: l, SageMaker: sm, Policies: &policy.Set{},
+		SweepLimits: coordinator.SweepLimits{Executions: 5, Calls: 6}, Clock: func() time.Time { return sweepT0.Add(time.Hour) }})
 	seen := map[string]int{}
 	for runs := 1; ; runs++ {
 		if runs > 2*total {
 			t.Fatalf("pass not complete after %d runs", runs)
 		}
-		r, err := sw.Run(context.Background())
+		r, err := sw.Sweep(context.Background())
 		if err != nil || r.Errors != 0 {
 			t.Fatalf("run %d: %+v, %v", runs, r, err)
 		}

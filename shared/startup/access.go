@@ -1,7 +1,6 @@
-package coordinator
+package startup
 
 import (
-	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/policy"
 	"github.com/stopcoord/stopcoord/shared/settings"
@@ -11,7 +10,7 @@ import (
 // function's start-up, collecting problems in env. The allowed pipelines
 // come from one place only: STOPCOORD_ALLOWED_PIPELINES or the policies'
 // allowedPipelines.
-func PoliciesFromEnv(env *settings.Env) (*policy.Set, AllowList) {
+func PoliciesFromEnv(env *settings.Env) (*policy.Set, pipeline.AllowList) {
 	set, err := policy.Parse([]byte(env.Optional(settings.Policies, "")))
 	env.Check(err == nil, "%s: %v", settings.Policies, err)
 	if set == nil {
@@ -30,8 +29,8 @@ func PoliciesFromEnv(env *settings.Env) (*policy.Set, AllowList) {
 
 // AccessFromEnv reads the allow-list: the accounts (required) and the
 // pipeline-name patterns (none means every pipeline of those accounts).
-func AccessFromEnv(env *settings.Env) AllowList {
-	access := AllowList{Accounts: env.List(settings.AllowedAccounts), Pipelines: env.List(settings.AllowedPipelines)}
+func AccessFromEnv(env *settings.Env) pipeline.AllowList {
+	access := pipeline.AllowList{Accounts: env.List(settings.AllowedAccounts), Pipelines: env.List(settings.AllowedPipelines)}
 	env.Check(len(access.Accounts) > 0, "%s is required: the accounts whose executions stopcoord may act on", settings.AllowedAccounts)
 	for _, err := range access.Validate() {
 		env.Check(false, "%s/%s: %v", settings.AllowedAccounts, settings.AllowedPipelines, err)
@@ -43,7 +42,7 @@ func AccessFromEnv(env *settings.Env) AllowList {
 // hand-off and registrations may act on. Unset is the empty scope, which
 // allows nothing.
 func ScopeFromEnv(env *settings.Env) pipeline.CleanupScope {
-	scope, err := pipeline.ParseCleanupScope(env.Optional(settings.CleanupScope, ""), callback.ScopeKinds())
+	scope, err := pipeline.ParseCleanupScope(env.Optional(settings.CleanupScope, ""), pipeline.ScopeKinds())
 	env.Check(err == nil, "%s: %v", settings.CleanupScope, err)
 	return scope
 }

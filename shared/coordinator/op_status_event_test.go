@@ -11,16 +11,18 @@ import (
 
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
+	"github.com/stopcoord/stopcoord/shared/policy"
 )
 
 // statusLedger is a function-field fake of coordinator.StatusLedger.
 type statusLedger struct {
-	recordExecution func(pipeline.ExecutionChange) (pipeline.Execution, error)
-	recordStep      func(pipeline.StepChange) (pipeline.Step, error)
-	view            pipeline.View
-	closed          []string
-	closedAt        []time.Time
-	sageMakerAt     []time.Time
+	coordinator.Ledger // operations a status test must not reach panic
+	recordExecution    func(pipeline.ExecutionChange) (pipeline.Execution, error)
+	recordStep         func(pipeline.StepChange) (pipeline.Step, error)
+	view               pipeline.View
+	closed             []string
+	closedAt           []time.Time
+	sageMakerAt        []time.Time
 }
 
 func (l *statusLedger) RecordExecutionStatus(_ context.Context, c pipeline.ExecutionChange) (pipeline.Execution, error) {
@@ -53,7 +55,7 @@ func (f stopperFunc) Stop(_ context.Context, in coordinator.StopInput) (coordina
 
 type failFast bool
 
-func (f failFast) FailFast(string) bool { return bool(f) }
+func (f failFast) For(string) policy.Policy { return policy.Policy{FailFast: bool(f)} }
 
 type describeDefinitionFunc func(*sagemaker.DescribePipelineDefinitionForExecutionInput) (*sagemaker.DescribePipelineDefinitionForExecutionOutput, error)
 
@@ -95,7 +97,7 @@ func TestTerminalStatusClosesEveryOpenStop(t *testing.T) {
 				}},
 			}
 			observed := tEnd.Add(2 * time.Second)
-			s := coordinator.NewStatus(coordinator.StatusDeps{Ledger: l, Clock: func() time.Time { return observed }})
+			s := coordinator.New(coordinator.Deps{Ledger: l, Clock: func() time.Time { return observed }})
 			res, err := s.RecordExecution(context.Background(), pipeline.ExecutionChange{ARN: statusARN, Status: tt.status, At: tEnd})
 			if err != nil {
 				t.Fatal(err)
@@ -140,10 +142,11 @@ func TestFailedStepStopsAFailFastPipeline(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var stops []coordinator.StopInput
 			l := &statusLedger{recordStep: func(pipeline.StepChange) (pipeline.Step, error) { return pipeline.Step{}, tt.recorded }}
-			s := coordinator.NewStatus(coordinator.StatusDeps{Ledger: l, Policy: tt.policy, Stopper: stopperFunc(func(in coordinator.StopInput) (coordinator.StopResult, error) {
+			s := coordinator.New(coordinator.Deps{Ledger: l, Policies: tt.policy})
+			coordinator.ReplaceStopper(s, stopperFunc(func(in coordinator.StopInput) (coordinator.StopResult, error) {
 				stops = append(stops, in)
 				return coordinator.StopResult{}, tt.stopErr
-			})})
+			}))
 			res, err := s.RecordStep(context.Background(), pipeline.StepChange{ARN: statusARN, StepName: "Train", Status: tt.status, FailureReason: "OOM", At: tEnd})
 			if (err != nil) != tt.wantErr || len(stops) != tt.wantStops || (res.FailFastSettled != nil) != tt.wantSettled {
 				t.Fatalf("RecordStep: res %+v err %v, %d stops; want err %v, %d stops, settled %v", res, err, len(stops), tt.wantErr, tt.wantStops, tt.wantSettled)
@@ -169,7 +172,7 @@ func TestRunningLambdaStepGetsItsTimeoutOncePerExecution(t *testing.T) {
 		recorded = append(recorded, c.LambdaTimeout)
 		return pipeline.Step{}, nil
 	}}
-	s := coordinator.NewStatus(coordinator.StatusDeps{Ledger: l, Definitions: defs})
+	s := coordinator.New(coordinator.Deps{Ledger: l, Definitions: defs})
 	for _, c := range []pipeline.StepChange{
 		{ARN: statusARN, StepName: "Fn", Kind: pipeline.KindLambda, Status: pipeline.StepExecuting},
 		{ARN: statusARN, StepName: "Other", Kind: pipeline.KindLambda, Status: pipeline.StepStarting},

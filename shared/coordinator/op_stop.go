@@ -55,23 +55,23 @@ type StopResult struct {
 // happened since (the execution may have ended), without asking SageMaker
 // to stop again, and a force repeated finishes the answers a failure left.
 // A request that joins a stop already under way keeps its own key.
-func (c *Coordinator) Stop(ctx context.Context, in StopInput) (StopResult, error) {
-	arn, req, err := c.validate(in)
+func (s *Service) Stop(ctx context.Context, in StopInput) (StopResult, error) {
+	arn, req, err := s.validate(in)
 	if err != nil {
 		return StopResult{}, err
 	}
 	// The key first: an idempotent retry gets its stop even after the end.
-	prev, found, err := c.stopOfKey(ctx, arn, req.Key)
+	prev, found, err := s.stopOfKey(ctx, arn, req.Key)
 	if err != nil {
 		return StopResult{}, err
 	}
-	desc, err := c.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(arn.String())})
+	desc, err := s.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(arn.String())})
 	if err != nil {
 		return StopResult{}, fromSageMaker("describe execution", arn.String(), err)
 	}
 	status := pipeline.ExecutionStatus(desc.PipelineExecutionStatus)
 	if found && prev.Phase == pipeline.StopClosed {
-		last, n, err := c.latestAttempt(ctx, arn, req.Key, prev)
+		last, n, err := s.latestAttempt(ctx, arn, req.Key, prev)
 		if status.Terminal() || err != nil {
 			return StopResult{Stop: last, Status: last.Outcome}, err
 		}
@@ -96,7 +96,7 @@ func (c *Coordinator) Stop(ctx context.Context, in StopInput) (StopResult, error
 
 	res := StopResult{Stop: prev, Status: status}
 	if !found {
-		if res.Stop, res.Created, err = c.ledger.CreateStop(ctx, req); err != nil {
+		if res.Stop, res.Created, err = s.ledger.CreateStop(ctx, req); err != nil {
 			return res, err
 		}
 	}
@@ -106,15 +106,15 @@ func (c *Coordinator) Stop(ctx context.Context, in StopInput) (StopResult, error
 			// Stopped by another request or from outside stopcoord: joined,
 			// not asked again.
 			res.AlreadyStopping, detail = true, "execution was already Stopping"
-		} else if err := c.issue(ctx, arn, res.Stop.ID); err != nil {
+		} else if err := s.issue(ctx, arn, res.Stop.ID); err != nil {
 			return res, err
 		}
-		if res.Stop, err = c.ledger.AdvanceStop(ctx, arn, res.Stop.ID, pipeline.StopIssued, c.now(), detail); err != nil && !errors.Is(err, pipeline.ErrStale) {
+		if res.Stop, err = s.ledger.AdvanceStop(ctx, arn, res.Stop.ID, pipeline.StopIssued, s.now(), detail); err != nil && !errors.Is(err, pipeline.ErrStale) {
 			return res, err
 		}
 	}
 	if res.Stop.Mode == pipeline.StopForce {
-		res.Answered, res.Pending, err = c.forceAnswer(ctx, arn, res.Stop)
+		res.Answered, res.Pending, err = s.forceAnswer(ctx, arn, res.Stop)
 		if err != nil {
 			return res, err
 		}
@@ -123,15 +123,15 @@ func (c *Coordinator) Stop(ctx context.Context, in StopInput) (StopResult, error
 }
 
 // stopOfKey reads the stop request of a key, if there is one.
-func (c *Coordinator) stopOfKey(ctx context.Context, arn pipeline.ExecutionARN, key string) (pipeline.StopRequest, bool, error) {
-	s, err := c.ledger.StopOf(ctx, arn, pipeline.StopID(arn, key))
+func (s *Service) stopOfKey(ctx context.Context, arn pipeline.ExecutionARN, key string) (pipeline.StopRequest, bool, error) {
+	stop, err := s.ledger.StopOf(ctx, arn, pipeline.StopID(arn, key))
 	switch {
 	case errors.Is(err, pipeline.ErrNotFound):
-		return s, false, nil
+		return stop, false, nil
 	case err != nil:
-		return s, false, err
+		return stop, false, err
 	}
-	return s, true, nil
+	return stop, true, nil
 }
 
 // maxAttempts bounds the retried attempts of one execution a key follows.
@@ -143,14 +143,14 @@ const maxAttempts = 1000
 // first attempt's stop. A repeat of a request once everything ended gets
 // the latest stop; a stop of an attempt after a closed one takes the next
 // number.
-func (c *Coordinator) latestAttempt(ctx context.Context, arn pipeline.ExecutionARN, key string, first pipeline.StopRequest) (pipeline.StopRequest, int, error) {
+func (s *Service) latestAttempt(ctx context.Context, arn pipeline.ExecutionARN, key string, first pipeline.StopRequest) (pipeline.StopRequest, int, error) {
 	last := first
 	for n := 2; n <= maxAttempts; n++ {
-		s, found, err := c.stopOfKey(ctx, arn, attemptKey(key, n))
+		stop, found, err := s.stopOfKey(ctx, arn, attemptKey(key, n))
 		if err != nil || !found {
 			return last, n - 1, err
 		}
-		last = s
+		last = stop
 	}
 	return last, maxAttempts, nil
 }
@@ -171,8 +171,8 @@ func attemptKey(key string, n int) string {
 // stop request, and records the execution Stopping: the Stopping event will
 // say the same, and recording it now lets the view and the sweeper see the
 // stop at once. Order-safe, so harmless.
-func (c *Coordinator) issue(ctx context.Context, arn pipeline.ExecutionARN, stopID string) error {
-	_, err := c.sm.StopPipelineExecution(ctx, &sagemaker.StopPipelineExecutionInput{
+func (s *Service) issue(ctx context.Context, arn pipeline.ExecutionARN, stopID string) error {
+	_, err := s.sm.StopPipelineExecution(ctx, &sagemaker.StopPipelineExecutionInput{
 		PipelineExecutionArn: aws.String(arn.String()),
 		// Per stop request: a retry of the request is the call SageMaker
 		// accepted, while a stop of a retried execution's new attempt is a
@@ -181,16 +181,16 @@ func (c *Coordinator) issue(ctx context.Context, arn pipeline.ExecutionARN, stop
 		ClientRequestToken: aws.String(pipeline.RequestToken("stop", arn.String(), stopID)),
 	})
 	if err != nil {
-		return c.stopFailed(ctx, arn, err)
+		return s.stopFailed(ctx, arn, err)
 	}
-	if _, err := c.ledger.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: pipeline.ExecutionStopping, At: c.now()}); err != nil && pipeline.Code(err) != pipeline.EConflict {
+	if _, err := s.ledger.RecordExecutionStatus(ctx, pipeline.ExecutionChange{ARN: arn, Status: pipeline.ExecutionStopping, At: s.now()}); err != nil && pipeline.Code(err) != pipeline.EConflict {
 		return err
 	}
 	return nil
 }
 
 // validate checks the request and turns it into the ledger's NewStop.
-func (c *Coordinator) validate(in StopInput) (pipeline.ExecutionARN, pipeline.NewStop, error) {
+func (s *Service) validate(in StopInput) (pipeline.ExecutionARN, pipeline.NewStop, error) {
 	arn, err := pipeline.ParseExecutionARN(strings.TrimSpace(in.ExecutionARN))
 	if err != nil {
 		return arn, pipeline.NewStop{}, err
@@ -199,20 +199,20 @@ func (c *Coordinator) validate(in StopInput) (pipeline.ExecutionARN, pipeline.Ne
 	if err != nil {
 		return arn, pipeline.NewStop{}, err
 	}
-	if err := c.access.Check(arn); err != nil {
+	if err := s.access.Check(arn); err != nil {
 		return arn, pipeline.NewStop{}, err
 	}
-	return arn, pipeline.NewStop{ARN: arn, Key: key, Mode: mode, Reason: reason, RequestedBy: in.RequestedBy, At: c.now()}, nil
+	return arn, pipeline.NewStop{ARN: arn, Key: key, Mode: mode, Reason: reason, RequestedBy: in.RequestedBy, At: s.now()}, nil
 }
 
 // stopFailed explains a refused StopPipelineExecution. A conflict usually
 // means the execution ended in the meantime; say so when it did.
-func (c *Coordinator) stopFailed(ctx context.Context, arn pipeline.ExecutionARN, err error) error {
+func (s *Service) stopFailed(ctx context.Context, arn pipeline.ExecutionARN, err error) error {
 	coded := fromSageMaker("stop execution", arn.String(), err)
 	if pipeline.Code(coded) != pipeline.EConflict {
 		return coded
 	}
-	desc, derr := c.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(arn.String())})
+	desc, derr := s.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(arn.String())})
 	if derr == nil && pipeline.ExecutionStatus(desc.PipelineExecutionStatus).Terminal() {
 		return fmt.Errorf("stop %s: %w", arn, pipeline.Errorf(pipeline.EConflict, "execution %s has already ended: %s", arn.ExecutionID, desc.PipelineExecutionStatus))
 	}

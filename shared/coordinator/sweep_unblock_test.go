@@ -11,10 +11,6 @@ import (
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
-// The sweeper unblocks callback steps whose Stopping message was lost
-// through the same exactly-once path.
-var _ coordinator.StoppingCleaner = (*coordinator.Callbacks)(nil)
-
 func TestCleanupAndAnswerForTheSweeper(t *testing.T) {
 	for _, force := range []bool{false, true} {
 		t.Run(map[bool]string{false: "clean then answer", true: "force"}[force], func(t *testing.T) {

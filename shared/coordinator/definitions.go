@@ -18,12 +18,18 @@ import (
 // timeout, and one call per Lambda step event would spend the call budget
 // on the same answer.
 type Definitions struct {
-	client PipelineDescriber
+	client definitionReader
 	ttl    time.Duration
 	now    func() time.Time
 
 	mu    sync.Mutex
 	cache map[string]cachedTimeouts // by execution ARN
+}
+
+// definitionReader reads the definition an execution ran; SageMaker
+// satisfies it.
+type definitionReader interface {
+	DescribePipelineDefinitionForExecution(ctx context.Context, in *sagemaker.DescribePipelineDefinitionForExecutionInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribePipelineDefinitionForExecutionOutput, error)
 }
 
 type cachedTimeouts struct {
@@ -33,7 +39,7 @@ type cachedTimeouts struct {
 
 // NewDefinitions returns a cache of Lambda step timeouts. An execution's
 // entry is dropped after ttl, which bounds the cache; nil now is time.Now.
-func NewDefinitions(client PipelineDescriber, ttl time.Duration, now func() time.Time) *Definitions {
+func NewDefinitions(client definitionReader, ttl time.Duration, now func() time.Time) *Definitions {
 	if now == nil {
 		now = time.Now
 	}
@@ -72,7 +78,7 @@ func (d *Definitions) LambdaTimeout(ctx context.Context, arn pipeline.ExecutionA
 
 // definitionTimeouts reads each Lambda step's Timeout from the definition
 // the execution ran.
-func definitionTimeouts(ctx context.Context, client PipelineDescriber, arn pipeline.ExecutionARN) (map[string]time.Duration, error) {
+func definitionTimeouts(ctx context.Context, client definitionReader, arn pipeline.ExecutionARN) (map[string]time.Duration, error) {
 	out, err := client.DescribePipelineDefinitionForExecution(ctx, &sagemaker.DescribePipelineDefinitionForExecutionInput{PipelineExecutionArn: aws.String(arn.String())})
 	if err != nil {
 		return nil, fromSageMaker("describe the definition of", arn.String(), err)

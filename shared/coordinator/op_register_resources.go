@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
@@ -25,7 +24,7 @@ type ResourcesInput struct {
 // The same resource registered twice is stored once. A token already
 // answered, or whose step has ended, refuses with a conflict: its cleanup
 // has run or never will, and the worker must stop what it started itself.
-func (c *Coordinator) RegisterResources(ctx context.Context, in ResourcesInput) (pipeline.Token, error) {
+func (s *Service) RegisterResources(ctx context.Context, in ResourcesInput) (pipeline.Token, error) {
 	arn, err := pipeline.ParseExecutionARN(strings.TrimSpace(in.ExecutionARN))
 	if err != nil {
 		return pipeline.Token{}, err
@@ -36,21 +35,21 @@ func (c *Coordinator) RegisterResources(ctx context.Context, in ResourcesInput) 
 	switch n := len(in.Resources); {
 	case n == 0:
 		return pipeline.Token{}, pipeline.Errorf(pipeline.EInvalid, "resources must list at least one resource")
-	case n > callback.MaxPlanLength:
-		return pipeline.Token{}, pipeline.Errorf(pipeline.EInvalid, "resources lists %d resources, at most %d are allowed", n, callback.MaxPlanLength)
+	case n > pipeline.MaxPlanLength:
+		return pipeline.Token{}, pipeline.Errorf(pipeline.EInvalid, "resources lists %d resources, at most %d are allowed", n, pipeline.MaxPlanLength)
 	}
 	for _, r := range in.Resources {
-		if err := callback.ValidateResource(r); err != nil {
+		if err := pipeline.ValidateResource(r); err != nil {
 			return pipeline.Token{}, err
 		}
-		if err := c.scope.Allows(r.Kind, callback.ScopeSubject(r)); err != nil {
+		if err := s.scope.Allows(r.Kind, pipeline.ScopeSubject(r)); err != nil {
 			return pipeline.Token{}, err // refused now, not at the stop
 		}
 	}
-	if err := c.access.Check(arn); err != nil {
+	if err := s.access.Check(arn); err != nil {
 		return pipeline.Token{}, err
 	}
-	if err := c.stepOwns(ctx, arn, in.Token); err != nil {
+	if err := s.stepOwns(ctx, arn, in.Token); err != nil {
 		return pipeline.Token{}, err
 	}
 	resources := make([]pipeline.Resource, len(in.Resources))
@@ -58,29 +57,29 @@ func (c *Coordinator) RegisterResources(ctx context.Context, in ResourcesInput) 
 		r.RegisteredBy = in.RegisteredBy // never what the body says
 		resources[i] = r
 	}
-	return c.ledger.AppendResources(ctx, arn, in.Token, resources)
+	return s.ledger.AppendResources(ctx, arn, in.Token, resources)
 }
 
 // stepOwns checks that the token belongs to one of the execution's
 // callback steps, and that the step still waits.
-func (c *Coordinator) stepOwns(ctx context.Context, arn pipeline.ExecutionARN, token string) error {
-	view, err := c.ledger.ReadExecution(ctx, arn)
+func (s *Service) stepOwns(ctx context.Context, arn pipeline.ExecutionARN, token string) error {
+	view, err := s.ledger.ReadExecution(ctx, arn)
 	if err != nil {
 		return err
 	}
 	if tokenIn(view.Tokens, token) != nil {
 		return nil // recorded from a start message SageMaker listed, or by an earlier registration
 	}
-	listed, err := listSteps(ctx, c.sm, arn)
+	listed, err := listSteps(ctx, s.sm, arn)
 	if err != nil {
 		return err
 	}
-	s, ok := stepOf(callbackSteps(listed), token)
+	step, ok := stepOf(callbackSteps(listed), token)
 	switch {
 	case !ok:
 		return pipeline.Errorf(pipeline.ENotFound, "callback token %s is not a callback step of execution %s", pipeline.TokenRef(token), arn.ExecutionID)
-	case s.status.Terminal():
-		return pipeline.Errorf(pipeline.EConflict, "step %s of execution %s has ended (%s): stop what you started yourself", s.name, arn.ExecutionID, s.status)
+	case step.status.Terminal():
+		return pipeline.Errorf(pipeline.EConflict, "step %s of execution %s has ended (%s): stop what you started yourself", step.name, arn.ExecutionID, step.status)
 	}
 	return nil
 }
