@@ -499,7 +499,11 @@ func (c *chaos) timeline(ctx context.Context, x *execution, t *truth, start time
 	}
 	for _, tk := range view.Tokens {
 		if !tk.AnsweredAt.IsZero() {
-			es = append(es, entry{tk.AnsweredAt, fmt.Sprintf("token of %s answered %s by %s", tk.StepName, tk.Outcome, tk.AnsweredBy)})
+			line := fmt.Sprintf("token of %s answered %s by %s", tk.StepName, tk.Outcome, tk.AnsweredBy)
+			if tk.Reason != "" {
+				line += fmt.Sprintf(" (%q)", truncate(tk.Reason, 140))
+			}
+			es = append(es, entry{tk.AnsweredAt, line})
 		}
 	}
 	for _, cl := range view.Cleanups {
