@@ -98,8 +98,11 @@ ARGS ?=
 
 # make chaos: the chaos run's template carries policies (max runtime,
 # fail-fast, short grace periods) and a scheduled stop for its pipelines.
+# CHAOS_ARGS passes more flags (go run ./local/cmd/chaos -h), e.g.
+# CHAOS_ARGS="-function-logs chaos-functions.log -lose-messages 1".
 N    ?= 100
 SEED ?= 0
+CHAOS_ARGS ?=
 CHAOS_OUT     := $(LOCAL)/chaos
 CHAOS_CONTEXT := -c 'stopcoord:policies={"policies":[{"pipelines":["chaos-maxrt"],"maxRuntime":"20s","gracePeriod":"10s","forceDeadline":"40s"},{"pipelines":["chaos-failfast"],"failFast":true,"gracePeriod":"10s","forceDeadline":"40s"},{"pipelines":["chaos-*"],"gracePeriod":"10s","forceDeadline":"40s"}]}' \
                  -c 'stopcoord:scheduledStops=[{"schedule":"rate(1 minute)","pipelineName":"chaos-nightly","reason":"chaos: nightly stop"}]'
@@ -107,7 +110,7 @@ CHAOS_CONTEXT := -c 'stopcoord:policies={"policies":[{"pipelines":["chaos-maxrt"
 .PHONY: chaos
 chaos: tools build node_modules/.package-lock.json ## stopcoord under faults, every promise checked: make chaos N=500 SEED=<to replay>
 	$(CDK) synth -q -o $(CHAOS_OUT) $(CHAOS_CONTEXT) $(LOCAL_SCOPE)
-	go run ./local/cmd/chaos -template $(CHAOS_OUT)/StopCoord.template.json -bin $(LOCAL)/bin -n $(N) -seed $(SEED)
+	go run ./local/cmd/chaos -template $(CHAOS_OUT)/StopCoord.template.json -bin $(LOCAL)/bin -n $(N) -seed $(SEED) $(CHAOS_ARGS)
 
 .PHONY: local
 local: tools build synth ## run the synthesized stack locally (HTTP API on 127.0.0.1:3000; function logs on stderr) until Ctrl-C; ARGS='-lambda ARN=bootstrap ...'

@@ -138,6 +138,9 @@ func (c *chaos) describeFaults() string {
 	if f.dropStopping > 0 {
 		on = append(on, fmt.Sprintf("Stopping messages dropped for %.0f%% of executions", 100*f.dropStopping))
 	}
+	if f.loseMessages > 0 {
+		on = append(on, fmt.Sprintf("%d Stopping messages lost between the callback queue and its function", f.loseMessages))
+	}
 	if f.kill {
 		on = append(on, "callback function killed mid-batch")
 	}
@@ -212,12 +215,20 @@ func (c *chaos) startStack(ctx context.Context) (func(), error) {
 				rate = f.dupCallbacks
 			}
 			d := newDuplicatingSQS(client, queueID, rate, c.opts.seed+3)
+			if fn == callbackFunction {
+				d.lose = f.loseMessages
+			}
 			c.mu.Lock()
 			c.queues[queueID] = d
 			c.mu.Unlock()
 			return d
 		},
 		PollerInvoke: func(queueID, fn string, inv sqspoller.Invoker) sqspoller.Invoker {
+			inv = &recordingInvoker{next: inv, accounts: func() *duplicatingSQS {
+				c.mu.Lock()
+				defer c.mu.Unlock()
+				return c.queues[queueID]
+			}}
 			if fn != callbackFunction {
 				return inv
 			}
@@ -240,8 +251,18 @@ func (c *chaos) startStack(ctx context.Context) (func(), error) {
 	if f.sageMakerRate > 0 {
 		faults["*"] = emulator.Fault{ThrottleRate: f.sageMakerRate / 2, ServerErrorRate: f.sageMakerRate / 2}
 	}
+	var functionLogs io.Writer
+	if c.opts.functionLogs != "" {
+		fl, err := os.Create(c.opts.functionLogs)
+		if err != nil {
+			return closeAll, fmt.Errorf("-function-logs: %w", err)
+		}
+		closers = append(closers, func() { fl.Close() })
+		functionLogs = fl
+	}
 	st, err := stack.Start(ctx, stack.Config{
 		Template: c.opts.template, BinDir: c.opts.bin, GatewayAddr: "127.0.0.1:0",
+		FunctionLogs:  functionLogs,
 		ScheduleEvery: 5 * time.Second, // the sweeper and the scheduled stop, sped up
 		Logger:        logger,
 		Hooks:         hooks,

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -126,5 +127,95 @@ func TestPercentile(t *testing.T) {
 	}
 	if got := pct(nil, 50); got != "-" {
 		t.Errorf("p50 of nothing = %s", got)
+	}
+}
+
+// stoppingQueue hands out one batch of Stopping messages, then nothing,
+// and records deletes and visibility changes.
+type stoppingQueue struct {
+	queueFake
+	given   bool
+	changed []string // receipt handles made visible again
+}
+
+func (q *stoppingQueue) ReceiveMessage(_ context.Context, in *sqs.ReceiveMessageInput, _ ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+	var out sqs.ReceiveMessageOutput
+	if q.given {
+		return &out, nil
+	}
+	q.given = true
+	for i := 1; i <= 3; i++ {
+		out.Messages = append(out.Messages, types.Message{MessageId: aws.String(fmt.Sprintf("m%d", i)), ReceiptHandle: aws.String(fmt.Sprintf("h%d", i)),
+			Body: aws.String(`{"status":"Stopping","token":"t` + fmt.Sprint(i) + `"}`)})
+	}
+	return &out, nil
+}
+
+func (q *stoppingQueue) ChangeMessageVisibility(_ context.Context, in *sqs.ChangeMessageVisibilityInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
+	q.changed = append(q.changed, aws.ToString(in.ReceiptHandle))
+	return &sqs.ChangeMessageVisibilityOutput{}, nil
+}
+
+// The -lose-messages fault takes a Stopping message off the queue without
+// handing it to the function, and the accounts say so: the SQS invariant
+// has a real loss to catch.
+func TestLoseMessagesDeletesUnprocessedAndAccountsForIt(t *testing.T) {
+	q := &stoppingQueue{}
+	d := newDuplicatingSQS(q, "CallbackQueue", 0, 1)
+	d.lose = 1
+	out, err := d.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{MaxNumberOfMessages: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Messages) != 2 || aws.ToString(out.Messages[0].MessageId) != "m2" {
+		t.Fatalf("the poller got %d messages, first %s; want m2 and m3", len(out.Messages), aws.ToString(out.Messages[0].MessageId))
+	}
+	if len(q.deleted) != 1 || q.deleted[0] != "h1" {
+		t.Fatalf("deleted at the queue: %v, want [h1]", q.deleted)
+	}
+	a := d.accounts()
+	if !a.lost["m1"] || a.deleted["m1"] || a.received["m1"] != 1 {
+		t.Fatalf("accounts of m1: lost %v, deleted %v, received %d", a.lost["m1"], a.deleted["m1"], a.received["m1"])
+	}
+}
+
+// A message the function failed together with its own repeat is made
+// visible again at the end with the handle the queue gave it (never the
+// repeat's), once its batch is settled; a processed and deleted one is
+// left alone.
+func TestFastForwardRedeliversFailedMessagesByTheirQueueHandle(t *testing.T) {
+	q := &stoppingQueue{}
+	d := newDuplicatingSQS(q, "CallbackQueue", 0, 1)
+	out, err := d.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{MaxNumberOfMessages: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// m1 comes twice in the batch, as the dup-callbacks fault does it.
+	d.mu.Lock()
+	cp := d.copyOf(out.Messages[0])
+	d.record(cp, deliveryPending)
+	d.mu.Unlock()
+	batch := append(out.Messages, cp)
+	if n := d.fastForward(context.Background(), q, "q", 0); n != 0 {
+		t.Fatalf("fast-forwarded %d messages of a batch still with the function", n)
+	}
+	var records []events.SQSMessage
+	for _, m := range batch {
+		records = append(records, events.SQSMessage{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle)})
+	}
+	d.settle(records, map[string]bool{"m1": true}, nil)
+	if _, err := d.DeleteMessageBatch(context.Background(), &sqs.DeleteMessageBatchInput{Entries: []types.DeleteMessageBatchRequestEntry{
+		{Id: aws.String("0"), ReceiptHandle: aws.String("h2")}, {Id: aws.String("1"), ReceiptHandle: aws.String("h3")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := d.fastForward(context.Background(), q, "q", 0); n != 1 || len(q.changed) != 1 || q.changed[0] != "h1" {
+		t.Fatalf("fast-forwarded %d, handles %v; want m1 by h1", n, q.changed)
+	}
+	a := d.accounts()
+	if !a.sameBatchCopy("m1") || a.sameBatchCopy("m2") {
+		t.Fatalf("sameBatchCopy: m1 %v, m2 %v", a.sameBatchCopy("m1"), a.sameBatchCopy("m2"))
+	}
+	if got := a.story("m1"); !strings.Contains(got, "batch 1 (copy): failed by the function") || !strings.Contains(got, "fast-forwarded 1×") {
+		t.Fatalf("story of m1: %s", got)
 	}
 }

@@ -35,6 +35,7 @@ type options struct {
 	settle        time.Duration
 	timeout       time.Duration
 	verbose       bool
+	functionLogs  string // a file for every line the functions log
 	only          string // comma-separated script names; empty runs them all
 	faults        faultSwitches
 }
@@ -52,6 +53,7 @@ type faultSwitches struct {
 	flakyCleanup    int           // failures of the cleanup Lambda before it succeeds
 	lambdaSteps     bool          // pipelines with Lambda steps
 	abandonCleanups bool          // one cleanup Lambda that always fails
+	loseMessages    int           // Stopping messages lost on their way to the callback function (off by default)
 }
 
 func run(args []string, out io.Writer) error {
@@ -64,6 +66,7 @@ func run(args []string, out io.Writer) error {
 	fs.DurationVar(&o.settle, "settle", 0, "how long the stops may take to end after they were fired; 0 means 3m plus 3s per execution (the local stack runs one instance of each function, so events queue up with N)")
 	fs.DurationVar(&o.timeout, "timeout", 25*time.Minute, "give up after this long")
 	fs.BoolVar(&o.verbose, "v", false, "show what the local parts log")
+	fs.StringVar(&o.functionLogs, "function-logs", "", "write every line the functions log to this file (the evidence behind a violation)")
 	fs.StringVar(&o.only, "scripts", "", "run only these scripts (comma-separated: graceful, force, bulk, event, scheduled, max-runtime, fail-fast, unstopped, lambda-finishes, lambda-times-out, late-register)")
 	fs.Float64Var(&o.faults.sageMakerRate, "sagemaker-faults", 0.2, "share of SageMaker calls answered with ThrottlingException or InternalFailure (half each); 0 turns it off")
 	fs.Float64Var(&o.faults.dupCallbacks, "dup-callbacks", 0.3, "share of callback-queue deliveries repeated with the same MessageId, in the same batch or a later one; 0 turns it off")
@@ -76,6 +79,7 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.faults.flakyCleanup, "flaky-cleanup", 2, "failures of each cleanup Lambda call before it succeeds")
 	fs.BoolVar(&o.faults.lambdaSteps, "lambda-steps", true, "pipelines with Lambda steps (one that finishes on a stop, one that times out)")
 	fs.BoolVar(&o.faults.abandonCleanups, "abandon", true, "one execution whose cleanup Lambda always fails, so its token is answered anyway and flagged")
+	fs.IntVar(&o.faults.loseMessages, "lose-messages", 0, "lose this many Stopping messages between the callback queue and its function (deleted unprocessed): a real loss, which the SQS invariant must report; off by default")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
