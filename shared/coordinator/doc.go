@@ -4,7 +4,9 @@
 //
 //	op_stop.go                stop one execution (graceful or force: stop_force.go)
 //	op_bulk_stop.go           stop every running execution of a pipeline
-//	op_view.go                what an execution's stop waits for
+//	op_view.go                what an execution's stop waits for (op_view_run.go
+//	                          adds its parameters, version and attempts)
+//	op_list_stuck_stops.go    the stops open longer than a threshold
 //	op_register_resources.go  a worker registers what its step started
 //	op_callback.go            a callback message: op_callback_executing.go
 //	                          registers the step and hands its work over,
