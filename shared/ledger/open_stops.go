@@ -5,9 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/stopcoord/stopcoord/shared/pipeline"
@@ -50,30 +48,9 @@ func leaveOpenStops(upd expression.UpdateBuilder) expression.UpdateBuilder {
 // continue. A cursor of another listing is refused as invalid.
 func (l *Ledger) ListOpenStops(ctx context.Context, cutoff time.Time, limit int32, cursor string) ([]pipeline.StopRequest, string, error) {
 	idx := openStopsIdx
-	in := &dynamodb.QueryInput{
-		TableName:              aws.String(l.table),
-		IndexName:              aws.String(idx.name),
-		KeyConditionExpression: aws.String("#shard = :shard AND #since <= :cutoff"),
-		ExpressionAttributeNames: map[string]string{
-			"#shard": idx.shardAttr,
-			"#since": idx.sinceAttr,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":shard":  &types.AttributeValueMemberS{Value: idx.shard},
-			":cutoff": &types.AttributeValueMemberN{Value: strconv.FormatInt(millis(cutoff), 10)},
-		},
-		Limit: aws.Int32(limit),
-	}
-	if cursor != "" {
-		start, err := idx.decodeCursor(cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		in.ExclusiveStartKey = start
-	}
-	out, err := l.client.Query(ctx, in)
+	out, err := l.queryIndex(ctx, idx, "open stops", cutoff, limit, cursor)
 	if err != nil {
-		return nil, "", wrap("list open stops in index", idx.name, err)
+		return nil, "", err
 	}
 	stops := make([]pipeline.StopRequest, 0, len(out.Items))
 	for _, item := range out.Items {

@@ -100,6 +100,29 @@ func (l *Ledger) ListActive(ctx context.Context, cutoff time.Time, limit int32, 
 }
 
 func (l *Ledger) list(ctx context.Context, idx sparseIndex, cutoff time.Time, limit int32, cursor string) (pipeline.ExecutionPage, error) {
+	out, err := l.queryIndex(ctx, idx, "executions", cutoff, limit, cursor)
+	if err != nil {
+		return pipeline.ExecutionPage{}, err
+	}
+	page := pipeline.ExecutionPage{Executions: make([]pipeline.Execution, 0, len(out.Items)), After: make([]string, 0, len(out.Items))}
+	for _, item := range out.Items {
+		if err := appendDecoded(item, &page.Executions); err != nil {
+			return pipeline.ExecutionPage{}, wrap("decode execution from index", idx.name, err)
+		}
+		// An item's own key is the exclusive start key right after it.
+		page.After = append(page.After, idx.encodeCursor(item))
+	}
+	if len(out.LastEvaluatedKey) > 0 {
+		page.Cursor = idx.encodeCursor(out.LastEvaluatedKey)
+	}
+	return page, nil
+}
+
+// queryIndex reads one page of a sparse index: the items whose time is at
+// or before the cutoff, oldest first, from the cursor on. A cursor of
+// another index is refused as invalid; a failed query is wrapped as
+// listing what the index holds.
+func (l *Ledger) queryIndex(ctx context.Context, idx sparseIndex, what string, cutoff time.Time, limit int32, cursor string) (*dynamodb.QueryOutput, error) {
 	in := &dynamodb.QueryInput{
 		TableName:              aws.String(l.table),
 		IndexName:              aws.String(idx.name),
@@ -117,26 +140,15 @@ func (l *Ledger) list(ctx context.Context, idx sparseIndex, cutoff time.Time, li
 	if cursor != "" {
 		start, err := idx.decodeCursor(cursor)
 		if err != nil {
-			return pipeline.ExecutionPage{}, err
+			return nil, err
 		}
 		in.ExclusiveStartKey = start
 	}
 	out, err := l.client.Query(ctx, in)
 	if err != nil {
-		return pipeline.ExecutionPage{}, wrap("list executions in index", idx.name, err)
+		return nil, wrap("list "+what+" in index", idx.name, err)
 	}
-	page := pipeline.ExecutionPage{Executions: make([]pipeline.Execution, 0, len(out.Items)), After: make([]string, 0, len(out.Items))}
-	for _, item := range out.Items {
-		if err := appendDecoded(item, &page.Executions); err != nil {
-			return pipeline.ExecutionPage{}, wrap("decode execution from index", idx.name, err)
-		}
-		// An item's own key is the exclusive start key right after it.
-		page.After = append(page.After, idx.encodeCursor(item))
-	}
-	if len(out.LastEvaluatedKey) > 0 {
-		page.Cursor = idx.encodeCursor(out.LastEvaluatedKey)
-	}
-	return page, nil
+	return out, nil
 }
 
 // A cursor is the index's last evaluated key: the table key and the index
