@@ -232,21 +232,7 @@ func blockingLine(out *client.GetStopOutput, now time.Time) string {
 	if status == "" {
 		status = "unknown"
 	}
-	var waits []string
-	for _, cb := range e.Blocking.OpenCallbacks {
-		w := "callback " + cb.StepName
-		if cb.Since != nil {
-			w += " (open since " + clock(*cb.Since) + ")"
-		}
-		waits = append(waits, w)
-	}
-	for _, l := range e.Blocking.RunningLambdas {
-		w := "Lambda " + l.StepName
-		if l.EndsBy != nil {
-			w += " (ends by " + clock(*l.EndsBy) + ")"
-		}
-		waits = append(waits, w)
-	}
+	waits := blockers(e.Blocking)
 	line := fmt.Sprintf("%s: %s, stop %s", shortExecution(out), status, out.Stop.Phase)
 	switch {
 	case e.Terminal:
@@ -256,6 +242,27 @@ func blockingLine(out *client.GetStopOutput, now time.Time) string {
 		line += "; waiting for SageMaker to finish stopping the other steps"
 	}
 	return line
+}
+
+// blockers names each open callback and running Lambda step a stop waits
+// for, with since when or until when.
+func blockers(b client.Blocking) []string {
+	var waits []string
+	for _, cb := range b.OpenCallbacks {
+		w := "callback " + cb.StepName
+		if cb.Since != nil {
+			w += " (open since " + clock(*cb.Since) + ")"
+		}
+		waits = append(waits, w)
+	}
+	for _, l := range b.RunningLambdas {
+		w := "Lambda " + l.StepName
+		if l.EndsBy != nil {
+			w += " (ends by " + clock(*l.EndsBy) + ")"
+		}
+		waits = append(waits, w)
+	}
+	return waits
 }
 
 func shortExecution(out *client.GetStopOutput) string {

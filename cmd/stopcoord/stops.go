@@ -125,21 +125,7 @@ func waitingFor(s client.OpenStop) string {
 	if e == nil {
 		return "? (" + s.ViewError + ")"
 	}
-	var waits []string
-	for _, cb := range e.Blocking.OpenCallbacks {
-		w := "callback " + cb.StepName
-		if cb.Since != nil {
-			w += " (open since " + clock(*cb.Since) + ")"
-		}
-		waits = append(waits, w)
-	}
-	for _, l := range e.Blocking.RunningLambdas {
-		w := "Lambda " + l.StepName
-		if l.EndsBy != nil {
-			w += " (ends by " + clock(*l.EndsBy) + ")"
-		}
-		waits = append(waits, w)
-	}
+	waits := blockers(e.Blocking)
 	switch {
 	case len(waits) > 0:
 		return strings.Join(waits, ", ")
