@@ -15,10 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stopcoord/stopcoord/local/dynamodblocal"
-	"github.com/stopcoord/stopcoord/local/moto"
 	"github.com/stopcoord/stopcoord/local/procs"
-	"github.com/stopcoord/stopcoord/local/rie"
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/local/stack"
 	"github.com/stopcoord/stopcoord/local/testbed"
@@ -84,13 +81,7 @@ func (l *lambdaSteps) set(name string, f func(ctx context.Context, args map[stri
 // the bootstraps are built here.
 func localStack(t *testing.T) (*stack.Stack, *lambdaSteps) {
 	t.Helper()
-	procs.RequireTool(t, "moto_server", moto.InstallHint)
-	if _, err := rie.Find(); err != nil {
-		procs.Missing(t, err.Error())
-	}
-	if _, err := dynamodblocal.FindJar(); err != nil {
-		procs.Missing(t, err.Error())
-	}
+	stack.RequireTools(t)
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	if shared.stack != nil || shared.err != nil {

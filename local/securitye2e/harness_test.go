@@ -29,9 +29,6 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/stopcoord/stopcoord/local/dynamodblocal"
-	"github.com/stopcoord/stopcoord/local/moto"
-	"github.com/stopcoord/stopcoord/local/procs"
-	"github.com/stopcoord/stopcoord/local/rie"
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/local/stack"
 	"github.com/stopcoord/stopcoord/local/testbed"
@@ -103,13 +100,7 @@ type env struct {
 // passing a recording proxy, their logs kept.
 func stackT(t *testing.T) *env {
 	t.Helper()
-	procs.RequireTool(t, "moto_server", moto.InstallHint)
-	if _, err := rie.Find(); err != nil {
-		procs.Missing(t, err.Error())
-	}
-	if _, err := dynamodblocal.FindJar(); err != nil {
-		procs.Missing(t, err.Error())
-	}
+	stack.RequireTools(t)
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	if shared.env != nil || shared.err != nil {
