@@ -45,12 +45,19 @@ type Service struct {
 	// stopper and answerer are how status events and the sweeper start a
 	// stop and unblock a token: the service itself, replaced only by the
 	// package's tests to watch what would be started.
-	stopper interface {
-		Stop(ctx context.Context, in StopInput) (StopResult, error)
-	}
-	answerer interface {
-		CleanupAndAnswer(ctx context.Context, arn pipeline.ExecutionARN, token string, force bool, reason string) error
-	}
+	stopper  stopStarter
+	answerer tokenUnblocker
+}
+
+// stopStarter starts a stop; the Service is one.
+type stopStarter interface {
+	Stop(ctx context.Context, in StopInput) (StopResult, error)
+}
+
+// tokenUnblocker cleans up and answers a callback token the sweeper found
+// waiting; the Service is one.
+type tokenUnblocker interface {
+	CleanupAndAnswer(ctx context.Context, arn pipeline.ExecutionARN, token string, force bool, reason string) error
 }
 
 // Deps are the service's collaborators and settings. Ledger, SageMaker and
