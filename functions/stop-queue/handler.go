@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -29,6 +30,54 @@ type handler struct {
 	// ledger's round trips, sets the pace. One at a time, each stop's
 	// ledger work was added to the budget's spacing.
 	concurrency int
+	// retry, when set, tries a stop that failed for a reason worth a retry
+	// (throttling, SageMaker or the ledger failing) again within the
+	// invocation, after its backoff, while the deadline leaves room. A
+	// record failed back to SQS waits out the queue's visibility timeout
+	// (six times the function's), which would hold a stop for minutes.
+	retry *inInvocationRetry
+}
+
+// inInvocationRetry bounds the retries of one record within an invocation.
+type inInvocationRetry struct {
+	attempts int // tries in all, the first included
+	backoff  interface {
+		BackoffDelay(attempt int, err error) (time.Duration, error)
+	}
+	// reserve is kept back from the invocation's deadline: no retry waits
+	// into it, so the batch response always goes out.
+	reserve time.Duration
+}
+
+// Retry defaults for main.
+const (
+	retryAttempts   = 4
+	maxRetryBackoff = 5 * time.Second
+	deadlineReserve = 5 * time.Second
+)
+
+// again reports whether the record gets another try after attempt failed
+// with err, and waits its backoff; false when the attempts are spent, the
+// deadline leaves no room, or the invocation ends while it waits.
+func (r *inInvocationRetry) again(ctx context.Context, attempt int, err error) bool {
+	if r == nil || attempt >= r.attempts {
+		return false
+	}
+	wait, berr := r.backoff.BackoffDelay(attempt, err)
+	if berr != nil {
+		return false
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl)-r.reserve < wait {
+		return false
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // stopsAtOnce is the handler's concurrency for a budget of callsPerSecond:
@@ -84,8 +133,15 @@ func (h *handler) one(ctx context.Context, rec events.SQSMessage) (err error) {
 		return err
 	}
 	log = log.With(logging.KeyExecutionARN, msg.ExecutionARN)
-	res, err := h.stopper.StopQueued(ctx, msg)
+	var res coordinator.StopResult
 	var settled *coordinator.Settled
+	for attempt := 1; ; attempt++ {
+		res, err = h.stopper.StopQueued(ctx, msg)
+		if err == nil || errors.As(err, &settled) || !h.retry.again(ctx, attempt, err) {
+			break
+		}
+		log.InfoContext(ctx, "queued stop failed; trying again in this invocation", "attempt", attempt, logging.KeyError, err.Error())
+	}
 	switch {
 	case errors.As(err, &settled):
 		log.InfoContext(ctx, "queued stop needs nothing more", "reason", settled.Err.Error())

@@ -149,3 +149,72 @@ func TestStopsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// fixedBackoff waits no time between tries.
+type fixedBackoff struct{}
+
+func (fixedBackoff) BackoffDelay(int, error) (time.Duration, error) { return 0, nil }
+
+// A stop that fails for a reason worth a retry is tried again within the
+// invocation, so it does not wait out the queue's visibility timeout; one
+// that keeps failing is still reported to SQS after the last try, and a
+// settled one is never tried twice.
+func TestTransientFailuresAreRetriedInTheInvocation(t *testing.T) {
+	raw, err := samples.FS.ReadFile("sqs/stop-queue-batch.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	tries := map[string]int{}
+	h := &handler{concurrency: 4, retry: &inInvocationRetry{attempts: 3, backoff: fixedBackoff{}},
+		stopper: stopperFunc(func(m coordinator.StopMessage) (coordinator.StopResult, error) {
+			mu.Lock()
+			tries[m.ExecutionARN]++
+			n := tries[m.ExecutionARN]
+			mu.Unlock()
+			switch {
+			case strings.HasSuffix(m.ExecutionARN, "2"): // never gets through
+				return coordinator.StopResult{}, pipeline.Errorf(pipeline.EThrottled, "slow down")
+			case n < 3: // gets through on its third try
+				return coordinator.StopResult{}, pipeline.Errorf(pipeline.EThrottled, "slow down")
+			}
+			return coordinator.StopResult{}, nil
+		})}
+	out, err := lambda.NewHandler(h.handle).Invoke(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range resp.BatchItemFailures {
+		got = append(got, f.ItemIdentifier)
+	}
+	if want := "3f6c1a2b-0c1d-4e2f-9a3b-4c5d6e7f8a9b,4a7b2c3d-1e2f-4a5b-8c6d-7e8f9a0b1c2d"; strings.Join(got, ",") != want {
+		t.Fatalf("failures %v, want the always-throttled stop and the malformed message", got)
+	}
+	for arn, n := range tries {
+		if n != 3 {
+			t.Errorf("%s tried %d times, want 3", arn, n)
+		}
+	}
+	if len(tries) != 2 {
+		t.Fatalf("tries %v, want the two well-formed messages", tries)
+	}
+
+	// No room before the deadline: one try, then the record goes back to SQS.
+	tries = map[string]int{}
+	h.retry = &inInvocationRetry{attempts: 3, backoff: fixedBackoff{}, reserve: time.Hour}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // Lambda's deadline
+	defer cancel()
+	if _, err := lambda.NewHandler(h.handle).Invoke(ctx, raw); err != nil {
+		t.Fatal(err)
+	}
+	for arn, n := range tries {
+		if n != 1 {
+			t.Errorf("with no room left, %s tried %d times, want 1", arn, n)
+		}
+	}
+}

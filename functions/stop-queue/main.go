@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
@@ -48,5 +49,6 @@ func main() {
 		Access:    cfg.access,
 	})
 	slog.Info("stop-queue ready", "callsPerSecond", cfg.callsPerSecond)
-	lambda.Start((&handler{stopper: coord, concurrency: stopsAtOnce(cfg.callsPerSecond)}).handle)
+	lambda.Start((&handler{stopper: coord, concurrency: stopsAtOnce(cfg.callsPerSecond),
+		retry: &inInvocationRetry{attempts: retryAttempts, backoff: retry.NewExponentialJitterBackoff(maxRetryBackoff), reserve: deadlineReserve}}).handle)
 }
