@@ -20,6 +20,7 @@ import (
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/settings"
+	"github.com/stopcoord/stopcoord/shared/worker"
 )
 
 const (
@@ -44,7 +45,7 @@ func newHandler(tb testing.TB, concurrency int, l time.Duration) (*handler, *fak
 		cleaner: &fakeCleaner{latency: latency(l)},
 		vis:     &fakeVisibility{},
 	}
-	cb := coordinator.New(coordinator.Deps{Ledger: f.ledger, SageMaker: f.sm, Lambda: f.work, SQS: f.work, Cleaner: f.cleaner, Scope: allInScope(tb),
+	cb := coordinator.New(coordinator.Deps{Ledger: f.ledger, SageMaker: f.sm, Workers: worker.Lambda{Client: f.work}, SQS: f.work, Cleaner: f.cleaner, Scope: allInScope(tb),
 		Access: pipeline.AllowList{Accounts: []string{"123456789012"}}})
 	return &handler{consumer: cb, sqs: f.vis, queueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/callbacks", concurrency: concurrency}, f
 }

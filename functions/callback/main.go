@@ -28,6 +28,7 @@ import (
 	"github.com/stopcoord/stopcoord/shared/policy"
 	"github.com/stopcoord/stopcoord/shared/settings"
 	"github.com/stopcoord/stopcoord/shared/startup"
+	"github.com/stopcoord/stopcoord/shared/worker"
 )
 
 // DefaultConcurrency is how many records of a batch are handled at once:
@@ -83,7 +84,7 @@ func main() {
 	callbacks := coordinator.New(coordinator.Deps{
 		Ledger:         ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.table, ledger.WithRetention(cfg.retention)),
 		SageMaker:      sm,
-		Lambda:         lambdaClient,
+		Workers:        worker.Lambda{Client: lambdaClient},
 		SQS:            sqsClient,
 		Cleaner:        cleaners,
 		Access:         cfg.access,

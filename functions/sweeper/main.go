@@ -69,7 +69,6 @@ func main() {
 		Ledger:    led,
 		SageMaker: sm,
 		Access:    cfg.access,
-		Lambda:    lambdaClient,
 		Cleaner:   newCleaners(awsCfg, lambdaClient, sm),
 		Scope:     cfg.scope,
 		Outcome:   cfg.policies.StopOutcome,

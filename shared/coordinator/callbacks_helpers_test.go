@@ -22,6 +22,7 @@ import (
 	"github.com/stopcoord/stopcoord/shared/callback"
 	"github.com/stopcoord/stopcoord/shared/coordinator"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
+	"github.com/stopcoord/stopcoord/shared/worker"
 )
 
 // answerCounter counts and keeps the answers on their way to the emulator.
@@ -146,7 +147,7 @@ func newCBWorld(t *testing.T, cleaner *fakeCleaner, opts ...testbed.Option) *cbW
 	}
 	lam := lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(w.lambda.URL) })
 	w.deps = coordinator.Deps{
-		Ledger: w.Ledger, SageMaker: w.answers, Lambda: lam, SQS: w.SQS, Cleaner: cleaner,
+		Ledger: w.Ledger, SageMaker: w.answers, Workers: worker.Lambda{Client: lam}, SQS: w.SQS, Cleaner: cleaner,
 		Access:  pipeline.AllowList{Accounts: []string{account}},
 		Scope:   everything,
 		Outcome: func(p string) (bool, map[string]string) { return w.stopOutcome(p) },

@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/stopcoord/stopcoord/shared/callback"
@@ -156,15 +154,10 @@ func (s *Service) handOff(ctx context.Context, w callback.Worker, cc callback.Co
 		return fmt.Errorf("encode callback context of %s: %w", cc.Token, err)
 	}
 	if w.LambdaFunction != "" {
-		if s.lambda == nil {
+		if s.workers == nil {
 			return pipeline.Errorf(pipeline.EInternal, "no Lambda client to invoke worker %s", w.LambdaFunction)
 		}
-		_, err := s.lambda.Invoke(ctx, &lambda.InvokeInput{
-			FunctionName:   aws.String(w.LambdaFunction),
-			InvocationType: lambdatypes.InvocationTypeEvent,
-			Payload:        payload,
-		})
-		if err != nil {
+		if err := s.workers.StartWorker(ctx, w.LambdaFunction, payload); err != nil {
 			return fmt.Errorf("invoke worker %s for %s: %w", w.LambdaFunction, cc.Token, err)
 		}
 	}

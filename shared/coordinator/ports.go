@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -75,13 +74,14 @@ type SQS interface {
 
 var _ SQS = (*sqs.Client)(nil)
 
-// FunctionInvoker invokes a Lambda function: a worker that takes a
-// callback step's work; *lambda.Client satisfies it.
-type FunctionInvoker interface {
-	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+// WorkerStarter starts the Lambda worker a callback step's arguments name,
+// asynchronously, with the callback context as its payload; worker.Lambda
+// satisfies it. It names no Lambda client type on purpose: importing the
+// client's package costs its init in every function, and only the callback
+// function starts workers.
+type WorkerStarter interface {
+	StartWorker(ctx context.Context, function string, payload []byte) error
 }
-
-var _ FunctionInvoker = (*lambda.Client)(nil)
 
 // Cleaner stops one resource a callback step started; a cleanup.Set
 // satisfies it, choosing the cleaner by the resource's kind.

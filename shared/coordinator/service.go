@@ -28,7 +28,7 @@ type Service struct {
 	sm           SageMaker
 	sqs          SQS
 	stopQueueURL string
-	lambda       FunctionInvoker
+	workers      WorkerStarter
 	access       pipeline.AllowList
 	scope        pipeline.CleanupScope
 	policies     Policies
@@ -72,8 +72,8 @@ type Deps struct {
 	// worker queues.
 	SQS          SQS
 	StopQueueURL string
-	// Lambda invokes the Lambda workers a callback step's arguments name.
-	Lambda FunctionInvoker
+	// Workers starts the Lambda workers a callback step's arguments name.
+	Workers WorkerStarter
 	// Cleaner stops what callback steps started, within Scope; the zero
 	// scope allows nothing.
 	Cleaner Cleaner
@@ -123,7 +123,7 @@ const (
 
 // New returns the service, with defaults for the settings left zero.
 func New(d Deps) *Service {
-	s := &Service{ledger: d.Ledger, sm: d.SageMaker, sqs: d.SQS, stopQueueURL: d.StopQueueURL, lambda: d.Lambda,
+	s := &Service{ledger: d.Ledger, sm: d.SageMaker, sqs: d.SQS, stopQueueURL: d.StopQueueURL, workers: d.Workers,
 		access: d.Access, scope: d.Scope, policies: d.Policies, outcome: d.Outcome, defs: d.Definitions, observer: d.Observer,
 		maxAttempts: d.MaxAttempts, retryBase: d.RetryBase, limits: d.SweepLimits.withDefaults(), now: d.Clock, log: d.Logger}
 	if s.maxAttempts <= 0 {
