@@ -138,13 +138,13 @@ lint: ## gofmt and go vet only
 	go vet ./...
 
 .PHONY: bench
-BENCH_RUNS ?= 25
-BENCH_BOOTSTRAPS := bench/testdata/hello bench/testdata/floor $(addprefix functions/,$(FUNCTIONS))
-bench: ## cold init of every function against hello world, the floor and Python/boto3, in one table (BENCH_RUNS=25)
+BENCH_RUNS ?= 51
+BENCH_BOOTSTRAPS := bench/testdata/hello bench/testdata/floor bench/testdata/floor-cleaners $(addprefix functions/,$(FUNCTIONS))
+bench: ## cold init of every function against hello world, the floor and Python/boto3, in one table (BENCH_RUNS=51)
 	@for pkg in $(BENCH_BOOTSTRAPS); do \
 	  CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_HOST) go build $(LAMBDA_FLAGS) -o $(LOCAL)/bench/$$(basename $$pkg)/bootstrap ./$$pkg; \
 	done
-	go run ./bench/cmd/coldstart -runs $(BENCH_RUNS) -python bench/testdata/python/bootstrap.py \
+	go run ./bench/cmd/coldstart -runs $(BENCH_RUNS) -python bench/testdata/python/bootstrap.py -cleaning-floor floor-cleaners -cleaning callback,sweeper \
 	  $(foreach pkg,$(BENCH_BOOTSTRAPS),$(notdir $(pkg))=$(LOCAL)/bench/$(notdir $(pkg))/bootstrap)
 
 .PHONY: inittrace

@@ -10,7 +10,7 @@
 // minimum. `make bench` builds the bootstraps with the flags the functions
 // ship with and runs this.
 //
-//	coldstart [-runs 25] [-python bootstrap.py] hello=path floor=path fn=path ...
+//	coldstart [-runs 25] [-python bootstrap.py] [-cleaning-floor floor-cleaners -cleaning callback,sweeper] hello=path floor=path fn=path ...
 //	coldstart -inittrace fn=path     # where the init time goes, per package
 package main
 
@@ -39,6 +39,8 @@ func run(args []string, out io.Writer) error {
 	python := fs.String("python", "", "a Python bootstrap script to compare with (skipped if boto3 is not installed)")
 	hello := fs.String("hello", "hello", "the name of the hello-world baseline")
 	floor := fs.String("floor", "floor", "the name of the floor baseline")
+	cleaningFloor := fs.String("cleaning-floor", "", "the name of the floor baseline with the cleaners' clients (optional)")
+	cleaning := fs.String("cleaning", "", "comma-separated names of the functions that link the cleaners' clients, compared with -cleaning-floor too")
 	inittrace := fs.Bool("inittrace", false, "instead of the table, show the package inits of each bootstrap (GODEBUG=inittrace=1), slowest first")
 	top := fs.Int("top", 12, "with -inittrace: how many packages to show")
 	if err := fs.Parse(args); err != nil {
@@ -85,7 +87,13 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "load average after: %s\n\n", loadAverage())
-	rows := summarize(subjects, samples, *hello, *floor)
-	printTable(out, rows)
-	return printGoals(out, rows, *hello, *floor)
+	b := baselines{hello: *hello, floor: *floor, cleaningFloor: *cleaningFloor, cleaning: map[string]bool{}}
+	for _, name := range strings.Split(*cleaning, ",") {
+		if name != "" {
+			b.cleaning[name] = true
+		}
+	}
+	rows := summarize(subjects, samples, b)
+	printTable(out, rows, b)
+	return printGoals(out, rows, b)
 }

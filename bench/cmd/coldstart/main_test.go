@@ -55,7 +55,8 @@ func TestGoals(t *testing.T) {
 		"python": {600 * ms},
 	}
 	var out bytes.Buffer
-	printGoals(&out, summarize(subjects, samples, "hello", "floor"), "hello", "floor")
+	b := baselines{hello: "hello", floor: "floor"}
+	printGoals(&out, summarize(subjects, samples, b), b)
 	got := out.String()
 	for _, want := range []string{
 		"slow: init 1.60x the floor's, goal <= 1.1x",
@@ -69,6 +70,41 @@ func TestGoals(t *testing.T) {
 	}
 	if strings.Contains(got, "fast:") {
 		t.Errorf("fast meets every goal but is listed:\n%s", got)
+	}
+}
+
+// TestCleaningFloor shows a function that cleans up against the floor with
+// the cleaners' clients as well: in the table, and where it misses the
+// floor's goal. The other functions are not compared with it.
+func TestCleaningFloor(t *testing.T) {
+	ms := time.Millisecond
+	subjects := []subject{
+		{name: "hello", size: 6e6}, {name: "floor", size: 10e6}, {name: "floor-cleaners", size: 11e6},
+		{name: "cleans", size: 12e6}, {name: "api", size: 12e6},
+	}
+	samples := map[string][]time.Duration{
+		"hello": {10 * ms}, "floor": {20 * ms}, "floor-cleaners": {24 * ms},
+		"cleans": {25 * ms}, "api": {21 * ms},
+	}
+	b := baselines{hello: "hello", floor: "floor", cleaningFloor: "floor-cleaners", cleaning: map[string]bool{"cleans": true}}
+	rows := summarize(subjects, samples, b)
+	var out bytes.Buffer
+	printTable(&out, rows, b)
+	printGoals(&out, rows, b)
+	got := out.String()
+	for _, want := range []string{
+		"| bootstrap | init p50 | init min | vs hello | vs floor | vs floor-cleaners | binary |",
+		"| floor-cleaners | 24.0 ms | 24.0 ms | 2.40x | 1.20x | 1.00x | 11.0 MB |",
+		"| cleans | 25.0 ms | 25.0 ms | 2.50x | 1.25x | 1.04x | 12.0 MB |",
+		"| api | 21.0 ms | 21.0 ms | 2.10x | 1.05x | – | 12.0 MB |",
+		"cleans: init 1.25x the floor's, goal <= 1.1x (1.04x floor-cleaners, the floor with the clients of the cleaners it links)",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the output does not say %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "floor-cleaners: init") {
+		t.Errorf("a baseline is held to the goals:\n%s", got)
 	}
 }
 
