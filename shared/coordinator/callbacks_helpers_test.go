@@ -156,6 +156,12 @@ func newCBWorld(t *testing.T, cleaner *fakeCleaner, opts ...testbed.Option) *cbW
 	return w
 }
 
+// useLedger sends the callback use case's ledger calls through l.
+func (w *cbWorld) useLedger(l coordinator.Ledger) {
+	w.deps.Ledger = l
+	w.cb = coordinator.New(w.deps)
+}
+
 // useSageMaker sends the callback use case's SageMaker calls through sm.
 func (w *cbWorld) useSageMaker(sm coordinator.SageMaker) {
 	w.deps.SageMaker = sm

@@ -20,40 +20,81 @@ import (
 // answer goes to the step's listed token and the new one is kept as an
 // answered alias.
 //
-// DynamoDB round trips before the first cleaner runs: one Query of the
-// execution and one conditional write (the claim, which also creates the
-// record and merges the plan from the arguments).
+// DynamoDB round trips before the first cleaner runs: one, as a rule. The
+// Stopping message's token is nearly always the one its start message
+// registered under the execution, so it is claimed (one conditional write)
+// while the execution is read (one Query). Only when the execution holds
+// no record of the token does the claim wait for the read: correlate
+// finds the step, and the claim creates the record and merges the plan.
 func (s *Service) stopping(ctx context.Context, d Delivery, m callback.Message) (CallbackResult, error) {
 	res := CallbackResult{Token: m.Token, ExecutionARN: m.ExecutionARN.String()}
-	view, err := s.ledger.ReadExecution(ctx, m.ExecutionARN)
-	if err != nil {
-		return res, err
-	}
-	target, err := s.correlate(ctx, m, view)
-	var refused *RejectedError
-	if errors.As(err, &refused) {
-		return res, s.reject(ctx, d, refused.Reason)
-	}
-	if err != nil {
-		return res, err
-	}
-	res.StepName = target.step
-	if target.known != nil && target.known.State == pipeline.TokenAnswered {
-		res.Action = ActionDuplicate
+	by := "callback " + d.MessageID
+	fence := newFence(by)
+	var (
+		view    pipeline.View
+		readErr error
+		read    = make(chan struct{})
+	)
+	go func() {
+		defer close(read)
+		view, readErr = s.ledger.ReadExecution(ctx, m.ExecutionARN)
+	}()
+	early, claimErr := s.ledger.ClaimExisting(ctx, m.ExecutionARN, m.Token, fence, s.tokens.lease())
+	<-read
+
+	var tgt target
+	var answered *pipeline.AlreadyAnsweredError
+	var claimed *pipeline.ClaimedError
+	switch {
+	case claimErr == nil:
+		if readErr != nil {
+			return res, errors.Join(readErr, s.ledger.ReleaseToken(context.WithoutCancel(ctx), m.ExecutionARN, m.Token, fence))
+		}
+		tgt = target{record: m.Token, step: early.StepName, known: &early}
+	case errors.As(claimErr, &answered):
+		res.StepName, res.Action = early.StepName, ActionDuplicate
 		return res, nil
+	case errors.As(claimErr, &claimed):
+		res.StepName = early.StepName
+		_, err := s.tokens.claimOutcome(claimErr)
+		return res, err
+	default:
+		// No record of the token under the execution (or the claim failed
+		// for another reason): find the step the way the read allows, and
+		// claim it then.
+		if readErr != nil {
+			return res, readErr
+		}
+		found, err := s.correlate(ctx, m, view)
+		var refused *RejectedError
+		if errors.As(err, &refused) {
+			return res, s.reject(ctx, d, refused.Reason)
+		}
+		if err != nil {
+			return res, err
+		}
+		if found.known != nil && found.known.State == pipeline.TokenAnswered {
+			res.StepName, res.Action = found.step, ActionDuplicate
+			return res, nil
+		}
+		tgt, early, fence = found, pipeline.Token{}, ""
 	}
+	res.StepName = tgt.step
 
 	// Arguments are read again, so a plan registered by a worker alone is
 	// joined by what the arguments say. A plan that cannot be read is a
 	// cleanup that cannot succeed: it is answered, and flagged, at once.
 	plan, planErr := callback.PlanFromArguments(m.Arguments)
 	job := tokenJob{
-		arn: m.ExecutionARN, record: target.record, known: target.known,
-		step: target.step, arguments: m.Arguments, plan: plan.Resources,
-		by: "callback " + d.MessageID, clean: true, done: view.Cleanups,
-		cc: callback.Context{Token: m.Token, ExecutionARN: m.ExecutionARN.String(), StepName: target.step, Arguments: m.Arguments, Status: callback.StatusStopping},
+		arn: m.ExecutionARN, record: tgt.record, known: tgt.known,
+		step: tgt.step, arguments: m.Arguments, plan: plan.Resources,
+		by: by, clean: true, done: view.Cleanups,
+		cc: callback.Context{Token: m.Token, ExecutionARN: m.ExecutionARN.String(), StepName: tgt.step, Arguments: m.Arguments, Status: callback.StatusStopping},
 	}
-	if target.record != m.Token {
+	if fence != "" {
+		job.claimed, job.fence = &early, fence
+	}
+	if tgt.record != m.Token {
 		job.alias = m.Token
 	}
 	job.decide = func(_ pipeline.Token, failure *cleanupFailure) (answerPlan, error) {

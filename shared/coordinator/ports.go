@@ -36,6 +36,9 @@ type Ledger interface {
 	CompleteToken(ctx context.Context, r pipeline.TokenRegistration) (pipeline.Token, bool, error)
 	AppendResources(ctx context.Context, arn pipeline.ExecutionARN, token string, resources []pipeline.Resource) (pipeline.Token, error)
 	ClaimToken(ctx context.Context, c pipeline.TokenClaim) (pipeline.Token, error)
+	// ClaimExisting claims a token the execution's records already hold,
+	// without reading it first; pipeline.ErrNotFound when they hold none.
+	ClaimExisting(ctx context.Context, arn pipeline.ExecutionARN, token, fence string, lease time.Duration) (pipeline.Token, error)
 	ReleaseToken(ctx context.Context, arn pipeline.ExecutionARN, token, fence string) error
 	MarkAnswered(ctx context.Context, arn pipeline.ExecutionARN, token string, a pipeline.Answer) (pipeline.Token, error)
 	RecordCleanup(ctx context.Context, r pipeline.CleanupResult) (pipeline.Cleanup, error)

@@ -68,6 +68,10 @@ type tokenJob struct {
 	alias string
 	// known is the record as the caller read it; nil when it had none.
 	known *pipeline.Token
+	// claimed is the record when the caller claimed it already, with fence;
+	// the claim then only merges what the record lacks.
+	claimed *pipeline.Token
+	fence   string
 	// step, arguments and plan are merged into the record by the claim.
 	step      string
 	arguments map[string]any
@@ -109,12 +113,42 @@ func (a answerPlan) outcome() pipeline.Outcome {
 	return pipeline.OutcomeFailure
 }
 
+// lease is how long a claim holds: the claimant cleans, then answers,
+// within it.
+func (tp *tokenPath) lease() time.Duration { return 2*tp.cleanerTimeout + claimMargin }
+
+// claim runs step 1 for a job, unless the caller claimed the token already
+// and the record lacks nothing the job would merge into it.
+func (tp *tokenPath) claim(ctx context.Context, j tokenJob) (pipeline.Token, string, error) {
+	if j.claimed != nil && !lacks(*j.claimed, j) {
+		return *j.claimed, j.fence, nil
+	}
+	fence, known := j.fence, j.known
+	if j.claimed != nil {
+		known = j.claimed // claimed by fence: claiming again merges
+	} else {
+		fence = newFence(j.by)
+	}
+	rec, err := tp.ledger.ClaimToken(ctx, pipeline.TokenClaim{ARN: j.arn, Token: j.record, Fence: fence, Lease: tp.lease(),
+		Known: known, StepName: j.step, Arguments: j.arguments, Plan: j.plan})
+	return rec, fence, err
+}
+
+// lacks reports whether the claim would merge something into rec: a step
+// name, arguments, or a resource of the job's plan it does not hold.
+func lacks(rec pipeline.Token, j tokenJob) bool {
+	return rec.StepName == "" && j.step != "" ||
+		len(rec.Arguments) == 0 && len(j.arguments) > 0 ||
+		len(pipeline.MergePlan(rec.CleanupPlan, j.plan)) > len(rec.CleanupPlan)
+}
+
 // answer runs the token path for one job.
 func (tp *tokenPath) answer(ctx context.Context, j tokenJob) (tokenResult, error) {
-	fence := newFence(j.by)
-	rec, err := tp.ledger.ClaimToken(ctx, pipeline.TokenClaim{ARN: j.arn, Token: j.record, Fence: fence, Lease: 2*tp.cleanerTimeout + claimMargin,
-		Known: j.known, StepName: j.step, Arguments: j.arguments, Plan: j.plan})
+	rec, fence, err := tp.claim(ctx, j)
 	if err != nil {
+		if j.claimed != nil {
+			return tokenResult{}, tp.release(ctx, j, fence, err)
+		}
 		return tp.claimOutcome(err)
 	}
 	res := tokenResult{record: rec}

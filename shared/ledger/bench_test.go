@@ -114,6 +114,12 @@ func BenchmarkRoundTrips(b *testing.B) {
 		_, err := l.ClaimToken(ctx, pipeline.TokenClaim{ARN: arn, Token: token(i), Fence: "bench", Lease: time.Minute, Known: &known})
 		return err
 	})
+	run("ClaimExisting", func(arn pipeline.ExecutionARN, i int64) {
+		l.RegisterToken(ctx, registration(arn, token(i)))
+	}, func(arn pipeline.ExecutionARN, i int64) error {
+		_, err := l.ClaimExisting(ctx, arn, token(i), "bench", time.Minute)
+		return err
+	})
 	// A read, then a write when the record lacks something: the merge is
 	// optimistic, conditioned on the plan it read.
 	run("CompleteToken/new", nil, func(arn pipeline.ExecutionARN, i int64) error {

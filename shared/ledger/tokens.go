@@ -152,6 +152,63 @@ func (l *Ledger) ClaimToken(ctx context.Context, c pipeline.TokenClaim) (pipelin
 	return pipeline.Token{}, wrap("claim callback token", pipeline.TokenRef(c.Token), pipeline.Errorf(pipeline.EConflict, "callback token %s is being changed by others; try again", pipeline.TokenRef(c.Token)))
 }
 
+// ClaimExisting claims a token whose record is already under the
+// execution, without reading it first: one conditional write that holds
+// where ClaimToken's does (open, held by the same fence, or a lapsed
+// claim) and merges nothing. It returns pipeline.ErrNotFound when the
+// execution has no record of the token, and *ClaimedError or
+// *AlreadyAnsweredError as ClaimToken does. A Stopping message's token is
+// nearly always the one its start message registered, so the callback
+// function claims it this way while it reads the execution, instead of
+// after.
+func (l *Ledger) ClaimExisting(ctx context.Context, arn pipeline.ExecutionARN, token, fence string, lease time.Duration) (pipeline.Token, error) {
+	if err := pipeline.ValidateCallbackToken(token); err != nil {
+		return pipeline.Token{}, wrap("claim callback token", pipeline.TokenRef(token), err)
+	}
+	if fence == "" {
+		return pipeline.Token{}, wrap("claim callback token", pipeline.TokenRef(token), pipeline.Errorf(pipeline.EInvalid, "a claim needs a fence"))
+	}
+	now := l.now()
+	until := now.Add(lease).UTC().Truncate(time.Millisecond)
+	upd := expression.Set(expression.Name("state"), expression.Value(string(pipeline.TokenClaimed))).
+		Set(expression.Name("claimedBy"), expression.Value(fence)).
+		Set(expression.Name("claimUntil"), expression.Value(millis(until)))
+	cond := expression.AttributeExists(expression.Name(SortKey)).And(
+		expression.Name("state").Equal(expression.Value(string(pipeline.TokenOpen))).
+			Or(expression.And(
+				expression.Name("state").Equal(expression.Value(string(pipeline.TokenClaimed))),
+				expression.Or(
+					expression.Name("claimedBy").Equal(expression.Value(fence)),
+					expression.Name("claimUntil").LessThan(expression.Value(millis(now))),
+				),
+			)))
+	out, err := l.update(ctx, key(arn.String(), skTokenPrefix+token), upd, &cond)
+	if old, failed := conditionFailed(err); failed {
+		if old == nil {
+			return pipeline.Token{}, wrap("claim callback token", pipeline.TokenRef(token), pipeline.ErrNotFound)
+		}
+		known, err := decodeToken(old)
+		if err != nil {
+			return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(token), err)
+		}
+		switch known.State {
+		case pipeline.TokenAnswered:
+			return *known, &pipeline.AlreadyAnsweredError{Token: token, AnsweredBy: known.AnsweredBy, AnsweredAt: known.AnsweredAt, Outcome: known.Outcome}
+		case pipeline.TokenClaimed:
+			return *known, &pipeline.ClaimedError{Token: token, ClaimedBy: known.ClaimedBy, ClaimUntil: known.ClaimUntil}
+		}
+		return pipeline.Token{}, wrap("claim callback token", pipeline.TokenRef(token), pipeline.Errorf(pipeline.EConflict, "callback token %s is in state %q; try again", pipeline.TokenRef(token), known.State))
+	}
+	if err != nil {
+		return pipeline.Token{}, wrap("claim callback token", pipeline.TokenRef(token), err)
+	}
+	rec, err := decodeToken(out)
+	if err != nil {
+		return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(token), err)
+	}
+	return *rec, nil
+}
+
 // ReleaseToken gives up a claim, so the next delivery may claim the token
 // at once instead of waiting out the lease. Only the claim's own fence
 // releases it; a claim lost or answered since is left as it is.

@@ -167,6 +167,52 @@ func TestClaimToken(t *testing.T) {
 	}
 }
 
+// TestClaimExisting holds the claim without a read to ClaimToken's rules,
+// and to records that exist: it never creates one.
+func TestClaimExisting(t *testing.T) {
+	ctx := context.Background()
+	l, clk := newLedger(t)
+	arn := execARN(t, "tok5")
+	const token = "Claim00005"
+	if _, err := l.ClaimExisting(ctx, arn, token, "a", time.Minute); !errors.Is(err, pipeline.ErrNotFound) {
+		t.Fatalf("claim of a token never recorded: err = %v, want ErrNotFound", err)
+	}
+	if _, err := l.GetToken(ctx, arn, token); !errors.Is(err, pipeline.ErrNotFound) {
+		t.Fatalf("the refused claim left a record: err = %v", err)
+	}
+	if _, err := l.RegisterToken(ctx, registration(arn, token)); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := l.ClaimExisting(ctx, arn, token, "a", time.Minute)
+	if err != nil || rec.State != pipeline.TokenClaimed || rec.ClaimedBy != "a" || rec.StepName != "StartGlue" || len(rec.CleanupPlan) != 1 {
+		t.Fatalf("first claim: %+v, %v; want it claimed by a with the registered step and plan", rec, err)
+	}
+	var claimed *pipeline.ClaimedError
+	if _, err := l.ClaimExisting(ctx, arn, token, "b", time.Minute); !errors.As(err, &claimed) || claimed.ClaimedBy != "a" {
+		t.Fatalf("claim held by a, b claims: err = %v, want ClaimedError by a", err)
+	}
+	if _, err := l.ClaimToken(ctx, claim(arn, token, "b")); !errors.As(err, &claimed) {
+		t.Fatalf("ClaimToken does not see ClaimExisting's claim: err = %v", err)
+	}
+	if _, err := l.ClaimExisting(ctx, arn, token, "a", time.Minute); err != nil {
+		t.Fatalf("holder re-claims: %v", err)
+	}
+	clk.Advance(2 * time.Minute)
+	if rec, err := l.ClaimExisting(ctx, arn, token, "b", time.Minute); err != nil || rec.ClaimedBy != "b" {
+		t.Fatalf("claim after the lease lapsed: %+v, %v", rec, err)
+	}
+	if _, err := l.MarkAnswered(ctx, arn, token, pipeline.Answer{By: "b", Outcome: pipeline.OutcomeFailure, Fence: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	var already *pipeline.AlreadyAnsweredError
+	if _, err := l.ClaimExisting(ctx, arn, token, "c", time.Minute); !errors.As(err, &already) || already.AnsweredBy != "b" {
+		t.Fatalf("claim of an answered token: err = %v, want AlreadyAnsweredError by b", err)
+	}
+	if _, err := l.ClaimExisting(ctx, arn, token, "", time.Minute); err == nil {
+		t.Fatal("a claim without a fence was taken")
+	}
+}
+
 func TestRecordCleanupAttempts(t *testing.T) {
 	ctx := context.Background()
 	l, _ := newLedger(t)
