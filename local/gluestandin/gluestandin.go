@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // StandIn is a running Glue stand-in.
@@ -30,6 +31,7 @@ type StandIn struct {
 type Stop struct {
 	JobName   string
 	JobRunIDs []string
+	At        time.Time // when it was answered
 }
 
 // Start runs a stand-in in front of the moto server at motoURL.
@@ -74,7 +76,7 @@ func (g *StandIn) batchStop(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.mu.Lock()
-	g.stops = append(g.stops, Stop{JobName: in.JobName, JobRunIDs: in.JobRunIds})
+	g.stops = append(g.stops, Stop{JobName: in.JobName, JobRunIDs: in.JobRunIds, At: time.Now()})
 	ok := []map[string]string{}
 	for _, id := range in.JobRunIds {
 		g.stopped[in.JobName+"/"+id] = true

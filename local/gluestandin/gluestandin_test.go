@@ -50,7 +50,7 @@ func TestStopsARunThatMotoStarted(t *testing.T) {
 	if err != nil || untouched.JobRun.JobRunState == gluetypes.JobRunStateStopped {
 		t.Fatalf("the other run: %+v, %v", untouched, err)
 	}
-	if s := g.Stops(); len(s) != 1 || s[0].JobRunIDs[0] != *run.JobRunId {
+	if s := g.Stops(); len(s) != 1 || s[0].JobRunIDs[0] != *run.JobRunId || s[0].At.IsZero() {
 		t.Fatalf("stops %+v", s)
 	}
 }

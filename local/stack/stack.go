@@ -91,6 +91,7 @@ type Stack struct {
 	SageMakerURL string // the emulator
 	MotoURL      string // SQS, EventBridge, Step Functions, Batch, ...
 	GlueURL      string // moto's Glue behind a stand-in that can stop job runs
+	Glue         *gluestandin.StandIn
 	DynamoDBURL  string
 	// DynamoDB is the DynamoDB Local the stack started, or one named by
 	// Config.DynamoDBURL (whose Pid is 0).
@@ -211,7 +212,7 @@ func (s *Stack) startMoto(ctx context.Context, _ Config) error {
 		return err
 	}
 	s.onClose(g.Close)
-	s.GlueURL = g.URL
+	s.Glue, s.GlueURL = g, g.URL
 	return nil
 }
 

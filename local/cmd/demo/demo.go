@@ -55,6 +55,7 @@ type demo struct {
 	workQueue                string
 	registered               sync.Map // step name -> resource
 	cleanupCalls, scoreCalls atomic.Int64
+	cleanupFirst             atomic.Int64 // unix nanoseconds of the cleanup Lambda's first call
 	// mu guards what the worker goroutine writes and others read.
 	mu                      sync.Mutex
 	sfnExecution, glueRunID string
@@ -154,6 +155,7 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	stoppedAt, err := w.waitTerminal(ctx)
 	if err != nil {
+		w.records(ctx)
 		w.print(d.out, stopAt)
 		return err
 	}

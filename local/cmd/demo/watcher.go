@@ -4,22 +4,23 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
-// watcher builds the stop's timeline: it polls SageMaker (the emulator),
-// the ledger and the services the workers used, and notes the first time
-// it sees each change. Ledger records carry their own times, which it uses.
+// watcher builds the stop's timeline: it polls SageMaker (the emulator)
+// and notes the first time it sees each change; once the execution has
+// ended it adds what the ledger and the workers' services recorded, at the
+// times they carry.
 type watcher struct {
 	d    *demo
 	arn  string
@@ -96,6 +97,15 @@ func (w *watcher) poll(ctx context.Context) {
 			w.note(at, what)
 		}
 	}
+}
+
+// records notes what the ledger and the workers' services recorded, each
+// at the time it carries. They are read once the execution has ended, not
+// on every poll: the stop is measured, and the watcher must not load the
+// parts it measures (a poll every 50 ms of DynamoDB Local and moto, which
+// share the machine's two cores with the functions, slowed the callback
+// function's ledger calls it was timing).
+func (w *watcher) records(ctx context.Context) {
 	if view, err := w.d.ledger.ReadExecution(ctx, mustARN(w.arn)); err == nil {
 		steps := map[string]string{}
 		for _, t := range view.Tokens {
@@ -118,20 +128,17 @@ func (w *watcher) poll(ctx context.Context) {
 	}
 	sfnExecution, glueRunID := w.d.started()
 	if sfnExecution != "" {
-		if out, err := w.d.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(sfnExecution)}); err == nil && out.Status != "RUNNING" {
-			w.note(now, "Step Functions execution "+string(out.Status))
+		if out, err := w.d.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(sfnExecution)}); err == nil && out.Status != "RUNNING" && out.StopDate != nil {
+			w.note(*out.StopDate, "Step Functions execution "+string(out.Status))
 		}
 	}
-	if glueRunID != "" {
-		// moto reports an untouched run as finished after a while; only a
-		// stop is news here.
-		if out, err := w.d.glue.GetJobRun(ctx, &glue.GetJobRunInput{JobName: aws.String("demo-features"), RunId: aws.String(glueRunID)}); err == nil && out.JobRun != nil &&
-			(out.JobRun.JobRunState == "STOPPED" || out.JobRun.JobRunState == "STOPPING") {
-			w.note(now, "Glue job run "+string(out.JobRun.JobRunState))
+	for _, s := range w.d.st.Glue.Stops() {
+		if slices.Contains(s.JobRunIDs, glueRunID) {
+			w.note(s.At, "Glue job run STOPPED")
 		}
 	}
-	if n := w.d.cleanupCalls.Load(); n > 0 {
-		w.note(now, "cleanup Lambda called (cancels the external job)")
+	if at := w.d.cleanupCalled(); !at.IsZero() {
+		w.note(at, "cleanup Lambda called (cancels the external job)")
 	}
 }
 
@@ -158,6 +165,7 @@ func (w *watcher) waitTerminal(ctx context.Context) (time.Time, error) {
 func (w *watcher) settle(ctx context.Context, d time.Duration) {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
+		w.records(ctx)
 		w.mu.Lock()
 		closed := false
 		for _, e := range w.tl {

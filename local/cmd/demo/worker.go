@@ -112,8 +112,17 @@ func (d *demo) cleanupLambda(_ context.Context, payload []byte) ([]byte, error) 
 	if err := json.Unmarshal(payload, &cc); err != nil || cc.Token == "" {
 		d.fail("the cleanup Lambda got %s, not a callback context", payload)
 	}
+	d.cleanupFirst.CompareAndSwap(0, time.Now().UnixNano())
 	d.cleanupCalls.Add(1)
 	return []byte(`{"cancelled":true}`), nil
+}
+
+// cleanupCalled is when the cleanup Lambda was first called; zero if never.
+func (d *demo) cleanupCalled() time.Time {
+	if n := d.cleanupFirst.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
 }
 
 // scoreStep is the Lambda step's function. SageMaker cannot stop a Lambda

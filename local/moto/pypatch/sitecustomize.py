@@ -14,6 +14,17 @@
 # (content_based_deduplication, a bool; message_retention_period, an int;
 # set with every attribute change), which is what the patched code reads.
 #
+# And two that are moto's alone:
+# - every request, under one lock that all requests share, finds its
+#   backend by listing moto's package folder (a stat of each of its ~200
+#   modules) and matching the host against every service's URL patterns.
+#   The answer depends on the host alone, so it is kept per host;
+# - EventBridge's PutEvents builds a new JSONPath parser (its LALR tables
+#   with them) for every input path of every target an event goes to:
+#   about a second of CPU per event, which a stop's Stop Requested event
+#   took from the functions whose latency the demo measures. A parsed path
+#   depends on the path alone, so it is kept per path.
+#
 # If moto's code changes so a patched line is not there, that part is not
 # patched and moto behaves as shipped (only slower).
 import sys
@@ -51,6 +62,47 @@ def _patch():
 
     models.SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
     sys.stderr.write("stopcoord moto patch: applied (SQS SendMessage and ReceiveMessage no longer walk the queue per message)\n")
+    _patch_dispatch()
+
+
+def _patch_dispatch():
+    try:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    except Exception as err:
+        sys.stderr.write("stopcoord moto patch: dispatch not patched: %s\n" % err)
+        return
+    find = getattr(DomainDispatcherApplication, "get_backend_for_host", None)
+    if find is None:
+        sys.stderr.write("stopcoord moto patch: dispatch not patched: get_backend_for_host has changed\n")
+        return
+
+    def get_backend_for_host(self, host):
+        cache = self.__dict__.setdefault("_stopcoord_backends", {})
+        if host not in cache:
+            cache[host] = find(self, host)
+        return cache[host]
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
+    sys.stderr.write("stopcoord moto patch: applied (each request's backend is found once per host)\n")
+    _patch_jsonpath()
+
+
+def _patch_jsonpath():
+    try:
+        import functools
+
+        import jsonpath_ng.ext as ext
+    except Exception as err:
+        sys.stderr.write("stopcoord moto patch: JSONPath not patched: %s\n" % err)
+        return
+    parse = getattr(ext, "parse", None)
+    if parse is None:
+        sys.stderr.write("stopcoord moto patch: JSONPath not patched: jsonpath_ng.ext.parse has changed\n")
+        return
+    # moto imports parse from jsonpath_ng.ext when it fills a target's input,
+    # so replacing the module's attribute is enough.
+    ext.parse = functools.lru_cache(maxsize=1024)(parse)
+    sys.stderr.write("stopcoord moto patch: applied (EventBridge parses each JSONPath once)\n")
 
 
 _patch()
