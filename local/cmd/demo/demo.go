@@ -44,6 +44,7 @@ type demo struct {
 	out                      io.Writer
 	template, bin, gateway   string
 	verbose                  bool
+	warmRounds               int // the ledger's warm-up before the stop; 0 for none
 	st                       *stack.Stack
 	sm                       *sagemaker.Client
 	sfn                      *sfn.Client
@@ -133,6 +134,11 @@ func (d *demo) run(ctx context.Context) error {
 	d.ledger = ledger.New(d.st.DynamoDBClient(), table)
 	d.st.Lambdas.Register("demo-cleanup", invoker(d.cleanupLambda))
 
+	if d.warmRounds > 0 {
+		if err := d.warmLedger(ctx, d.warmRounds, 4); err != nil {
+			return err
+		}
+	}
 	arn, err := d.startPipeline(ctx)
 	if err != nil {
 		return err

@@ -33,6 +33,7 @@ func run(args []string, out io.Writer) error {
 	gateway := fs.String("gateway", "127.0.0.1:3000", "the local HTTP API's address; a free port if this one is taken")
 	timeout := fs.Duration("timeout", 3*time.Minute, "give up after this long")
 	verbose := fs.Bool("v", false, "show what the local parts log")
+	warm := fs.Int("warm-ledger", 300, "make a stop's ledger calls this many times before the measured stop, so DynamoDB Local's JVM has compiled them (0: measure on a cold stand-in)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,6 +48,6 @@ func run(args []string, out io.Writer) error {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	d := &demo{out: out, template: *template, bin: *bin, gateway: *gateway, verbose: *verbose}
+	d := &demo{out: out, template: *template, bin: *bin, gateway: *gateway, verbose: *verbose, warmRounds: *warm}
 	return d.run(ctx)
 }
