@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -74,5 +76,68 @@ func TestSendMessagePatch(t *testing.T) {
 	}
 	if !strings.Contains(srv.Output(), "stopcoord moto patch: applied") {
 		t.Errorf("moto_server did not apply the SendMessage patch; its output:\n%s", srv.Output())
+	}
+}
+
+// TestEventBridgeToSQSPatch: the start-up patch keeps each request's
+// backend per host and each EventBridge JSONPath parsed once, and what it
+// touched still behaves: two events to a rule with an input transformer
+// reach the SQS target, each filled from its own event.
+func TestEventBridgeToSQSPatch(t *testing.T) {
+	ctx := context.Background()
+	srv := moto.StartT(t)
+	cfg, err := localaws.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	eb := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	queue, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("events")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: queue.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("stops"), EventPattern: aws.String(`{"source":["stopcoord.test"]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("stops"), Targets: []ebtypes.Target{{
+		Id: aws.String("queue"), Arn: aws.String(attrs.Attributes["QueueArn"]),
+		InputTransformer: &ebtypes.InputTransformer{InputPathsMap: map[string]string{"id": "$.detail.stopId"}, InputTemplate: aws.String(`{"stop": "<id>"}`)},
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"stop-1", "stop-2"} {
+		out, err := eb.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+			Source: aws.String("stopcoord.test"), DetailType: aws.String("Stop Requested"), Detail: aws.String(`{"stopId":"` + id + `"}`)}}})
+		if err != nil || out.FailedEntryCount != 0 {
+			t.Fatalf("put event %s: %+v, %v\n%s", id, out, err, srv.Output())
+		}
+	}
+	var bodies []string
+	for len(bodies) < 2 {
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Messages) == 0 {
+			t.Fatalf("the target queue got %d of 2 events: %q", len(bodies), bodies)
+		}
+		for _, m := range out.Messages {
+			bodies = append(bodies, aws.ToString(m.Body))
+		}
+	}
+	got := strings.Join(bodies, " ")
+	for _, want := range []string{`"stop-1"`, `"stop-2"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the queue got %q; want the transformed events of stop-1 and stop-2", bodies)
+		}
+	}
+	for _, applied := range []string{"each request's backend is found once per host", "EventBridge parses each JSONPath once"} {
+		if !strings.Contains(srv.Output(), applied) {
+			t.Errorf("moto_server did not say %q; its output:\n%s", applied, srv.Output())
+		}
 	}
 }
