@@ -30,6 +30,7 @@ import (
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/local/sqspoller"
 	"github.com/stopcoord/stopcoord/local/stack"
+	"github.com/stopcoord/stopcoord/local/stopshare"
 	"github.com/stopcoord/stopcoord/shared/ledger"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 	"github.com/stopcoord/stopcoord/shared/workerkit"
@@ -73,6 +74,13 @@ type chaos struct {
 	firedAt                  time.Time
 	randMu                   sync.Mutex
 	sleepRng                 *rand.Rand
+
+	// The taps that cut each callback step's stop into its hops
+	// (local/stopshare): when the stop reached SageMaker, when SageMaker's
+	// Stopping message was in the queue and when it was first handed to
+	// the callback function.
+	smTap  *stopshare.SageMakerTap
+	sqsTap *stopshare.SQSTap
 
 	mu        sync.Mutex
 	byARN     map[string]*execution
@@ -188,7 +196,10 @@ func (c *chaos) startStack(ctx context.Context) (func(), error) {
 	c.jobs = newFakeJobs()
 	dice := &faultDice{rng: rand.New(rand.NewSource(c.opts.seed + 2)), throttle: f.sageMakerRate / 2, internal: f.sageMakerRate / 2}
 	c.front = newSageMakerFront(c.jobs, dice)
-	front := httptest.NewServer(c.front)
+	// The tap stands outside the front, so it sees what SageMaker (the
+	// emulator, with its injected throttling) answered to each stop.
+	c.smTap = stopshare.NewSageMakerTapHandler()
+	front := httptest.NewServer(c.smTap.Wrap(c.front))
 	closers = append(closers, front.Close)
 	fakes := httptest.NewServer(fakeServices{jobs: c.jobs})
 	closers = append(closers, fakes.Close)
@@ -233,7 +244,12 @@ func (c *chaos) startStack(ctx context.Context) (func(), error) {
 				return inv
 			}
 			c.watch = &batchWatch{next: inv, bootstrap: filepath.Join(c.opts.bin, fn, "bootstrap"), c: c}
-			return c.watch
+			if c.sqsTap == nil {
+				return c.watch
+			}
+			// Outermost: what the poller handed over after the injected
+			// duplicates and losses, before a kill can cut the batch short.
+			return c.sqsTap.Invoker(c.watch)
 		},
 	}
 	// The emulator's own SQS and EventBridge clients retry longer than the
@@ -260,6 +276,12 @@ func (c *chaos) startStack(ctx context.Context) (func(), error) {
 		closers = append(closers, func() { fl.Close() })
 		functionLogs = fl
 	}
+	var tapErr error
+	closers = append(closers, func() { // after the stack: the emulator sends through it
+		if c.sqsTap != nil {
+			c.sqsTap.Close()
+		}
+	})
 	st, err := stack.Start(ctx, stack.Config{
 		Template: c.opts.template, BinDir: c.opts.bin, GatewayAddr: "127.0.0.1:0",
 		FunctionLogs:  functionLogs,
@@ -289,6 +311,10 @@ func (c *chaos) startStack(ctx context.Context) (func(), error) {
 			o.EventsFile = filepath.Join(dir, "sagemaker-events.jsonl")
 			o.Lambda[lambdaARN(lambdaFinish)] = emulator.LambdaEndpoint{URL: steps.URL + "/" + lambdaFinish}
 			o.Lambda[lambdaARN(lambdaTimeout)] = emulator.LambdaEndpoint{URL: steps.URL + "/" + lambdaTimeout}
+			// SageMaker's callback messages go through the tap to moto.
+			if c.sqsTap, tapErr = stopshare.NewSQSTap(o.SQSEndpoint); tapErr == nil {
+				o.SQSEndpoint = c.sqsTap.URL()
+			}
 		},
 	})
 	if err != nil {
@@ -296,6 +322,10 @@ func (c *chaos) startStack(ctx context.Context) (func(), error) {
 	}
 	c.st = st
 	closers = append(closers, st.Close)
+	if tapErr != nil {
+		// The tap only feeds a report line: the run goes on without it.
+		fmt.Fprintf(c.out, "the SQS tap did not start (%v): stopcoord's share of the stops is not measured\n", tapErr)
+	}
 	c.front.target.Store(st.SageMakerURL)
 	fmt.Fprintf(c.out, "local stack up in %s: HTTP API %s, SageMaker emulator %s (behind the run's recorder %s)\n",
 		time.Since(c.begin).Round(time.Millisecond), st.GatewayURL, st.SageMakerURL, front.URL)

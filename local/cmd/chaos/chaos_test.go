@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/stopcoord/stopcoord/local/stopshare"
 )
 
 func TestPlanRunsEveryScriptAndEveryResourceKind(t *testing.T) {
@@ -217,5 +219,43 @@ func TestFastForwardRedeliversFailedMessagesByTheirQueueHandle(t *testing.T) {
 	}
 	if got := a.story("m1"); !strings.Contains(got, "batch 1 (copy): failed by the function") || !strings.Contains(got, "fast-forwarded 1×") {
 		t.Fatalf("story of m1: %s", got)
+	}
+}
+
+// TestPrintShare prints the percentiles over the measured steps, counts
+// the rest with their most common reason, and says that under chaos
+// stopcoord's share includes its retries.
+func TestPrintShare(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	r := &report{}
+	for i := 1; i <= 4; i++ {
+		r.share = append(r.share, stopshare.Path{Step: "s", Total: ms(1000 * i), SageMaker: ms(100 * i), SQS: ms(10 * i), Cleaners: ms(200 * i), Overhead: ms(690 * i)})
+	}
+	r.share = append(r.share,
+		stopshare.Path{Step: "a", Missing: stopshare.MissingDelivered},
+		stopshare.Path{Step: "b", Missing: stopshare.MissingSent},
+		stopshare.Path{Step: "c", Missing: stopshare.MissingSent})
+	var out strings.Builder
+	r.printShare(&out)
+	words := strings.Join(strings.Fields(out.String()), " ") // the columns' widths aside
+	for _, want := range []string{
+		"4 callback steps of stopped executions measured, 3 not (most often: " + stopshare.MissingSent + ", 2)",
+		"total SageMaker SQS cleaners stopcoord p50 2000.0 ms 200.0 ms 20.0 ms 400.0 ms 1380.0 ms",
+		"p90 4000.0 ms 400.0 ms 40.0 ms 800.0 ms 2760.0 ms",
+		"includes its retries after the injected faults",
+	} {
+		if !strings.Contains(words, want) {
+			t.Errorf("the share does not say %q:\n%s", want, out.String())
+		}
+	}
+	// Nothing to measure, nothing printed; nothing measured, no figures.
+	out.Reset()
+	(&report{}).printShare(&out)
+	if out.Len() != 0 {
+		t.Errorf("printed with no steps:\n%s", out.String())
+	}
+	(&report{share: r.share[4:]}).printShare(&out)
+	if strings.Contains(out.String(), "cleaners  stopcoord") || !strings.Contains(out.String(), "0 callback steps of stopped executions measured, 3 not") {
+		t.Errorf("nothing measured:\n%s", out.String())
 	}
 }

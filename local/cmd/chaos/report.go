@@ -19,6 +19,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/stopcoord/stopcoord/local/stack"
+	"github.com/stopcoord/stopcoord/local/stopshare"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
 
@@ -56,6 +57,9 @@ type report struct {
 	// lostEvents counts the emulator's failed event deliveries before the
 	// stack was closed.
 	lostEvents int
+	// share is every callback step's stop of every stopped execution, cut
+	// into its hops (local/stopshare): a report line, never a violation.
+	share []stopshare.Path
 }
 
 // slowStop is one of the slowest stops, with its timeline.
@@ -121,6 +125,7 @@ func (r *report) collect(ctx context.Context) {
 	r.checkResources(ctx)
 	r.checkLedger(ctx)
 	r.checkLatency(ctx)
+	r.measureShare(ctx)
 	r.checkQueues(ctx)
 	seen := map[*execution]bool{}
 	for _, s := range r.slowest {
@@ -444,25 +449,7 @@ func (r *report) checkLatency(ctx context.Context) {
 			r.unended[x.script.trigger]++
 			continue
 		}
-		c.mu.Lock()
-		start, ok := c.stopAt[x.arn]
-		c.mu.Unlock()
-		switch {
-		case x.script.trigger == trigFailFast:
-			for _, s := range t.steps {
-				if s.StepStatus == smtypes.StepStatusFailed && s.EndTime != nil {
-					start, ok = *s.EndTime, true
-				}
-			}
-		case !ok:
-			if view, err := c.ledger.ReadExecution(ctx, mustARN(x.arn)); err == nil {
-				for _, s := range view.Stops {
-					if !ok || s.CreatedAt.Before(start) {
-						start, ok = s.CreatedAt, true
-					}
-				}
-			}
-		}
+		start, ok := r.stopStart(ctx, x)
 		if !ok {
 			r.unended[x.script.trigger]++ // no stop was ever requested
 			continue
@@ -478,6 +465,33 @@ func (r *report) checkLatency(ctx context.Context) {
 	for i := range r.slowest {
 		r.slowest[i].lines = c.timeline(ctx, r.slowest[i].x, r.truth[r.slowest[i].x.arn], r.slowest[i].start)
 	}
+}
+
+// stopStart is when the stop of x was asked for: by the harness, or, for
+// the stops stopcoord triggers itself, the ledger's stop request
+// (scheduled, max runtime) or the step failure (fail-fast).
+func (r *report) stopStart(ctx context.Context, x *execution) (time.Time, bool) {
+	c := r.c
+	c.mu.Lock()
+	start, ok := c.stopAt[x.arn]
+	c.mu.Unlock()
+	switch {
+	case x.script.trigger == trigFailFast:
+		for _, s := range r.truth[x.arn].steps {
+			if s.StepStatus == smtypes.StepStatusFailed && s.EndTime != nil {
+				start, ok = *s.EndTime, true
+			}
+		}
+	case !ok:
+		if view, err := c.ledger.ReadExecution(ctx, mustARN(x.arn)); err == nil {
+			for _, s := range view.Stops {
+				if !ok || s.CreatedAt.Before(start) {
+					start, ok = s.CreatedAt, true
+				}
+			}
+		}
+	}
+	return start, ok
 }
 
 // timeline tells the story of one stop from the ledger and the emulator,
@@ -902,6 +916,7 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "  %-22s %5d %9s %9s %9s %9s   (step end at SageMaker to the ledger: the local event path)\n", "status event lag", len(r.eventLag),
 			pct(r.eventLag, 50), pct(r.eventLag, 95), pct(r.eventLag, 99), pct(r.eventLag, 100))
 	}
+	r.printShare(w)
 	for _, s := range r.slowest {
 		fmt.Fprintf(w, "\nslow stop: #%d %s (%s) took %s:\n", s.x.i, s.x.script.name, s.x.arn, s.latency.Round(10*time.Millisecond))
 		for _, l := range s.lines {

@@ -28,6 +28,7 @@ import (
 	"github.com/stopcoord/stopcoord/local/sagemaker/emulator"
 	"github.com/stopcoord/stopcoord/local/sqspoller"
 	"github.com/stopcoord/stopcoord/local/stack"
+	"github.com/stopcoord/stopcoord/local/stopshare"
 	"github.com/stopcoord/stopcoord/shared/ledger"
 	"github.com/stopcoord/stopcoord/shared/pipeline"
 )
@@ -51,8 +52,8 @@ type demo struct {
 	glue                     *glue.Client
 	sqs                      *sqs.Client
 	ledger                   *ledger.Ledger
-	tap                      *sqsTap       // between SageMaker and SQS: when each callback message was sent, and delivered
-	smTap                    *sageMakerTap // between the functions and SageMaker: when the stop reached SageMaker
+	tap                      *stopshare.SQSTap       // between SageMaker and SQS: when each callback message was sent, and delivered
+	smTap                    *stopshare.SageMakerTap // between the functions and SageMaker: when the stop reached SageMaker
 	workQueue                string
 	registered               sync.Map // step name -> resource
 	cleanupCalls, scoreCalls atomic.Int64
@@ -86,7 +87,7 @@ func (d *demo) run(ctx context.Context) error {
 		level = slog.LevelInfo
 		functionLogs = os.Stderr
 	}
-	d.smTap = newSageMakerTap()
+	d.smTap = stopshare.NewSageMakerTap()
 	defer d.smTap.Close()
 	d.st, err = stack.Start(ctx, stack.Config{
 		// The functions reach SageMaker through the tap.
@@ -95,7 +96,7 @@ func (d *demo) run(ctx context.Context) error {
 			if fn != callbackFunction || d.tap == nil {
 				return inv
 			}
-			return d.tap.invoker(inv)
+			return d.tap.Invoker(inv)
 		}},
 		Template: d.template, BinDir: d.bin, GatewayAddr: d.gateway,
 		ScheduleEvery: 5 * time.Second, // the sweeper, sped up
@@ -106,7 +107,7 @@ func (d *demo) run(ctx context.Context) error {
 			o.StopDelay = time.Second // and takes a moment to stop, as SageMaker's do
 			o.EventsFile = filepath.Join(dir, "sagemaker-events.jsonl")
 			o.Lambda[scoreFunction] = emulator.LambdaEndpoint{URL: score.URL}
-			if d.tap, tapErr = newSQSTap(o.SQSEndpoint); tapErr == nil {
+			if d.tap, tapErr = stopshare.NewSQSTap(o.SQSEndpoint); tapErr == nil {
 				o.SQSEndpoint = d.tap.URL()
 			}
 		},
@@ -118,7 +119,7 @@ func (d *demo) run(ctx context.Context) error {
 	if tapErr != nil {
 		return tapErr
 	}
-	if err := d.smTap.setTarget(d.st.SageMakerURL); err != nil {
+	if err := d.smTap.SetTarget(d.st.SageMakerURL); err != nil {
 		return err
 	}
 	fmt.Fprintf(d.out, "local stack up in %s: HTTP API %s, SageMaker emulator %s\n", time.Since(begin).Round(time.Millisecond), d.st.GatewayURL, d.st.SageMakerURL)
