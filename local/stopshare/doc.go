@@ -1,4 +1,4 @@
-// Package stopshare measures stopcoord's own share of a stop (issue 16):
+// Package stopshare measures stopcoord's own share of a stop:
 // a callback step's time from the stop request to its answer, cut into the
 // hops stopcoord cannot avoid (SageMaker's transitions, SQS delivery, each
 // cleaner's own time) and stopcoord's overhead, which is the rest.
