@@ -2,6 +2,7 @@ package coordinator_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -171,5 +172,37 @@ func TestStoppingJoinsTheArgumentsToAWorkersRecord(t *testing.T) {
 	}
 	if len(rec.Arguments) == 0 || len(rec.CleanupPlan) != 2 || rec.State != pipeline.TokenAnswered {
 		t.Fatalf("record %+v; want the step's arguments and both resources, answered", rec)
+	}
+}
+
+// TestStoppingOutwaitsADeadClaimantsLease: the delivery that claimed the
+// token was killed before it cleaned (chaos: the process killed while
+// DynamoDB Local was paused, the claim written when it resumed). A copy
+// that finds the claim must come back only once the lease has lapsed:
+// retrying every few seconds spent the queue's receives and sent the
+// Stopping message to the dead-letter queue, and the resource was never
+// cleaned.
+func TestStoppingOutwaitsADeadClaimantsLease(t *testing.T) {
+	cleaner := &fakeCleaner{}
+	w := newCBWorld(t, cleaner)
+	arn := w.Start(w.CreatePipeline(definition(callbackStepWith("Etl", w.CallbackQueue, map[string]any{callback.ArgSFNExecutionARN: sfnARN}))))
+	_, stopping := w.registeredThenStopping(t, arn)
+
+	// The lease a claimant takes with the default cleaner timeout.
+	lease := 2*coordinator.DefaultCleanerTimeout + 30*time.Second
+	dead, err := w.Ledger.ClaimExisting(w.Ctx, mustARN(t, arn), stopping.m.Token, "callback killed#0123456789abcdef", lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.deliver(stopping.body, 2)
+	var retry *coordinator.RetryError
+	if !errors.As(err, &retry) {
+		t.Fatalf("a delivery that finds the token claimed: %v; want a retry", err)
+	}
+	if remaining := time.Until(dead.ClaimUntil); retry.After < remaining {
+		t.Errorf("the copy comes back after %s, before the dead claim lapses in %s: each early return spends one of the queue's receives", retry.After, remaining.Round(time.Second))
+	}
+	if cleaner.count() != 0 {
+		t.Fatalf("cleaned %d times under another's claim", cleaner.count())
 	}
 }

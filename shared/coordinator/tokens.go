@@ -40,9 +40,14 @@ const (
 	// claimMargin is added to twice the cleaner timeout for the claim's
 	// lease: the claimant cleans, then answers, within it.
 	claimMargin = 30 * time.Second
-	// maxClaimWait caps how long a delivery that found the token claimed
-	// waits before it comes back to see whether the claimant answered.
-	maxClaimWait = 10 * time.Second
+	// claimSlack is added to the rest of a lease a delivery found held, so
+	// that it comes back after the lease has lapsed: by then the claimant
+	// has answered (and the copy is a duplicate), or it died and the copy
+	// takes the token over. Coming back sooner only spends the queue's
+	// receives: a claimant killed mid-batch held its token for the whole
+	// lease while the copies, back every 10 s, reached the redrive limit and
+	// were dead-lettered with the resource never cleaned.
+	claimSlack = time.Second
 )
 
 // tokenPath answers callback tokens.
@@ -214,8 +219,8 @@ func (tp *tokenPath) answer(ctx context.Context, j tokenJob) (tokenResult, error
 }
 
 // claimOutcome turns a failed claim into the job's outcome: answered
-// before is done; claimed by another attempt comes back later, when that
-// one has answered and this one finds it so.
+// before is done; claimed by another attempt comes back when that claim
+// has lapsed, to find the token answered or to take it over.
 func (tp *tokenPath) claimOutcome(err error) (tokenResult, error) {
 	var answered *pipeline.AlreadyAnsweredError
 	var claimed *pipeline.ClaimedError
@@ -223,7 +228,7 @@ func (tp *tokenPath) claimOutcome(err error) (tokenResult, error) {
 	case errors.As(err, &answered):
 		return tokenResult{duplicate: true, outcome: answered.Outcome}, nil
 	case errors.As(err, &claimed):
-		wait := min(max(claimed.ClaimUntil.Sub(tp.now()), time.Second), maxClaimWait)
+		wait := max(claimed.ClaimUntil.Sub(tp.now())+claimSlack, time.Second)
 		return tokenResult{}, &RetryError{After: wait, Err: err}
 	}
 	return tokenResult{}, err
