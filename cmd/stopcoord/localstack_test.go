@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -95,21 +93,16 @@ func localStack(t *testing.T) (*stack.Stack, *lambdaSteps) {
 		t.Fatal(err)
 	}
 	shared.dir = dir
-	bin := filepath.Join(dir, "bin")
-	functions, err := filepath.Glob("../../functions/*")
-	if err != nil || len(functions) == 0 {
-		t.Fatalf("no functions found: %v", err)
-	}
-	for _, fn := range functions {
-		dst := filepath.Join(bin, filepath.Base(fn), "bootstrap")
-		os.MkdirAll(filepath.Dir(dst), 0o755)
-		if err := os.Symlink(testbed.Bootstrap(t, fn), dst); err != nil {
-			t.Fatal(err)
-		}
+	bin, functions, err := testbed.FunctionBootstraps(t, "../..", dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	template := os.Getenv("STOPCOORD_TEMPLATE")
 	if template == "" {
-		template = synthesize(t, dir, functions)
+		procs.RequireTool(t, "node", "install Node.js 20+ (the CDK app runs on jsii)")
+		if template, err = testbed.Synthesize("../..", dir, functions, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	shared.lambdas = &lambdaSteps{funcs: map[string]func(context.Context, map[string]any) string{}}
 	steps := httptest.NewServer(shared.lambdas)
@@ -129,41 +122,6 @@ func localStack(t *testing.T) (*stack.Stack, *lambdaSteps) {
 		t.Fatal(shared.err)
 	}
 	return shared.stack, shared.lambdas
-}
-
-// synthesize runs the CDK app (./infra) as `cdk synth` would, with
-// placeholder assets: the local stack runs the host bootstraps, not the
-// template's assets.
-func synthesize(t *testing.T, dir string, functions []string) string {
-	t.Helper()
-	procs.RequireTool(t, "node", "install Node.js 20+ (the CDK app runs on jsii)")
-	assets := filepath.Join(dir, "dist")
-	for _, fn := range functions {
-		p := filepath.Join(assets, filepath.Base(fn), "bootstrap")
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		os.WriteFile(p, []byte("placeholder"), 0o755)
-	}
-	// The context cdk.json gives the CDK CLI (feature flags, settings),
-	// plus where the assets are.
-	var cdkJSON struct {
-		Context map[string]any `json:"context"`
-	}
-	raw, err := os.ReadFile("../../cdk.json")
-	if err != nil || json.Unmarshal(raw, &cdkJSON) != nil {
-		t.Fatalf("read cdk.json: %v", err)
-	}
-	if cdkJSON.Context == nil {
-		cdkJSON.Context = map[string]any{}
-	}
-	cdkJSON.Context["stopcoord:assetDir"] = assets
-	contextJSON, _ := json.Marshal(cdkJSON.Context)
-	out := filepath.Join(dir, "cdk.out")
-	cmd := exec.Command("go", "run", "../../infra")
-	cmd.Env = append(os.Environ(), "CDK_OUTDIR="+out, "CDK_CONTEXT_JSON="+string(contextJSON), "JSII_SILENCE_WARNING_DEPRECATED_NODE_RELEASE=1")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("synthesize the stack: %v\n%s", err, b)
-	}
-	return filepath.Join(out, "StopCoord.template.json")
 }
 
 // runCLI runs the CLI in-process as a user would from a shell pointed at

@@ -12,8 +12,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -122,19 +120,14 @@ func start(t *testing.T) (*env, error) {
 		return nil, err
 	}
 	shared.dir = dir
-	bin := filepath.Join(dir, "bin")
-	functions, err := filepath.Glob("../../functions/*")
-	if err != nil || len(functions) == 0 {
-		return nil, fmt.Errorf("no functions found: %v", err)
+	bin, functions, err := testbed.FunctionBootstraps(t, "../..", dir)
+	if err != nil {
+		return nil, err
 	}
-	for _, fn := range functions {
-		dst := filepath.Join(bin, filepath.Base(fn), "bootstrap")
-		os.MkdirAll(filepath.Dir(dst), 0o755)
-		if err := os.Symlink(testbed.Bootstrap(t, fn), dst); err != nil {
-			return nil, err
-		}
-	}
-	template, err := synthesize(dir, functions)
+	template, err := testbed.Synthesize("../..", dir, functions, map[string]any{
+		"stopcoord:allowedPipelines": allowed,
+		"stopcoord:cleanupScope":     scope,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -182,42 +175,6 @@ func start(t *testing.T) (*env, error) {
 		e.st.Lambdas.Register(name, e.lambdas.function(name))
 	}
 	return e, nil
-}
-
-// synthesize runs the CDK app (./infra) as `cdk synth` would, with
-// cdk.json's context, this package's allow-list and cleanup scope, and
-// placeholder assets (the local stack runs the host bootstraps).
-func synthesize(dir string, functions []string) (string, error) {
-	if _, err := exec.LookPath("node"); err != nil {
-		return "", fmt.Errorf("node not found: install Node.js 20+ (the CDK app runs on jsii)")
-	}
-	assets := filepath.Join(dir, "dist")
-	for _, fn := range functions {
-		p := filepath.Join(assets, filepath.Base(fn), "bootstrap")
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		os.WriteFile(p, []byte("placeholder"), 0o755)
-	}
-	var cdkJSON struct {
-		Context map[string]any `json:"context"`
-	}
-	raw, err := os.ReadFile("../../cdk.json")
-	if err != nil || json.Unmarshal(raw, &cdkJSON) != nil {
-		return "", fmt.Errorf("read cdk.json: %v", err)
-	}
-	if cdkJSON.Context == nil {
-		cdkJSON.Context = map[string]any{}
-	}
-	cdkJSON.Context["stopcoord:assetDir"] = assets
-	cdkJSON.Context["stopcoord:allowedPipelines"] = allowed
-	cdkJSON.Context["stopcoord:cleanupScope"] = scope
-	contextJSON, _ := json.Marshal(cdkJSON.Context)
-	out := filepath.Join(dir, "cdk.out")
-	cmd := exec.Command("go", "run", "../../infra")
-	cmd.Env = append(os.Environ(), "CDK_OUTDIR="+out, "CDK_CONTEXT_JSON="+string(contextJSON), "JSII_SILENCE_WARNING_DEPRECATED_NODE_RELEASE=1")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("synthesize the stack: %v\n%s", err, b)
-	}
-	return filepath.Join(out, "StopCoord.template.json"), nil
 }
 
 // sageMakerCalls is a recording proxy in front of the emulator, for the
