@@ -360,11 +360,16 @@ func (e *env) pipeline(t *testing.T, prefix string, steps ...string) string {
 
 // callbackStep is a callback step sending to the stack's callback queue.
 func (e *env) callbackStep(name string, args map[string]any) string {
+	return callbackStepOn(e.callbackQueue, name, args)
+}
+
+// callbackStepOn is a callback step that sends its messages to queue.
+func callbackStepOn(queue, name string, args map[string]any) string {
 	if args == nil {
 		args = map[string]any{}
 	}
 	a, _ := json.Marshal(args)
-	return fmt.Sprintf(`{"Name":%q,"Type":"Callback","SqsQueueUrl":%q,"Arguments":%s,"OutputParameters":[]}`, name, e.callbackQueue, a)
+	return fmt.Sprintf(`{"Name":%q,"Type":"Callback","SqsQueueUrl":%q,"Arguments":%s,"OutputParameters":[]}`, name, queue, a)
 }
 
 const trainingStep = `{"Name":"Train","Type":"Training","Arguments":{"AlgorithmSpecification":{"TrainingImage":"img"}}}`
