@@ -205,14 +205,7 @@ func TestCleanerThatFailsTwiceIsRetriedThenAnswered(t *testing.T) {
 	}}
 	w := newCBWorld(t, cleaner)
 	arn := w.Start(w.CreatePipeline(definition(callbackStepWith("Etl", w.CallbackQueue, map[string]any{callback.ArgSFNExecutionARN: sfnARN}))))
-	start := w.next(t, arn, callback.StatusExecuting)
-	if _, err := w.deliver(start.body, 1); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.coord.Stop(w.Ctx, coordinator.StopInput{ExecutionARN: arn}); err != nil {
-		t.Fatal(err)
-	}
-	stopping := w.next(t, arn, callback.StatusStopping)
+	_, stopping := w.registeredThenStopping(t, arn)
 
 	for attempt := 1; attempt <= 2; attempt++ {
 		_, err := w.redeliver("m-stop", stopping.body, attempt)
