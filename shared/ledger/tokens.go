@@ -110,25 +110,12 @@ func (l *Ledger) ClaimToken(ctx context.Context, c pipeline.TokenClaim) (pipelin
 			}
 			continue
 		}
-		switch {
-		case known.State == pipeline.TokenAnswered:
-			return *known, &pipeline.AlreadyAnsweredError{Token: c.Token, AnsweredBy: known.AnsweredBy, AnsweredAt: known.AnsweredAt, Outcome: known.Outcome}
-		case known.State == pipeline.TokenClaimed && known.ClaimedBy != c.Fence && !known.ClaimUntil.Before(now):
-			return *known, &pipeline.ClaimedError{Token: c.Token, ClaimedBy: known.ClaimedBy, ClaimUntil: known.ClaimUntil}
+		if err := claimRefusal(*known, c.Token, c.Fence, now); err != nil {
+			return *known, err
 		}
 		upd, _ := patchUpdate(*known, patch)
-		upd = upd.Set(expression.Name("state"), expression.Value(string(pipeline.TokenClaimed))).
-			Set(expression.Name("claimedBy"), expression.Value(c.Fence)).
-			Set(expression.Name("claimUntil"), expression.Value(millis(until)))
-		cond := samePlan(*known).And(
-			expression.Name("state").Equal(expression.Value(string(pipeline.TokenOpen))).
-				Or(expression.And(
-					expression.Name("state").Equal(expression.Value(string(pipeline.TokenClaimed))),
-					expression.Or(
-						expression.Name("claimedBy").Equal(expression.Value(c.Fence)),
-						expression.Name("claimUntil").LessThan(expression.Value(millis(now))),
-					),
-				)))
+		upd = setClaim(upd, c.Fence, until)
+		cond := samePlan(*known).And(claimableBy(c.Fence, now))
 		out, err := l.update(ctx, key(c.ARN.String(), skTokenPrefix+c.Token), upd, &cond)
 		if old, failed := conditionFailed(err); failed {
 			if old == nil {
@@ -170,18 +157,8 @@ func (l *Ledger) ClaimExisting(ctx context.Context, arn pipeline.ExecutionARN, t
 	}
 	now := l.now()
 	until := now.Add(lease).UTC().Truncate(time.Millisecond)
-	upd := expression.Set(expression.Name("state"), expression.Value(string(pipeline.TokenClaimed))).
-		Set(expression.Name("claimedBy"), expression.Value(fence)).
-		Set(expression.Name("claimUntil"), expression.Value(millis(until)))
-	cond := expression.AttributeExists(expression.Name(SortKey)).And(
-		expression.Name("state").Equal(expression.Value(string(pipeline.TokenOpen))).
-			Or(expression.And(
-				expression.Name("state").Equal(expression.Value(string(pipeline.TokenClaimed))),
-				expression.Or(
-					expression.Name("claimedBy").Equal(expression.Value(fence)),
-					expression.Name("claimUntil").LessThan(expression.Value(millis(now))),
-				),
-			)))
+	upd := setClaim(expression.UpdateBuilder{}, fence, until)
+	cond := expression.AttributeExists(expression.Name(SortKey)).And(claimableBy(fence, now))
 	out, err := l.update(ctx, key(arn.String(), skTokenPrefix+token), upd, &cond)
 	if old, failed := conditionFailed(err); failed {
 		if old == nil {
@@ -191,11 +168,8 @@ func (l *Ledger) ClaimExisting(ctx context.Context, arn pipeline.ExecutionARN, t
 		if err != nil {
 			return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(token), err)
 		}
-		switch known.State {
-		case pipeline.TokenAnswered:
-			return *known, &pipeline.AlreadyAnsweredError{Token: token, AnsweredBy: known.AnsweredBy, AnsweredAt: known.AnsweredAt, Outcome: known.Outcome}
-		case pipeline.TokenClaimed:
-			return *known, &pipeline.ClaimedError{Token: token, ClaimedBy: known.ClaimedBy, ClaimUntil: known.ClaimUntil}
+		if err := claimRefusal(*known, token, fence, now); err != nil {
+			return *known, err
 		}
 		return pipeline.Token{}, wrap("claim callback token", pipeline.TokenRef(token), pipeline.Errorf(pipeline.EConflict, "callback token %s is in state %q; try again", pipeline.TokenRef(token), known.State))
 	}
@@ -207,6 +181,39 @@ func (l *Ledger) ClaimExisting(ctx context.Context, arn pipeline.ExecutionARN, t
 		return pipeline.Token{}, wrap("decode callback token", pipeline.TokenRef(token), err)
 	}
 	return *rec, nil
+}
+
+// claimableBy is the condition under which fence may claim a token at
+// now: it is open, fence holds it already, or another claim has lapsed.
+func claimableBy(fence string, now time.Time) expression.ConditionBuilder {
+	return expression.Name("state").Equal(expression.Value(string(pipeline.TokenOpen))).
+		Or(expression.And(
+			expression.Name("state").Equal(expression.Value(string(pipeline.TokenClaimed))),
+			expression.Or(
+				expression.Name("claimedBy").Equal(expression.Value(fence)),
+				expression.Name("claimUntil").LessThan(expression.Value(millis(now))),
+			),
+		))
+}
+
+// setClaim adds fence's claim, held until until, to upd.
+func setClaim(upd expression.UpdateBuilder, fence string, until time.Time) expression.UpdateBuilder {
+	return upd.Set(expression.Name("state"), expression.Value(string(pipeline.TokenClaimed))).
+		Set(expression.Name("claimedBy"), expression.Value(fence)).
+		Set(expression.Name("claimUntil"), expression.Value(millis(until)))
+}
+
+// claimRefusal is why fence may not claim token, whose record is rec, at now, as
+// claimableBy decides it: answered, or held by a claim that has not
+// lapsed; nil when it may.
+func claimRefusal(rec pipeline.Token, token, fence string, now time.Time) error {
+	switch {
+	case rec.State == pipeline.TokenAnswered:
+		return &pipeline.AlreadyAnsweredError{Token: token, AnsweredBy: rec.AnsweredBy, AnsweredAt: rec.AnsweredAt, Outcome: rec.Outcome}
+	case rec.State == pipeline.TokenClaimed && rec.ClaimedBy != fence && !rec.ClaimUntil.Before(now):
+		return &pipeline.ClaimedError{Token: token, ClaimedBy: rec.ClaimedBy, ClaimUntil: rec.ClaimUntil}
+	}
+	return nil
 }
 
 // ReleaseToken gives up a claim, so the next delivery may claim the token
